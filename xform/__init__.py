@@ -1,0 +1,22 @@
+"""xform: composable function transformations (grad, jvp, vjp, vmap, jit) for numeric
+Python written against ``xform.numpy``, compiled with Numba."""
+from . import lax, tree_util  # noqa: F401
+from .ad import (  # noqa: F401
+    check_grads,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    linearize,
+    value_and_grad,
+    vjp,
+)
+from .core.dtypes import float0  # noqa: F401
+from .core.trace import ConcretizationTypeError, UnexpectedTracerError  # noqa: F401
+from .jit import jit, make_jaxpr  # noqa: F401
+from .vmap import vmap  # noqa: F401
+from . import numpy  # noqa: F401,E402
+
+__version__ = "0.1.0"

@@ -1,0 +1,59 @@
+"""Small helpers shared by the public API modules."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .core.pytree import tree_flatten, tree_unflatten
+from .core.trace import Tracer, get_aval
+
+
+def flatten_fun(f: Callable, in_tree):
+    """Wrap ``f`` (pytrees -> pytree) as flat -> flat; the output tree lands in ``store``."""
+    store: dict = {}
+
+    def flat(*leaves):
+        out = f(*tree_unflatten(in_tree, leaves))
+        out_leaves, out_tree = tree_flatten(out)
+        store["tree"] = out_tree
+        return out_leaves
+
+    return flat, store
+
+
+def check_leaves(leaves, where: str) -> None:
+    for x in leaves:
+        get_aval(x, where)
+
+
+def to_output(x):
+    """Results outside transformations are numpy arrays (numpy scalars for 0-d)."""
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, np.generic):
+        return x
+    if isinstance(x, (bool, int, float, complex)):
+        return np.asarray(x)[()]
+    return x
+
+
+def normalize_argnums(argnums, nargs: int, where: str) -> tuple[tuple[int, ...], bool]:
+    """Returns (argnums as a tuple of non-negative ints, whether a single int was given)."""
+    single = isinstance(argnums, (int, np.integer))
+    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
+    out = []
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise ValueError(
+                f"{where}: argnums={argnums!r} is out of range for a function called with "
+                f"{nargs} positional argument{'s' if nargs != 1 else ''}."
+            )
+        out.append(a % nargs)
+    return tuple(out), single
+
+
+def fun_name(f) -> str:
+    return getattr(f, "__name__", type(f).__name__)

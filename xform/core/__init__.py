@@ -1,0 +1,1 @@
+"""The core: abstract values, tracers and traces, primitives, the IR, pytrees."""

@@ -1,0 +1,48 @@
+"""Primitives: the operations every interpreter knows, each with its rule table.
+
+A primitive carries all of its rules as attributes, set next to its definition in
+``xform/lax``:
+
+- ``impl(*arrays, **params)``: evaluate on numpy values.
+- ``abstract_eval(*avals, **params)``: output ShapedArray(s); raises clear errors.
+- ``jvp(primals, tangents, **params) -> (primal_out, tangent_out)``; tangents may be
+  ``Zero`` (see ``xform.interpreters.jvp``).
+- ``transpose(ct, *args, **params) -> cts``: for primitives linear in some inputs;
+  linear inputs arrive as ``UndefinedPrimal``.
+- ``batch(vals, dims, **params) -> (out, out_dim)``: the vmap rule.
+- ``lower``: the Numba lowering rule (see ``xform/interpreters/numba_lowering.py``).
+"""
+from __future__ import annotations
+
+from .trace import find_top_trace, full_lower, full_raise
+
+
+class Primitive:
+    multiple_results = False
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl = None
+        self.abstract_eval = None
+        self.jvp = None
+        self.transpose = None
+        self.batch = None
+        self.lower = None
+        # Elementwise primitives fuse into loop nests when jitted.
+        self.elementwise = False
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def bind(self, *args, **params):
+        trace = find_top_trace(args)
+        tracers = [full_raise(trace, a) for a in args]
+        out = trace.process_primitive(self, tracers, params)
+        if self.multiple_results:
+            return [full_lower(o) for o in out]
+        return full_lower(out)
+
+
+def missing_rule(prim: Primitive, rule: str):
+    return NotImplementedError(f"primitive `{prim.name}` has no {rule} rule")

@@ -1,0 +1,1 @@
+"""Interpreters: one module per interpretation of the IR / tracer stack."""

@@ -1,0 +1,155 @@
+"""Forward mode: tracers carry (primal, tangent); every primitive has a JVP rule.
+
+Rules are written with lax operations, so they are themselves traceable and can be
+differentiated again. Tangents that are known to be zero are the symbolic ``Zero``:
+no array is allocated for them, and integer/boolean values always have a Zero tangent.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.abstract import ShapedArray
+from ..core.dtypes import float0, tangent_dtype
+from ..core.primitive import missing_rule
+from ..core.trace import Trace, Tracer, get_aval, new_main
+
+
+class Zero:
+    """A symbolic zero tangent/cotangent of a given abstract value."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    @staticmethod
+    def like(x) -> "Zero":
+        aval = get_aval(x)
+        return Zero(ShapedArray(aval.shape, tangent_dtype(aval.dtype), False))
+
+    def __repr__(self) -> str:
+        return f"Zero({self.aval.str_short()})"
+
+
+def instantiate(t, aval=None):
+    """Turn a symbolic Zero into a concrete zeros array (only where a rule needs one)."""
+    if type(t) is Zero:
+        a = t.aval if aval is None else aval
+        if a.dtype == float0:
+            return np.zeros(a.shape, dtype=float0)
+        from ..lax import full
+
+        return full(a.shape, 0, a.dtype)
+    return t
+
+
+def add_tangents(a, b):
+    if type(a) is Zero:
+        return b
+    if type(b) is Zero:
+        return a
+    from ..lax import add_any
+
+    return add_any(a, b)
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace, primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self):
+        return get_aval(self.primal)
+
+    def full_lower(self):
+        if type(self.tangent) is Zero:
+            p = self.primal
+            return p.full_lower() if isinstance(p, Tracer) else p
+        return self
+
+    def _concrete_value(self):
+        p = self.primal
+        return p._concrete_value() if isinstance(p, Tracer) else p
+
+
+class JVPTrace(Trace):
+    def pure(self, val):
+        return JVPTracer(self, val, Zero.like(val))
+
+    lift = pure
+
+    def process_primitive(self, primitive, tracers, params):
+        primals = [t.primal for t in tracers]
+        tangents = [t.tangent for t in tracers]
+        if all(type(t) is Zero for t in tangents) and not getattr(primitive, "jvp_always", False):
+            out = primitive.bind(*primals, **params)
+            if primitive.multiple_results:
+                return [JVPTracer(self, o, Zero.like(o)) for o in out]
+            return JVPTracer(self, out, Zero.like(out))
+        rule = primitive.jvp
+        if rule is None:
+            raise missing_rule(primitive, "JVP (differentiation)")
+        primal_out, tangent_out = rule(primals, tangents, **params)
+        if primitive.multiple_results:
+            return [JVPTracer(self, p, t) for p, t in zip(primal_out, tangent_out)]
+        return JVPTracer(self, primal_out, tangent_out)
+
+
+def jvp_flat(fun, primals, tangents, name: str = "jvp"):
+    """Run ``fun`` (flat -> flat) on JVP tracers; returns (primals_out, tangents_out)."""
+    with new_main(JVPTrace, name=name) as main:
+        trace = JVPTrace(main)
+        in_tracers = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
+        outs = fun(*in_tracers)
+        primals_out, tangents_out = [], []
+        for o in outs:
+            if isinstance(o, JVPTracer) and o._trace.main is main:
+                primals_out.append(o.primal)
+                tangents_out.append(o.tangent)
+            else:
+                primals_out.append(o)
+                tangents_out.append(Zero.like(o))
+    return primals_out, tangents_out
+
+
+# -- helpers for writing JVP rules -----------------------------------------------
+
+
+def defjvp(primitive, *rules):
+    """Define a JVP rule from one function per argument, autograd style.
+
+    ``rules[i](g, ans, *primals, **params)`` returns the contribution of argument i's
+    tangent ``g`` to the output tangent (``None`` for a non-differentiable argument).
+    Zero tangents are skipped, and contributions are summed.
+    """
+
+    def jvp(primals, tangents, **params):
+        ans = primitive.bind(*primals, **params)
+        out = None
+        for rule, g in zip(rules, tangents):
+            if rule is None or type(g) is Zero:
+                continue
+            contrib = rule(g, ans, *primals, **params)
+            out = contrib if out is None else add_tangents(out, contrib)
+        return ans, (Zero.like(ans) if out is None else out)
+
+    primitive.jvp = jvp
+    return jvp
+
+
+def deflinear(primitive, transpose_rule=None):
+    """JVP for a primitive linear in all its inputs: apply it to the tangents."""
+
+    def jvp(primals, tangents, **params):
+        ans = primitive.bind(*primals, **params)
+        ts = [instantiate(t, Zero.like(p).aval) for p, t in zip(primals, tangents)]
+        return ans, primitive.bind(*ts, **params)
+
+    primitive.jvp = jvp
+    if transpose_rule is not None:
+        primitive.transpose = transpose_rule
+    return jvp

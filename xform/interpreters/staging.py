@@ -1,0 +1,182 @@
+"""Staging: trace Python functions into jaxprs (make_jaxpr, jit, linearize).
+
+A ``StagingTrace`` records each primitive applied to its tracers as an equation.
+Values that enter from outside (numpy constants, tracers of outer levels) become
+constants of the jaxpr; scalar constants are written inline as literals.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..core.abstract import ShapedArray
+from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, literal_or_none
+from ..core.primitive import missing_rule
+from ..core.trace import Trace, Tracer, full_raise, get_aval, new_main
+
+
+class StagingTracer(Tracer):
+    __slots__ = ("_aval",)
+
+    def __init__(self, trace, aval: ShapedArray):
+        self._trace = trace
+        self._aval = aval
+
+    @property
+    def aval(self):
+        return self._aval
+
+
+class JaxprBuilder:
+    """The growing program of one staging level."""
+
+    def __init__(self):
+        self.eqns: list[Eqn] = []
+        self.var_of: dict[int, Var] = {}
+        self.keepalive: list = []
+        self.const_tracer: dict[int, StagingTracer] = {}
+        self.const_val: dict[int, object] = {}  # var id -> value
+
+    def new_tracer(self, trace, aval) -> StagingTracer:
+        t = StagingTracer(trace, aval)
+        self.keepalive.append(t)
+        self.var_of[id(t)] = Var(aval)
+        return t
+
+    def const(self, trace, val) -> StagingTracer:
+        t = self.const_tracer.get(id(val))
+        if t is None:
+            t = self.new_tracer(trace, get_aval(val))
+            self.const_tracer[id(val)] = t
+            self.keepalive.append(val)
+            self.const_val[self.var_of[id(t)].id] = val
+        return t
+
+    def var(self, tracer) -> Var:
+        return self.var_of[id(tracer)]
+
+    def to_jaxpr(self, in_tracers, out_tracers) -> tuple[Jaxpr, list]:
+        invars = [self.var(t) for t in in_tracers]
+        outvars = [self.var(t) for t in out_tracers]
+        literals: dict[int, Literal] = {}
+        for vid, val in self.const_val.items():
+            lit = literal_or_none(val)
+            if lit is not None:
+                literals[vid] = lit
+        consts_by_var = {}
+        for t_id, t in self.const_tracer.items():
+            v = self.var_of[id(t)]
+            consts_by_var[v.id] = (v, self.const_val[v.id])
+
+        def sub(v):
+            if v.id in literals:
+                val = literals[v.id]
+                return Literal(val, v.aval)
+            return v
+
+        eqns = [Eqn(e.primitive, [sub(v) for v in e.invars], e.outvars, e.params) for e in self.eqns]
+        outvars = [sub(v) for v in outvars]
+        jaxpr = Jaxpr([], invars, outvars, eqns)
+        jaxpr = dce_jaxpr(jaxpr)
+        used = {v.id for e in jaxpr.eqns for v in e.invars if isinstance(v, Var)}
+        used |= {v.id for v in jaxpr.outvars if isinstance(v, Var)}
+        constvars, consts = [], []
+        for vid, (v, val) in consts_by_var.items():
+            if vid in used and vid not in literals and v not in invars:
+                constvars.append(v)
+                consts.append(val)
+        jaxpr.constvars = constvars
+        return jaxpr, consts
+
+
+class StagingTrace(Trace):
+    def _builder(self) -> JaxprBuilder:
+        return self.main.payload
+
+    def pure(self, val):
+        return self._builder().const(self, val)
+
+    def lift(self, tracer):
+        return self._builder().const(self, tracer)
+
+    def new_arg(self, aval) -> StagingTracer:
+        return self._builder().new_tracer(self, aval)
+
+    def process_primitive(self, primitive, tracers, params):
+        stage = getattr(primitive, "stage", None)
+        if stage is not None:  # e.g. nested jit is inlined, custom rules keep their rule
+            return stage(self, tracers, params)
+        if primitive.abstract_eval is None:
+            raise missing_rule(primitive, "abstract evaluation")
+        avals_in = [t.aval for t in tracers]
+        avals_out = primitive.abstract_eval(*avals_in, **params)
+        return self.emit(primitive, tracers, params, avals_out)
+
+    def emit(self, primitive, tracers, params, avals_out):
+        b = self._builder()
+        multiple = primitive.multiple_results
+        outs = [b.new_tracer(self, a) for a in (avals_out if multiple else [avals_out])]
+        b.eqns.append(
+            Eqn(primitive, [b.var(t) for t in tracers], [b.var(t) for t in outs], params)
+        )
+        return outs if multiple else outs[0]
+
+
+def trace_to_jaxpr(fun: Callable, in_avals, name: str = "make_jaxpr", dynamic: bool = True):
+    """Trace ``fun`` (flat list of arrays -> flat list) at ``in_avals``.
+
+    Returns ``(jaxpr, consts)``; ``consts`` may hold tracers of outer levels.
+    """
+    builder = JaxprBuilder()
+    with new_main(StagingTrace, builder, name=name, dynamic=dynamic) as main:
+        trace = StagingTrace(main)
+        in_tracers = [trace.new_arg(a) for a in in_avals]
+        outs = fun(*in_tracers)
+        out_tracers = [full_raise(trace, o) for o in outs]
+        jaxpr, consts = builder.to_jaxpr(in_tracers, out_tracers)
+    return jaxpr, consts
+
+
+def closure_convert(jaxpr: Jaxpr, consts) -> tuple[ClosedJaxpr, list]:
+    """Move constants that are tracers (of outer levels) into leading input variables.
+
+    Returns the closed jaxpr (holding only concrete constants) and the list of
+    tracer constants to pass as its first arguments.
+    """
+    tracer_vars, tracer_vals, cvars, cvals = [], [], [], []
+    for v, c in zip(jaxpr.constvars, consts):
+        if isinstance(c, Tracer):
+            tracer_vars.append(v)
+            tracer_vals.append(c)
+        else:
+            cvars.append(v)
+            cvals.append(c)
+    new = Jaxpr(cvars, tracer_vars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
+    return ClosedJaxpr(new, cvals), tracer_vals
+
+
+def dce_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
+    """Remove equations whose outputs are never used (all primitives are pure)."""
+    live = {v.id for v in jaxpr.outvars if isinstance(v, Var)}
+    kept = []
+    for eqn in reversed(jaxpr.eqns):
+        if any(v.id in live for v in eqn.outvars) or getattr(eqn.primitive, "effectful", False):
+            kept.append(eqn)
+            live.update(v.id for v in eqn.invars if isinstance(v, Var))
+    kept.reverse()
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, kept)
+
+
+def make_closed_jaxpr(fun: Callable, in_avals, name: str = "make_jaxpr"):
+    """Trace a flat function into a ClosedJaxpr plus the tracer constants it closes over."""
+    jaxpr, consts = trace_to_jaxpr(fun, in_avals, name=name)
+    return closure_convert(jaxpr, consts)
+
+
+def literal_aval(x) -> ShapedArray:
+    return get_aval(x)
+
+
+def is_concrete_scalar(x) -> bool:
+    return isinstance(x, (int, float, bool, complex, np.generic))

@@ -1,0 +1,335 @@
+"""make_jaxpr and jit.
+
+``jit`` traces a function once per signature (tree structure, shapes, dtypes, weak
+types, static values) into a jaxpr and binds the ``jit`` primitive, which holds that
+jaxpr. The primitive's impl runs the program compiled by the Numba backend; its JVP,
+batching and staging rules transform the held jaxpr, so ``jit`` composes with every
+transformation in both directions.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ._util import check_leaves, flatten_fun, fun_name, to_output
+from .core.abstract import ShapedArray
+from .core.ir import ClosedJaxpr, Jaxpr
+from .core.primitive import Primitive
+from .core.pytree import tree_flatten, tree_unflatten
+from .core.trace import Tracer, get_aval
+from .interpreters.batching import batch_flat
+from .interpreters.eval import eval_jaxpr
+from .interpreters.jvp import Zero
+from .interpreters.linearize import linearize_flat
+from .interpreters.staging import closure_convert, trace_to_jaxpr
+
+
+def _split_static(args, kwargs, static_argnums, static_argnames, where):
+    static = []
+    dyn_args = []
+    for i, a in enumerate(args):
+        if i in static_argnums:
+            static.append(("arg", i, _hashable(a, where, f"argument {i}")))
+        else:
+            dyn_args.append(a)
+    dyn_kwargs = {}
+    for k, v in kwargs.items():
+        if k in static_argnames:
+            static.append(("kw", k, _hashable(v, where, f"argument {k!r}")))
+        else:
+            dyn_kwargs[k] = v
+    return tuple(static), dyn_args, dyn_kwargs
+
+
+def _hashable(v, where, what):
+    try:
+        hash(v)
+    except TypeError:
+        raise TypeError(
+            f"{where}: static {what} of type {type(v).__name__} is not hashable; static "
+            f"arguments are cache keys, so pass a hashable value (e.g. a tuple instead of "
+            f"a list) or make the argument non-static.") from None
+    return v
+
+
+def _rebuild_call(f, static, dyn_args, dyn_kwargs, nargs):
+    args = []
+    it = iter(dyn_args)
+    smap = {(kind, key): v for kind, key, v in static}
+    for i in range(nargs):
+        args.append(smap[("arg", i)] if ("arg", i) in smap else next(it))
+    kwargs = dict(dyn_kwargs)
+    for kind, key, v in static:
+        if kind == "kw":
+            kwargs[key] = v
+    return f(*args, **kwargs)
+
+
+def make_jaxpr(fun: Callable, static_argnums: int | Iterable[int] = ()) -> Callable:
+    """Trace ``fun`` into a closed jaxpr for the given example arguments.
+
+    >>> import numpy as np, xform, xform.numpy as xnp
+    >>> print(xform.make_jaxpr(lambda x: xnp.sin(x) * 2.0)(np.ones(3)))
+    { lambda ; a:f64[3]. let
+        b:f64[3] = sin a
+        c:f64[3] = mul b 2.0
+      in (c,) }
+    """
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    static_argnums = tuple(static_argnums)
+
+    def make(*args, **kwargs):
+        where = f"make_jaxpr of {fun_name(fun)}"
+        static, dyn_args, dyn_kwargs = _split_static(args, kwargs, static_argnums, (), where)
+        leaves, in_tree = tree_flatten((tuple(dyn_args), dyn_kwargs))
+        check_leaves(leaves, where)
+        avals = [get_aval(x) for x in leaves]
+
+        def f_pytree(dargs, dkw):
+            return _rebuild_call(fun, static, dargs, dkw, len(args))
+
+        flat, store = flatten_fun(f_pytree, in_tree)
+        jaxpr, consts = trace_to_jaxpr(flat, avals, name="make_jaxpr")
+        closed, tracer_consts = closure_convert(jaxpr, consts)
+        if tracer_consts:
+            # Closed-over tracers of outer transformations stay as constants here.
+            closed = ClosedJaxpr(
+                Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, jaxpr.eqns), consts)
+        return closed
+
+    make.__name__ = f"make_jaxpr_{fun_name(fun)}"
+    return make
+
+
+# -- the jit primitive -------------------------------------------------------------------
+
+jit_p = Primitive("jit", multiple_results=True)
+
+
+def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str):
+    compiled = jaxpr.cache.get("compiled")
+    if compiled is None:
+        from .interpreters.numba_lowering import compile_jaxpr
+
+        compiled = compile_jaxpr(jaxpr, name=name)
+        jaxpr.cache["compiled"] = compiled
+    return compiled(*args)
+
+
+def _jit_abstract(*avals, jaxpr: ClosedJaxpr, name: str):
+    return jaxpr.out_avals
+
+
+def _jit_stage(trace, tracers, params):
+    """Nested jit inside a staged program is inlined: the outer program is compiled whole."""
+    closed = params["jaxpr"]
+    return eval_jaxpr(closed.jaxpr, closed.consts, *tracers)
+
+
+def linearize_jaxpr(closed: ClosedJaxpr, in_nonzero: tuple[bool, ...]):
+    """Split the JVP of ``closed`` into a primal program (primals -> outs + residuals)
+    and a linear tangent program (residuals + nonzero tangents -> tangents).
+
+    Returns (primal_jaxpr, tangent_jaxpr, out_nonzero, n_outs). Memoized per program.
+    """
+    key = ("linearize", in_nonzero)
+    hit = closed.cache.get(key)
+    if hit is not None:
+        return hit
+    box: dict = {}
+
+    def primal_fun(*primals):
+        outs, lin = linearize_flat(
+            lambda *xs: eval_jaxpr(closed.jaxpr, closed.consts, *xs), list(primals),
+            name="jvp", in_nonzero=list(in_nonzero))
+        box["lin"] = lin
+        return list(outs) + list(lin.closed.consts)
+
+    pj, pconsts = trace_to_jaxpr(primal_fun, closed.in_avals, name="jvp")
+    primal_closed, tracer_consts = closure_convert(pj, pconsts)
+    assert not tracer_consts
+    lin = box["lin"]
+    lj = lin.closed.jaxpr
+    tangent_jaxpr = ClosedJaxpr(Jaxpr([], list(lj.constvars) + list(lj.invars), lj.outvars, lj.eqns), [])
+    result = (primal_closed, tangent_jaxpr, tuple(lin.out_nonzero), len(closed.out_avals))
+    closed.cache[key] = result
+    return result
+
+
+def _jit_jvp(primals, tangents, jaxpr: ClosedJaxpr, name: str):
+    in_nonzero = tuple(type(t) is not Zero for t in tangents)
+    primal_j, tangent_j, out_nonzero, n_out = linearize_jaxpr(jaxpr, in_nonzero)
+    outs_res = jit_p.bind(*primals, jaxpr=primal_j, name=name)
+    outs, res = outs_res[:n_out], outs_res[n_out:]
+    nz_tangents = [t for t in tangents if type(t) is not Zero]
+    t_outs = iter(jit_p.bind(*res, *nz_tangents, jaxpr=tangent_j, name=f"jvp_{name}"))
+    tangents_out = [next(t_outs) if nz else Zero.like(o) for o, nz in zip(outs, out_nonzero)]
+    return outs, tangents_out
+
+
+def batch_jaxpr(closed: ClosedJaxpr, dims: tuple, axis_size: int) -> ClosedJaxpr:
+    """The program of ``vmap(closed)`` for inputs batched at ``dims``, outputs at 0."""
+    key = ("batch", dims, axis_size)
+    hit = closed.cache.get(key)
+    if hit is not None:
+        return hit
+    from . import lax
+
+    in_avals = []
+    for a, d in zip(closed.in_avals, dims):
+        if d is None:
+            in_avals.append(a)
+        else:
+            shape = list(a.shape)
+            shape.insert(d, axis_size)
+            in_avals.append(ShapedArray(shape, a.dtype, a.weak_type))
+
+    def fun(*args):
+        outs, odims = batch_flat(
+            lambda *xs: eval_jaxpr(closed.jaxpr, closed.consts, *xs), list(args), list(dims),
+            axis_size)
+        res = []
+        for o, d in zip(outs, odims):
+            if d is None:
+                shape = get_aval(o).shape
+                o = lax.broadcast_in_dim(o, (axis_size,) + shape, tuple(range(1, len(shape) + 1)))
+            elif d != 0:
+                o = lax.moveaxis(o, d, 0)
+            res.append(o)
+        return res
+
+    j, consts = trace_to_jaxpr(fun, in_avals, name="vmap")
+    out, tracer_consts = closure_convert(j, consts)
+    assert not tracer_consts
+    closed.cache[key] = out
+    return out
+
+
+def _jit_batch(vals, dims, jaxpr: ClosedJaxpr, name: str, axis_size: int):
+    bj = batch_jaxpr(jaxpr, tuple(dims), axis_size)
+    outs = jit_p.bind(*vals, jaxpr=bj, name=name)
+    return outs, [0] * len(outs)
+
+
+jit_p.impl = _jit_impl
+jit_p.abstract_eval = _jit_abstract
+jit_p.stage = _jit_stage
+jit_p.jvp = _jit_jvp
+jit_p.batch = _jit_batch
+jit_p.batch_needs_size = True
+
+
+# -- the user-facing jit ------------------------------------------------------------------
+
+def _leaf_key(x):
+    t = type(x)
+    if t is np.ndarray:
+        return (x.shape, x.dtype)
+    if t is float or t is int or t is bool or t is complex:
+        return t
+    if isinstance(x, Tracer):
+        a = x.aval
+        return (a.shape, a.dtype, a.weak_type)
+    if isinstance(x, np.generic):
+        return ((), x.dtype)
+    a = get_aval(x, "jit")
+    return (a.shape, a.dtype, a.weak_type)
+
+
+class _CacheEntry:
+    __slots__ = ("jaxpr", "out_tree", "compiled")
+
+    def __init__(self, jaxpr, out_tree):
+        self.jaxpr = jaxpr
+        self.out_tree = out_tree
+        self.compiled = None
+
+
+class Jitted:
+    """A jit-compiled function (see ``jit``)."""
+
+    def __init__(self, fun, static_argnums, static_argnames):
+        self.fun = fun
+        self.static_argnums = static_argnums
+        self.static_argnames = static_argnames
+        self.name = fun_name(fun)
+        self._cache: dict = {}
+        self._lock = threading.Lock()
+        self.trace_count = 0
+        functools.update_wrapper(self, fun)
+
+    def _signature(self, args, kwargs):
+        where = f"jit of {self.name}"
+        static, dyn_args, dyn_kwargs = _split_static(
+            args, kwargs, self.static_argnums, self.static_argnames, where)
+        leaves, in_tree = tree_flatten((tuple(dyn_args), dyn_kwargs))
+        key = (in_tree, tuple(_leaf_key(x) for x in leaves), static, len(args))
+        return key, static, leaves, in_tree
+
+    def _trace(self, key, static, leaves, in_tree, nargs):
+        where = f"jit of {self.name}"
+        check_leaves(leaves, where)
+        avals = [get_aval(x) for x in leaves]
+        fun = self.fun
+
+        def f_pytree(dargs, dkw):
+            return _rebuild_call(fun, static, dargs, dkw, nargs)
+
+        flat, store = flatten_fun(f_pytree, in_tree)
+        self.trace_count += 1
+        jaxpr, consts = trace_to_jaxpr(flat, avals, name="jit")
+        closed, tracer_consts = closure_convert(jaxpr, consts)
+        return closed, tracer_consts, store["tree"]
+
+    def __call__(self, *args, **kwargs):
+        key, static, leaves, in_tree = self._signature(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is None:
+            closed, tracer_consts, out_tree = self._trace(key, static, leaves, in_tree, len(args))
+            if tracer_consts:  # closes over tracers of an outer transformation: no caching
+                outs = jit_p.bind(*tracer_consts, *leaves, jaxpr=closed, name=self.name)
+                return tree_unflatten(out_tree, outs)
+            entry = _CacheEntry(closed, out_tree)
+            with self._lock:
+                entry = self._cache.setdefault(key, entry)
+        outs = jit_p.bind(*leaves, jaxpr=entry.jaxpr, name=self.name)
+        return tree_unflatten(entry.out_tree, [to_output(o) for o in outs])
+
+    def lower(self, *args, **kwargs):
+        """Inspect what runs: returns an object with the optimized jaxpr and kernel source."""
+        key, static, leaves, in_tree = self._signature(args, kwargs)
+        closed, tracer_consts, _ = self._trace(key, static, leaves, in_tree, len(args))
+        if tracer_consts:
+            raise TypeError(f"jit of {self.name}: lower() cannot inspect a function closing "
+                            f"over traced values.")
+        from .interpreters.numba_lowering import lower_jaxpr
+
+        return lower_jaxpr(closed, name=self.name)
+
+    def clear_cache(self):
+        self._cache.clear()
+
+    def _cache_size(self) -> int:
+        return len(self._cache)
+
+
+def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
+        static_argnames: str | Iterable[str] = ()) -> Jitted:
+    """Compile ``fun`` with Numba: traced once per input signature, cached.
+
+    >>> import numpy as np, xform, xform.numpy as xnp
+    >>> f = xform.jit(lambda x, y: x * y + 1.0)
+    >>> f(np.arange(3.0), 2.0)
+    array([1., 3., 5.])
+    """
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    if isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+    return Jitted(fun, tuple(static_argnums), tuple(static_argnames))
+
+

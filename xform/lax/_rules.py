@@ -1,0 +1,149 @@
+"""Shared machinery for defining primitives and their rules.
+
+Elementwise primitives follow numpy broadcasting; their operands must share a dtype
+(``xform.numpy`` promotes first; ``xform.lax`` functions convert Python scalars).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.abstract import ShapedArray
+from ..core.primitive import Primitive
+from ..core.trace import Tracer, get_aval
+
+
+def broadcast_shapes(opname: str, *shapes) -> tuple:
+    """numpy's broadcasting of shapes, with an error naming the op and all shapes."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(ndim):
+        size = 1
+        for s in shapes:
+            k = len(s) - ndim + i
+            d = s[k] if k >= 0 else 1
+            if d != 1:
+                if size != 1 and d != size:
+                    raise ValueError(
+                        f"{opname}: shapes {' and '.join(str(tuple(s)) for s in shapes)} "
+                        f"cannot be broadcast together (dimension {i} of the result: "
+                        f"{size} vs {d})."
+                    )
+                size = d
+        out.append(size)
+    return tuple(out)
+
+
+def elementwise_abstract_eval(prim_name: str, out_dtype=None, same_dtype: bool = True):
+    """Shape rule for a broadcasting elementwise op; ``out_dtype`` fixes the result dtype."""
+
+    def rule(*avals, **params):
+        shape = broadcast_shapes(prim_name, *(a.shape for a in avals))
+        if same_dtype:
+            dtypes = {a.dtype for a in avals}
+            if len(dtypes) > 1:
+                raise TypeError(
+                    f"{prim_name}: operands must have the same dtype, got "
+                    f"{', '.join(a.str_short() for a in avals)}; convert them with "
+                    f"xform.lax.convert_element_type or use xform.numpy which promotes."
+                )
+        dt = out_dtype if out_dtype is not None else avals[0].dtype
+        weak = all(a.weak_type for a in avals) and out_dtype is None
+        return ShapedArray(shape, dt, weak)
+
+    return rule
+
+
+def elementwise_primitive(name: str, numpy_fn, nargs: int, out_dtype=None,
+                          allowed_kinds: str | None = None) -> Primitive:
+    """A broadcasting elementwise primitive evaluated by a numpy ufunc-like function."""
+    prim = Primitive(name)
+    prim.elementwise = True
+    prim.impl = numpy_fn
+    shape_rule = elementwise_abstract_eval(name, out_dtype)
+
+    def abstract_eval(*avals, **params):
+        if len(avals) != nargs:
+            raise TypeError(f"{name}: takes {nargs} operands, got {len(avals)}")
+        if allowed_kinds is not None:
+            for a in avals:
+                if a.dtype.kind not in allowed_kinds:
+                    raise TypeError(
+                        f"{name}: does not accept dtype {a.dtype} "
+                        f"(operand {a.str_short()}); allowed kinds: {_kind_names(allowed_kinds)}."
+                    )
+        return shape_rule(*avals, **params)
+
+    prim.abstract_eval = abstract_eval
+    prim.batch = broadcasting_batch_rule(prim)
+    return prim
+
+
+def _kind_names(kinds: str) -> str:
+    names = {"b": "bool", "i": "signed int", "u": "unsigned int", "f": "float", "c": "complex"}
+    return ", ".join(names[k] for k in kinds)
+
+
+# -- batching ---------------------------------------------------------------------
+
+
+def move_bdim_to_front(x, bdim):
+    from . import moveaxis
+
+    if bdim is None or bdim == 0:
+        return x
+    return moveaxis(x, bdim, 0)
+
+
+def broadcasting_batch_rule(prim: Primitive):
+    """vmap rule for broadcasting elementwise ops: batch dims to the front, and batched
+    operands of lower rank get size-1 dims so numpy broadcasting lines up."""
+
+    def rule(vals, dims, **params):
+        from . import expand_dims
+
+        ranks = [get_aval(v).ndim - (d is not None) for v, d in zip(vals, dims)]
+        out_rank = max(ranks)
+        args = []
+        for v, d, r in zip(vals, dims, ranks):
+            if d is None:
+                args.append(v)
+                continue
+            v = move_bdim_to_front(v, d)
+            if r < out_rank:
+                v = expand_dims(v, tuple(range(1, 1 + out_rank - r)))
+            args.append(v)
+        return prim.bind(*args, **params), 0
+
+    return rule
+
+
+# -- transposition helpers ------------------------------------------------------------
+
+
+def unbroadcast(ct, aval: ShapedArray):
+    """Sum a cotangent of the broadcast result shape back to ``aval``'s shape."""
+    from . import reduce_sum, reshape
+
+    ct_shape = get_aval(ct).shape
+    if tuple(ct_shape) == tuple(aval.shape):
+        return ct
+    lead = len(ct_shape) - len(aval.shape)
+    axes = list(range(lead))
+    for i, d in enumerate(aval.shape):
+        if d == 1 and ct_shape[lead + i] != 1:
+            axes.append(lead + i)
+    if axes:
+        ct = reduce_sum(ct, tuple(axes))
+    if tuple(get_aval(ct).shape) != tuple(aval.shape):
+        ct = reshape(ct, aval.shape)
+    return ct
+
+
+def as_dtype_of(x, like):
+    """Convert a Python scalar ``x`` to the dtype of ``like`` (lax's weak-scalar rule)."""
+    if isinstance(x, (Tracer, np.ndarray)) or isinstance(like, (bool, int, float, complex)):
+        return x
+    if isinstance(x, (bool, int, float, complex, np.generic)):
+        dt = get_aval(like).dtype
+        return np.asarray(x, dtype=dt)[()]
+    return x
