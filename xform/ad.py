@@ -127,9 +127,16 @@ def _vjp(fun, primals, has_aux: bool, where: str):
             out, aux_store["aux"] = out
         return out
 
-    flat, store = flatten_fun(f_main, p_tree)
-    outs, lin = linearize_flat(flat, p_leaves)
-    out_tree = store["tree"]
+    def f_with_aux(*args):
+        # aux rides along as extra outputs so it leaves the transformation lowered.
+        return f_main(*args), aux_store.get("aux")
+
+    flat, store = flatten_fun(f_with_aux, p_tree)
+    outs_all, lin = linearize_flat(flat, p_leaves)
+    (out_tree, aux_tree) = store["tree"].children
+    n_out = out_tree.num_leaves
+    outs = outs_all[:n_out]
+    aux = tree_unflatten(aux_tree, [to_output(a) for a in outs_all[n_out:]])
     out_avals = [get_aval(o) for o in outs]
 
     def vjp_fn(ct):
@@ -153,12 +160,12 @@ def _vjp(fun, primals, has_aux: bool, where: str):
 
                 c = lax.convert_element_type(c, a.dtype)
             cts.append(c)
-        in_cts = lin.transpose(cts)
+        in_cts = lin.transpose(cts + [Zero(a) for a in lin.out_avals[n_out:]])
         in_cts = [_zeros_out(c, get_aval(p)) for p, c in zip(p_leaves, in_cts)]
         return tuple(tree_unflatten(p_tree, [to_output(c) for c in in_cts]))
 
     out = tree_unflatten(out_tree, [to_output(o) for o in outs])
-    return out, vjp_fn, aux_store.get("aux")
+    return out, vjp_fn, aux
 
 
 def vjp(fun: Callable, *primals, has_aux: bool = False):
@@ -326,10 +333,10 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
         basis, sizes = _std_basis(d_leaves)
 
         def push(*t_leaves):
-            return jvp(f_flat, tuple(d_leaves), tuple(t_leaves))
+            y, t = jvp(f_flat, tuple(d_leaves), tuple(t_leaves))
+            return y, t, aux_box.get("aux")
 
-        y, jac_cols = vmap(push, in_axes=0, out_axes=(None, 0))(*basis) if d_leaves else (
-            f_flat(), None)
+        y, jac_cols, aux = vmap(push, in_axes=0, out_axes=(None, 0, None))(*basis)
         y_leaves, y_tree = tree_flatten(y)
         col_leaves = tree_flatten(jac_cols)[0]
         out_leaves = []
@@ -343,7 +350,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
             out_leaves.append(tree_unflatten(d_tree, parts)[0] if single else
                               tree_unflatten(d_tree, parts))
         jac = tree_unflatten(y_tree, out_leaves)
-        return (jac, aux_box["aux"]) if has_aux else jac
+        return (jac, aux) if has_aux else jac
 
     jac_f.__name__ = f"jacfwd_{name}"
     return jac_f

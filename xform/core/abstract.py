@@ -33,8 +33,10 @@ class ShapedArray:
     array_abstraction_level = 1
 
     def __init__(self, shape, dtype, weak_type: bool = False):
-        self.shape = tuple(int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
+        self.shape = shape if type(shape) is tuple else tuple(int(d) for d in shape)
+        self.dtype = dtype if type(dtype) is not type else np.dtype(dtype)
+        if not isinstance(self.dtype, np.dtype):
+            self.dtype = np.dtype(dtype)
         self.weak_type = bool(weak_type)
 
     @property
@@ -78,8 +80,26 @@ def raise_to_shaped(aval: ShapedArray) -> ShapedArray:
     return aval
 
 
+_SCALAR_AVALS: dict = {}
+
+
 def concrete_aval(x, where: str = "xform") -> ShapedArray:
     """Abstract value of a concrete (non-tracer) value: numpy array, numpy or Python scalar."""
+    t = type(x)
+    hit = _SCALAR_AVALS.get(t)  # fast path: Python scalars and numpy scalars
+    if hit is not None:
+        if t is int and not -(2**63) <= x < 2**63:
+            raise OverflowError(f"{where}: Python int {x} does not fit in int64.")
+        return hit
+    if t is np.ndarray:
+        return ShapedArray(x.shape, check_dtype(x.dtype, where), False)
+    aval = _concrete_aval_slow(x, where)
+    if t in (bool, int, float, complex) or (isinstance(x, np.generic) and x.dtype.kind in "biufc"):
+        _SCALAR_AVALS[t] = aval
+    return aval
+
+
+def _concrete_aval_slow(x, where: str) -> ShapedArray:
     if isinstance(x, np.ndarray):
         return ShapedArray(x.shape, check_dtype(x.dtype, where), False)
     if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):

@@ -14,7 +14,7 @@ A primitive carries all of its rules as attributes, set next to its definition i
 """
 from __future__ import annotations
 
-from .trace import find_top_trace, full_lower, full_raise
+from .trace import Tracer, find_top_trace, full_lower, full_raise, state
 
 
 class Primitive:
@@ -36,6 +36,9 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
+        # Fast path: no tracers and no staging: evaluate eagerly.
+        if state().dynamic.level == 0 and not any(isinstance(a, Tracer) for a in args):
+            return self.impl(*args, **params)
         trace = find_top_trace(args)
         tracers = [full_raise(trace, a) for a in args]
         out = trace.process_primitive(self, tracers, params)

@@ -48,9 +48,19 @@ def add_tangents(a, b):
         return b
     if type(b) is Zero:
         return a
-    from ..lax import add_any
+    return _add_any()(a, b)
 
-    return add_any(a, b)
+
+def _add_any():
+    fn = _lazy.get("add_any")
+    if fn is None:  # lax imports this module, so bind late (once)
+        from ..lax import add_any as fn
+
+        _lazy["add_any"] = fn
+    return fn
+
+
+_lazy: dict = {}
 
 
 class JVPTracer(Tracer):

@@ -37,10 +37,13 @@ def elementwise_abstract_eval(prim_name: str, out_dtype=None, same_dtype: bool =
     """Shape rule for a broadcasting elementwise op; ``out_dtype`` fixes the result dtype."""
 
     def rule(*avals, **params):
-        shape = broadcast_shapes(prim_name, *(a.shape for a in avals))
-        if same_dtype:
-            dtypes = {a.dtype for a in avals}
-            if len(dtypes) > 1:
+        a0 = avals[0]
+        if all(a.shape == a0.shape for a in avals):
+            shape = a0.shape
+        else:
+            shape = broadcast_shapes(prim_name, *(a.shape for a in avals))
+        if same_dtype and len(avals) > 1:
+            if any(a.dtype != a0.dtype for a in avals):
                 raise TypeError(
                     f"{prim_name}: operands must have the same dtype, got "
                     f"{', '.join(a.str_short() for a in avals)}; convert them with "
@@ -122,11 +125,11 @@ def broadcasting_batch_rule(prim: Primitive):
 
 def unbroadcast(ct, aval: ShapedArray):
     """Sum a cotangent of the broadcast result shape back to ``aval``'s shape."""
+    ct_shape = get_aval(ct).shape
+    if ct_shape == aval.shape:
+        return ct
     from . import reduce_sum, reshape
 
-    ct_shape = get_aval(ct).shape
-    if tuple(ct_shape) == tuple(aval.shape):
-        return ct
     lead = len(ct_shape) - len(aval.shape)
     axes = list(range(lead))
     for i, d in enumerate(aval.shape):
@@ -139,11 +142,17 @@ def unbroadcast(ct, aval: ShapedArray):
     return ct
 
 
+_PY_SCALARS = (bool, int, float, complex)
+
+
 def as_dtype_of(x, like):
     """Convert a Python scalar ``x`` to the dtype of ``like`` (lax's weak-scalar rule)."""
-    if isinstance(x, (Tracer, np.ndarray)) or isinstance(like, (bool, int, float, complex)):
+    tx = type(x)
+    if tx not in _PY_SCALARS and not isinstance(x, np.generic):
         return x
-    if isinstance(x, (bool, int, float, complex, np.generic)):
-        dt = get_aval(like).dtype
+    if type(like) in _PY_SCALARS:
+        return x
+    dt = get_aval(like).dtype
+    if tx is not float or dt != np.float64:
         return np.asarray(x, dtype=dt)[()]
     return x
