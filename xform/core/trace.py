@@ -253,12 +253,9 @@ class Tracer:
         return int(self._concrete("an index (__index__)"))
 
     def __array__(self, dtype=None, copy=None):
-        import numpy as np
-
-        val = self._concrete_value()
-        if val is None:
-            raise TracerArrayConversionError(self)
-        return np.asarray(val, dtype=dtype)
+        # Always an error, even when the value is concrete: silently converting would
+        # drop derivatives / batch dimensions.
+        raise TracerArrayConversionError(self)
 
     def __hash__(self):
         raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")

@@ -1,0 +1,57 @@
+"""Tiny timing harness shared by the benchmark scripts: medians of repeated runs."""
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def median_time(fn, *, repeat: int = 7, min_time: float = 0.05) -> float:
+    """Median seconds per call of ``fn()``; each sample loops until ``min_time`` passes."""
+    fn()  # warm-up (compilation, caches)
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= min_time or n >= 1 << 20:
+            break
+        n *= 2
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        samples.append((time.perf_counter() - t0) / n)
+    return statistics.median(samples)
+
+
+def fmt_time(t: float | None) -> str:
+    if t is None:
+        return "-"
+    if t < 1e-3:
+        return f"{t * 1e6:.1f} us"
+    if t < 1:
+        return f"{t * 1e3:.2f} ms"
+    return f"{t:.2f} s"
+
+
+def print_table(title: str, rows: list[tuple], ref: str = "xform") -> None:
+    """rows: (workload, {impl: seconds or None}); prints times and ratios xform/other."""
+    impls = []
+    for _, times in rows:
+        for k in times:
+            if k not in impls:
+                impls.append(k)
+    print(f"\n{title}")
+    head = f"{'workload':<44}" + "".join(f"{k:>14}" for k in impls)
+    others = [k for k in impls if k != ref]
+    head += "".join(f"{ref + '/' + k:>18}" for k in others)
+    print(head)
+    print("-" * len(head))
+    for name, times in rows:
+        line = f"{name:<44}" + "".join(f"{fmt_time(times.get(k)):>14}" for k in impls)
+        for k in others:
+            a, b = times.get(ref), times.get(k)
+            line += f"{(a / b):>18.2f}" if a and b else f"{'-':>18}"
+        print(line)
