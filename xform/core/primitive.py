@@ -36,11 +36,28 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
-        # Fast path: no tracers and no staging: evaluate eagerly.
-        if state().dynamic.level == 0 and not any(isinstance(a, Tracer) for a in args):
+        # Find the innermost interpreter among the arguments (inlined find_top_trace:
+        # this is the hottest path of eager autodiff).
+        top = state().dynamic
+        level = top.level
+        has_tracer = False
+        for x in args:
+            if isinstance(x, Tracer):
+                has_tracer = True
+                m = x._trace.main
+                if m.level > level:
+                    top, level = m, m.level
+        if level == 0:
+            if has_tracer:  # only dead tracers can be at level <= 0 here
+                find_top_trace(args)
             return self.impl(*args, **params)
-        trace = find_top_trace(args)
-        tracers = [full_raise(trace, a) for a in args]
+        if not top.alive:
+            find_top_trace(args)  # raises the escaped-tracer error
+        trace = top.trace
+        tracers = [
+            x if isinstance(x, Tracer) and x._trace.main is top else full_raise(trace, x)
+            for x in args
+        ]
         out = trace.process_primitive(self, tracers, params)
         if self.multiple_results:
             return [full_lower(o) for o in out]

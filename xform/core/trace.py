@@ -27,7 +27,7 @@ class ConcretizationTypeError(TypeError):
 
 
 class MainTrace:
-    __slots__ = ("level", "trace_type", "payload", "alive", "name")
+    __slots__ = ("level", "trace_type", "payload", "alive", "name", "trace")
 
     def __init__(self, level: int, trace_type, payload: Any = None, name: str = ""):
         self.level = level
@@ -35,6 +35,7 @@ class MainTrace:
         self.payload = payload
         self.alive = True
         self.name = name or trace_type.__name__
+        self.trace = trace_type(self)  # traces are stateless views of their main
 
     def __repr__(self) -> str:
         return f"MainTrace({self.level}, {self.name})"
@@ -104,7 +105,7 @@ def find_top_trace(args) -> "Trace":
                 raise _escaped_error(x)
             if m.level > level:
                 top, level = m, m.level
-    return top.trace_type(top)
+    return top.trace
 
 
 def full_raise(trace: "Trace", val):

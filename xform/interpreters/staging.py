@@ -17,11 +17,12 @@ from ..core.trace import Trace, Tracer, full_raise, get_aval, new_main
 
 
 class StagingTracer(Tracer):
-    __slots__ = ("_aval",)
+    __slots__ = ("_aval", "var")
 
     def __init__(self, trace, aval: ShapedArray):
         self._trace = trace
         self._aval = aval
+        self.var = Var(aval)
 
     @property
     def aval(self):
@@ -33,28 +34,25 @@ class JaxprBuilder:
 
     def __init__(self):
         self.eqns: list[Eqn] = []
-        self.var_of: dict[int, Var] = {}
-        self.keepalive: list = []
+        self.keepalive: list = []  # constants, so that their ids stay unique
         self.const_tracer: dict[int, StagingTracer] = {}
         self.const_val: dict[int, object] = {}  # var id -> value
 
     def new_tracer(self, trace, aval) -> StagingTracer:
-        t = StagingTracer(trace, aval)
-        self.keepalive.append(t)
-        self.var_of[id(t)] = Var(aval)
-        return t
+        return StagingTracer(trace, aval)
 
     def const(self, trace, val) -> StagingTracer:
         t = self.const_tracer.get(id(val))
         if t is None:
-            t = self.new_tracer(trace, get_aval(val))
+            t = StagingTracer(trace, get_aval(val))
             self.const_tracer[id(val)] = t
             self.keepalive.append(val)
-            self.const_val[self.var_of[id(t)].id] = val
+            self.const_val[t.var.id] = val
         return t
 
-    def var(self, tracer) -> Var:
-        return self.var_of[id(tracer)]
+    @staticmethod
+    def var(tracer) -> Var:
+        return tracer.var
 
     def to_jaxpr(self, in_tracers, out_tracers) -> tuple[Jaxpr, list]:
         invars = [self.var(t) for t in in_tracers]
@@ -65,8 +63,8 @@ class JaxprBuilder:
             if lit is not None:
                 literals[vid] = lit
         consts_by_var = {}
-        for t_id, t in self.const_tracer.items():
-            v = self.var_of[id(t)]
+        for t in self.const_tracer.values():
+            v = t.var
             consts_by_var[v.id] = (v, self.const_val[v.id])
 
         def sub(v):
@@ -114,13 +112,14 @@ class StagingTrace(Trace):
         return self.emit(primitive, tracers, params, avals_out)
 
     def emit(self, primitive, tracers, params, avals_out):
-        b = self._builder()
-        multiple = primitive.multiple_results
-        outs = [b.new_tracer(self, a) for a in (avals_out if multiple else [avals_out])]
-        b.eqns.append(
-            Eqn(primitive, [b.var(t) for t in tracers], [b.var(t) for t in outs], params)
-        )
-        return outs if multiple else outs[0]
+        b = self.main.payload
+        if primitive.multiple_results:
+            outs = [StagingTracer(self, a) for a in avals_out]
+            b.eqns.append(Eqn(primitive, [t.var for t in tracers], [t.var for t in outs], params))
+            return outs
+        out = StagingTracer(self, avals_out)
+        b.eqns.append(Eqn(primitive, [t.var for t in tracers], [out.var], params))
+        return out
 
 
 def trace_to_jaxpr(fun: Callable, in_avals, name: str = "make_jaxpr", dynamic: bool = True):
