@@ -22,9 +22,10 @@ from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval
 from .interpreters.batching import batch_flat
 from .interpreters.eval import eval_jaxpr
-from .interpreters.jvp import Zero
+from .interpreters.jvp import Zero, instantiate
 from .interpreters.linearize import linearize_flat
 from .interpreters.staging import closure_convert, trace_to_jaxpr
+from .interpreters.transpose import UndefinedPrimal, backward_pass, is_undefined
 
 
 def _split_static(args, kwargs, static_argnums, static_argnames, where):
@@ -125,9 +126,41 @@ def _jit_abstract(*avals, jaxpr: ClosedJaxpr, name: str):
 
 
 def _jit_stage(trace, tracers, params):
-    """Nested jit inside a staged program is inlined: the outer program is compiled whole."""
+    """Nested jit inside a jit/make_jaxpr program is inlined: the outer program is
+    compiled whole. In a linear program (linearize) the call stays one equation, so
+    its transpose is again one compiled call."""
     closed = params["jaxpr"]
-    return eval_jaxpr(closed.jaxpr, closed.consts, *tracers)
+    if trace.main.payload.dynamic:
+        return eval_jaxpr(closed.jaxpr, closed.consts, *tracers)
+    return trace.emit(jit_p, tracers, params, closed.out_avals)
+
+
+def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str):
+    linear = tuple(is_undefined(a) for a in args)
+    ct_nonzero = tuple(type(c) is not Zero for c in cts)
+    key = ("transpose", linear, ct_nonzero)
+    tj = jaxpr.cache.get(key)
+    in_avals = jaxpr.in_avals
+    if tj is None:
+        res_avals = [a for a, lin in zip(in_avals, linear) if not lin]
+        ct_avals = [a for a, nz in zip(jaxpr.out_avals, ct_nonzero) if nz]
+
+        def transposed(*res_and_cts):
+            res = iter(res_and_cts[:len(res_avals)])
+            nz_cts = iter(res_and_cts[len(res_avals):])
+            full_args = [UndefinedPrimal(a) if lin else next(res) for a, lin in zip(in_avals, linear)]
+            full_cts = [next(nz_cts) if nz else Zero(a) for a, nz in zip(jaxpr.out_avals, ct_nonzero)]
+            outs = backward_pass(jaxpr.jaxpr, jaxpr.consts, full_args, full_cts)
+            return [instantiate(o) for o in outs]
+
+        j, consts = trace_to_jaxpr(transposed, res_avals + ct_avals, name="transpose")
+        tj, tracer_consts = closure_convert(j, consts)
+        assert not tracer_consts
+        jaxpr.cache[key] = tj
+    res_vals = [a for a, lin in zip(args, linear) if not lin]
+    outs = iter(jit_p.bind(*res_vals, *[c for c in cts if type(c) is not Zero], jaxpr=tj,
+                           name=f"transpose_{name}"))
+    return [next(outs) if lin else None for lin in linear]
 
 
 def linearize_jaxpr(closed: ClosedJaxpr, in_nonzero: tuple[bool, ...]):
@@ -220,6 +253,7 @@ jit_p.abstract_eval = _jit_abstract
 jit_p.stage = _jit_stage
 jit_p.jvp = _jit_jvp
 jit_p.batch = _jit_batch
+jit_p.transpose = _jit_transpose
 jit_p.batch_needs_size = True
 
 

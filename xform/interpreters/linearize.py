@@ -49,7 +49,7 @@ def linearize_flat(fun, primals, name: str = "linearize", in_nonzero=None):
 
     ``in_nonzero`` says which inputs get a tangent (default: the floating ones).
     """
-    builder = JaxprBuilder()
+    builder = JaxprBuilder(dynamic=False)
     with new_main(StagingTrace, builder, name=name) as smain:
         strace = StagingTrace(smain)
         in_avals = [get_aval(p) for p in primals]

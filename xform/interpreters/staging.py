@@ -32,7 +32,10 @@ class StagingTracer(Tracer):
 class JaxprBuilder:
     """The growing program of one staging level."""
 
-    def __init__(self):
+    def __init__(self, dynamic: bool = True):
+        # dynamic: the program of make_jaxpr/jit (nested calls are inlined); otherwise
+        # the linear program of linearize (calls stay calls, so they transpose whole).
+        self.dynamic = dynamic
         self.eqns: list[Eqn] = []
         self.keepalive: list = []  # constants, so that their ids stay unique
         self.const_tracer: dict[int, StagingTracer] = {}
@@ -127,7 +130,7 @@ def trace_to_jaxpr(fun: Callable, in_avals, name: str = "make_jaxpr", dynamic: b
 
     Returns ``(jaxpr, consts)``; ``consts`` may hold tracers of outer levels.
     """
-    builder = JaxprBuilder()
+    builder = JaxprBuilder(dynamic)
     with new_main(StagingTrace, builder, name=name, dynamic=dynamic) as main:
         trace = StagingTrace(main)
         in_tracers = [trace.new_arg(a) for a in in_avals]
