@@ -1,0 +1,198 @@
+"""Autodiff compositions (issue 3): closed forms, finite differences, pytrees, errors."""
+import numpy as np
+import pytest
+
+import xform
+import xform.numpy as xnp
+from xform import lax
+
+
+def rosen(x):
+    return xnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosen_grad_closed(x):
+    g = np.zeros_like(x)
+    g[:-1] = -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+def rosen_hess_closed(x):
+    n = len(x)
+    h = np.zeros((n, n))
+    for i in range(n - 1):
+        h[i, i] += 1200 * x[i] ** 2 - 400 * x[i + 1] + 2
+        h[i, i + 1] += -400 * x[i]
+        h[i + 1, i] += -400 * x[i]
+        h[i + 1, i + 1] += 200
+    return h
+
+
+X = np.array([0.3, -1.2, 0.8, 1.5, -0.4])
+
+
+def test_rosenbrock_gradient_and_hessian_closed_form():
+    np.testing.assert_allclose(xform.grad(rosen)(X), rosen_grad_closed(X), rtol=1e-12)
+    np.testing.assert_allclose(xform.hessian(rosen)(X), rosen_hess_closed(X), rtol=1e-12)
+
+
+def test_jacobian_compositions_agree():
+    h1 = xform.jacfwd(xform.jacrev(rosen))(X)
+    h2 = xform.jacrev(xform.jacfwd(rosen))(X)
+    h3 = xform.hessian(rosen)(X)
+    h4 = xform.jacrev(xform.jacrev(rosen))(X)
+    for h in (h2, h3, h4):
+        np.testing.assert_allclose(h, h1, rtol=1e-12, atol=1e-12)
+
+
+def test_hvp_equals_hessian_times_vector():
+    v = np.array([1.0, -0.5, 2.0, 0.1, 0.3])
+    np.testing.assert_allclose(xform.hvp(rosen, (X,), (v,)), rosen_hess_closed(X) @ v, rtol=1e-12)
+
+
+@pytest.mark.parametrize("x", [0.3, 1.7, -0.9])
+def test_fourth_order_closed_forms(x):
+    d4 = lambda f: xform.grad(xform.grad(xform.grad(xform.grad(f))))
+    assert d4(xnp.sin)(x) == pytest.approx(np.sin(x), rel=1e-12)
+    assert d4(xnp.exp)(x) == pytest.approx(np.exp(x), rel=1e-12)
+    if x > 0:
+        assert d4(xnp.log)(x) == pytest.approx(-6 / x**4, rel=1e-12)
+    t = np.tanh(x)
+    # With u = tanh(x), u' = 1 - u^2: derivatives are polynomials in u (chain rule).
+    poly = np.polynomial.Polynomial([0, 1])  # u
+    dpoly = np.polynomial.Polynomial([1, 0, -1])  # du/dx as a polynomial in u
+    for _ in range(4):
+        poly = poly.deriv() * dpoly
+    d4_tanh = poly(t)
+    assert d4(xnp.tanh)(x) == pytest.approx(d4_tanh, rel=1e-10, abs=1e-12)
+    # a chain: sin(exp(x)) third derivative against finite differences of the second
+    f = lambda v: xnp.sin(xnp.exp(v))
+    d2 = xform.grad(xform.grad(f))
+    d3 = xform.grad(d2)
+    eps = 1e-5
+    assert d3(x) == pytest.approx((d2(x + eps) - d2(x - eps)) / (2 * eps), rel=1e-6)
+
+
+def test_grad_grad_grad_tanh_sin():
+    f = lambda x: xnp.tanh(x) * xnp.sin(x)
+    g3 = xform.grad(xform.grad(xform.grad(f)))
+    d2 = xform.grad(xform.grad(f))
+    eps = 1e-5
+    assert g3(0.5) == pytest.approx((d2(0.5 + eps) - d2(0.5 - eps)) / (2 * eps), rel=1e-7)
+
+
+def test_jvp_of_grad_and_grad_of_jvp():
+    f = lambda x: xnp.sum(xnp.sin(x) * x ** 2)
+    x = np.array([0.5, -1.0, 2.0])
+    v = np.array([1.0, 2.0, -1.0])
+    hess = np.diag(-np.sin(x) * x**2 + 4 * x * np.cos(x) + 2 * np.sin(x))
+    _, hv = xform.jvp(xform.grad(f), (x,), (v,))
+    np.testing.assert_allclose(hv, hess @ v, rtol=1e-12)
+    # grad of a directional derivative: d/dx <grad f(x), v> = H v
+    g = xform.grad(lambda y: xform.jvp(f, (y,), (v,))[1])(x)
+    np.testing.assert_allclose(g, hess @ v, rtol=1e-12)
+
+
+def test_check_grads_on_composite():
+    def f(x, y):
+        return xnp.tanh(x @ y) * xnp.exp(-(x ** 2).sum())
+
+    x = np.array([[0.1, 0.2], [0.3, -0.4]])
+    y = np.array([0.5, -0.6])
+    xform.check_grads(f, (x, y), order=2)
+
+
+def test_check_grads_detects_a_wrong_rule():
+    @xform.custom_jvp
+    def wrong_sin(x):
+        return xnp.sin(x)
+
+    wrong_sin.defjvp(lambda primals, tangents: (xnp.sin(primals[0]), 2.0 * tangents[0]))
+    with pytest.raises(AssertionError, match="fwd mode at order 1"):
+        xform.check_grads(wrong_sin, (np.array([0.3]),), order=1, modes=("fwd",))
+
+
+def test_pytrees_and_has_aux():
+    params = {"w": np.array([[1.0, 2.0], [3.0, 4.0]]), "b": (np.array([0.5, -0.5]), None)}
+
+    def loss(p, x):
+        h = xnp.tanh(p["w"] @ x + p["b"][0])
+        return xnp.sum(h ** 2), {"h": h}
+
+    x = np.array([0.1, -0.2])
+    (val, aux), g = xform.value_and_grad(loss, has_aux=True)(params, x)
+    h = np.tanh(params["w"] @ x + params["b"][0])
+    assert val == pytest.approx(np.sum(h**2))
+    np.testing.assert_allclose(aux["h"], h)
+    dh = 2 * h * (1 - h**2)
+    np.testing.assert_allclose(g["w"], np.outer(dh, x), rtol=1e-12)
+    np.testing.assert_allclose(g["b"][0], dh, rtol=1e-12)
+    assert g["b"][1] is None
+
+
+def test_jacobian_layouts():
+    f = lambda x: xnp.outer(x, x)  # (3,) -> (3, 3)
+    x = np.array([1.0, 2.0, 3.0])
+    jf, jr = xform.jacfwd(f)(x), xform.jacrev(f)(x)
+    assert jf.shape == jr.shape == (3, 3, 3)
+    np.testing.assert_allclose(jf, jr)
+    expected = np.einsum("ik,j->ijk", np.eye(3), x) + np.einsum("i,jk->ijk", x, np.eye(3))
+    np.testing.assert_allclose(jf, expected)
+    # several argnums -> tuple of Jacobians
+    g = lambda a, b: a * b
+    ja, jb = xform.jacrev(g, argnums=(0, 1))(x, 2 * x)
+    np.testing.assert_allclose(ja, np.diag(2 * x))
+    np.testing.assert_allclose(jb, np.diag(x))
+
+
+def test_stop_gradient():
+    f = lambda x: x * xform.lax.stop_gradient(x)
+    assert xform.grad(f)(3.0) == 3.0
+    assert xform.grad(xform.grad(f))(3.0) == 0.0
+
+
+def test_make_jaxpr_of_grad_has_no_python_objects():
+    jx = xform.make_jaxpr(xform.grad(lambda x: xnp.sum(xnp.tanh(x) ** 2)))(np.ones(3))
+    for eqn in jx.eqns:
+        for v in eqn.params.values():
+            assert isinstance(v, (int, float, bool, str, tuple, np.dtype, type(None))) or \
+                hasattr(v, "jaxpr"), (eqn, v)
+    for c in jx.consts:
+        assert isinstance(c, np.ndarray)
+
+
+def test_non_differentiable_point_conventions():
+    g = xform.grad
+    assert g(xnp.abs)(0.0) == 0.0
+    assert g(xnp.sign)(0.0) == 0.0
+    assert g(xnp.floor)(1.5) == 0.0 and g(xnp.round)(1.5) == 0.0
+    assert g(xnp.sqrt)(0.0) == np.inf
+    relu1 = lambda x: xnp.maximum(x, 0.0)
+    relu2 = lambda x: xnp.where(x > 0, x, 0.0)
+    assert g(relu1)(0.0) == 0.5  # ties split the gradient equally
+    assert g(relu2)(0.0) == 0.0
+    assert g(relu1)(1.0) == g(relu2)(1.0) == 1.0
+    assert g(relu1)(-1.0) == g(relu2)(-1.0) == 0.0
+    # safe where: the unselected branch's NaN must not leak with the double-where pattern
+    def safe_log(x):
+        ok = x > 0
+        return xnp.where(ok, xnp.log(xnp.where(ok, x, 1.0)), 0.0)
+
+    assert g(safe_log)(0.0) == 0.0
+    naive = lambda x: xnp.where(x > 0, xnp.log(x), 0.0)
+    assert np.isnan(g(naive)(0.0)) or g(naive)(0.0) == 0.0
+
+
+def test_grad_errors_are_clear():
+    with pytest.raises(TypeError, match=r"shape \(3,\).*jacrev"):
+        xform.grad(xnp.sin)(np.ones(3))
+    with pytest.raises(TypeError, match="argument 1 has dtype int64"):
+        xform.grad(lambda x, n: x * n, argnums=1)(1.0, 3)
+    with pytest.raises(ValueError, match="out of range"):
+        xform.grad(xnp.sin, argnums=(0, 1))(1.0)
+
+
+def test_lax_and_numpy_mix_under_grad():
+    f = lambda x: lax.sin(x) * np.cos(x)  # numpy function on a tracer dispatches to xform
+    assert xform.grad(f)(0.4) == pytest.approx(np.cos(0.8), rel=1e-12)
