@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from typing import Callable, Iterable
 
 import numpy as np
@@ -20,6 +21,7 @@ from .core.ir import ClosedJaxpr, Jaxpr
 from .core.primitive import Primitive
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval
+from .core.trace import state as _state
 from .interpreters.batching import batch_flat
 from .interpreters.eval import eval_jaxpr
 from .interpreters.jvp import Zero, instantiate
@@ -283,8 +285,88 @@ class _CacheEntry:
         self.compiled = None
 
 
+_FAST_SCALARS = frozenset({float, int, bool, complex, np.float64, np.float32, np.int64,
+                           np.int32, np.bool_, np.complex128, np.complex64, np.int8,
+                           np.int16, np.uint8, np.uint16, np.uint32, np.uint64, np.float16})
+_ndarray = np.ndarray
+
+
+def _fast_key(args):
+    """A cheap signature of flat positional arguments (arrays and scalars), or None."""
+    key = []
+    for a in args:
+        t = type(a)
+        if t is _ndarray:
+            key.append(a.shape)
+            key.append(a.dtype)
+        elif t in _FAST_SCALARS:
+            key.append(t)
+        else:
+            return None
+    return tuple(key)
+
+
+def _make_fast(compiled, out_tree):
+    """args -> user-facing output, calling the numba kernel directly."""
+    raw = compiled.raw
+    n = compiled.n_out
+    conv = dict(compiled.scalar_outs)
+    leaf_tree = out_tree.num_leaves == 1 and tree_unflatten(out_tree, [0]) == 0
+    if n == 1 and leaf_tree and not conv:
+        return raw
+    if n == 1 and leaf_tree:
+        t = conv[0]
+        return lambda *args: t(raw(*args))
+
+    def fast(*args):
+        r = raw(*args)
+        r = [r] if n == 1 else list(r)
+        for i, t in conv.items():
+            r[i] = t(r[i])
+        return tree_unflatten(out_tree, r)
+
+    return fast
+
+
+def _describe_change(old, new) -> str:
+    """Why signature ``new`` differs from ``old`` (for compile logs)."""
+    o_tree, o_leaves, o_static, o_n = old
+    n_tree, n_leaves, n_static, n_n = new
+    if o_n != n_n:
+        return f"the number of arguments changed ({o_n} -> {n_n})"
+    if o_static != n_static:
+        om = {(k, i): v for k, i, v in o_static}
+        for kind, i, v in n_static:
+            if (kind, i) in om and om[(kind, i)] != v:
+                what = f"static argument {i}" if kind == "arg" else f"static argument {i!r}"
+                return f"{what} changed from {om[(kind, i)]!r} to {v!r}"
+        return "the static arguments changed"
+    if o_tree != n_tree:
+        return f"the input tree structure changed ({o_tree} -> {n_tree})"
+    for i, (a, b) in enumerate(zip(o_leaves, n_leaves)):
+        if a != b:
+            return f"input {i} changed from {_key_text(a)} to {_key_text(b)}"
+    return "the signature changed"
+
+
+def _key_text(k) -> str:
+    from .core.abstract import short_dtype
+
+    if isinstance(k, type):
+        return f"Python {k.__name__}"
+    if isinstance(k, tuple) and len(k) >= 2:
+        shape, dt = k[0], k[1]
+        weak = ", weak" if len(k) > 2 and k[2] else ""
+        return f"{short_dtype(dt)}[{','.join(map(str, shape))}]{weak}"
+    return repr(k)
+
+
 class Jitted:
-    """A jit-compiled function (see ``jit``)."""
+    """A jit-compiled function (see ``jit``).
+
+    Hot path: positional array/scalar arguments with no static arguments are looked up
+    by (shape, dtype) in ``_fast`` and call the compiled Numba kernel directly.
+    """
 
     def __init__(self, fun, static_argnums, static_argnames):
         self.fun = fun
@@ -292,7 +374,10 @@ class Jitted:
         self.static_argnames = static_argnames
         self.name = fun_name(fun)
         self._cache: dict = {}
+        self._fast: dict = {}
+        self._simple = not static_argnums and not static_argnames
         self._lock = threading.Lock()
+        self._last_key = None
         self.trace_count = 0
         functools.update_wrapper(self, fun)
 
@@ -315,11 +400,24 @@ class Jitted:
 
         flat, store = flatten_fun(f_pytree, in_tree)
         self.trace_count += 1
+        t0 = time.perf_counter()
         jaxpr, consts = trace_to_jaxpr(flat, avals, name="jit")
         closed, tracer_consts = closure_convert(jaxpr, consts)
+        info = {"trace_time": time.perf_counter() - t0}
+        last = self._last_key
+        if last is not None and last != key:
+            info["reason"] = _describe_change(last, key)
+        self._last_key = key
+        closed.cache["trace_info"] = info
         return closed, tracer_consts, store["tree"]
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and self._simple:
+            fk = _fast_key(args)
+            if fk is not None:
+                fn = self._fast.get(fk)
+                if fn is not None and _state().dynamic.level == 0:
+                    return fn(*args)
         key, static, leaves, in_tree = self._signature(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:
@@ -331,21 +429,33 @@ class Jitted:
             with self._lock:
                 entry = self._cache.setdefault(key, entry)
         outs = jit_p.bind(*leaves, jaxpr=entry.jaxpr, name=self.name)
+        if not kwargs and self._simple and _state().dynamic.level == 0:
+            compiled = entry.jaxpr.cache.get("compiled")
+            if compiled is not None and compiled.ready:
+                fk = _fast_key(args)
+                if fk is not None and not any(isinstance(o, Tracer) for o in outs):
+                    self._fast[fk] = _make_fast(compiled, entry.out_tree)
         return tree_unflatten(entry.out_tree, [to_output(o) for o in outs])
 
     def lower(self, *args, **kwargs):
-        """Inspect what runs: returns an object with the optimized jaxpr and kernel source."""
+        """Inspect what runs: an object with ``.jaxpr`` (optimized), ``.source`` (the
+        generated Numba module) and ``.as_text()``."""
         key, static, leaves, in_tree = self._signature(args, kwargs)
-        closed, tracer_consts, _ = self._trace(key, static, leaves, in_tree, len(args))
-        if tracer_consts:
-            raise TypeError(f"jit of {self.name}: lower() cannot inspect a function closing "
-                            f"over traced values.")
+        entry = self._cache.get(key)
+        if entry is not None:
+            closed = entry.jaxpr
+        else:
+            closed, tracer_consts, _ = self._trace(key, static, leaves, in_tree, len(args))
+            if tracer_consts:
+                raise TypeError(f"jit of {self.name}: lower() cannot inspect a function "
+                                f"closing over traced values.")
         from .interpreters.numba_lowering import lower_jaxpr
 
         return lower_jaxpr(closed, name=self.name)
 
     def clear_cache(self):
         self._cache.clear()
+        self._fast.clear()
 
     def _cache_size(self) -> int:
         return len(self._cache)

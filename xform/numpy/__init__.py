@@ -1,2 +1,46 @@
-"""xform.numpy: numpy's API on xform.lax (being built: see issue 2)."""
-from ..lax import cos, exp, sin  # noqa: F401
+"""xform.numpy: numpy's API on xform.lax, usable inside every transformation.
+
+Functions take numpy's argument names and follow numpy's broadcasting and NEP 50
+promotion (Python scalars are weak: ``float32_array + 1.0`` stays float32). Outside
+transformations they return numpy arrays (numpy scalars for 0-d) with numpy's values
+and dtypes. Traced values behave like arrays (operators, indexing, methods; see
+``_methods.py``), and plain numpy functions called on them dispatch here.
+
+>>> import numpy as np, xform, xform.numpy as xnp
+>>> xform.grad(lambda x: xnp.sum(xnp.sin(x) ** 2))(np.array([0.0, 1.0]))
+array([0.        , 0.90929743])
+"""
+import numpy as _np
+
+from . import linalg  # noqa: F401
+from ._dot import *  # noqa: F401,F403
+from ._reductions import *  # noqa: F401,F403
+from ._shape import *  # noqa: F401,F403
+from ._ufuncs import *  # noqa: F401,F403
+from ._ufuncs import abs, divmod, pow, round  # noqa: F401,A004
+from ._reductions import all, any, max, min, sum  # noqa: F401,A004
+from ._dispatch import _can_cast as can_cast  # noqa: F401
+from ._dispatch import _result_type as result_type  # noqa: F401
+from ._indexing import _IndexUpdateHelper, _IndexUpdateRef  # noqa: F401
+from . import _methods  # noqa: F401,E402  (attaches operators and methods to Tracer)
+
+# dtypes and constants, re-exported from numpy
+bool_ = _np.bool_
+bool = _np.bool_  # noqa: A001
+int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
+uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+complex64, complex128 = _np.complex64, _np.complex128
+int_, uint, intp, uintp = _np.int_, _np.uint, _np.intp, _np.uintp
+half, single, double, longlong = _np.half, _np.single, _np.double, _np.longlong
+csingle, cdouble = _np.csingle, _np.cdouble
+generic, number, integer, signedinteger, unsignedinteger = (
+    _np.generic, _np.number, _np.integer, _np.signedinteger, _np.unsignedinteger)
+inexact, floating, complexfloating = _np.inexact, _np.floating, _np.complexfloating
+dtype = _np.dtype
+finfo, iinfo = _np.finfo, _np.iinfo
+issubdtype = _np.issubdtype
+promote_types = _np.promote_types
+ndarray = _np.ndarray
+pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
+newaxis = None

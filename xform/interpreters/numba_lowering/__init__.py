@@ -1,0 +1,308 @@
+"""The Numba backend of ``jit``: a jaxpr becomes ONE ``numba.njit`` function.
+
+Pipeline (``compile_jaxpr``)::
+
+    ClosedJaxpr --optimize (xform/interpreters/optimize.py)--> ClosedJaxpr
+                --fusion.plan--> nodes (loop-nest groups and single kernels)
+                --emit--> Python source of a module with one njit `kernel`
+                --cache.load_module--> module (memory by source hash / disk cache)
+                --first call: kernel.compile(types of the arguments)--> machine code
+
+Generated code (read it with ``xform.jit(f).lower(*args).source``) is explicit scalar
+loops with static bounds, numpy arrays for non-0-d values and scalars for 0-d values
+(see ``codegen.py``). Non-scalar constants of the program are extra arguments of the
+kernel (never baked into the source, so the source hash identifies the program).
+Numba options: ``error_model='numpy'``, ``nogil=True``, no fast-math on the kernel;
+reductions accumulating in scalars live in helper functions compiled with
+``fastmath={'reassoc', 'contract', 'nsz', 'arcp'}`` (never ``fastmath=True``: it would
+break ``isnan``); big elementwise loop nests live in ``parallel=True`` helpers using
+``prange`` (chosen from the static shapes).
+
+Writing a lowering rule
+-----------------------
+Rules for equations that are not fused live in ``rules.py``, keyed by primitive name
+(a primitive may instead carry a ``numba_lower`` attribute with the same signature)::
+
+    @rule("my_prim")
+    def _my_prim(em, eqn, ins):          # -> list of output names
+        ...
+
+- ``eqn``: the equation (``eqn.invars[i].aval`` / ``eqn.outvars[i].aval`` give static
+  shapes and dtypes, ``eqn.params`` the parameters).
+- ``ins``: the operands' names in the generated function. 0-d operands are scalar
+  expressions (possibly typed literals such as ``np.float32(2.0)``), others array
+  names (arrays may be strided views unless ``em.is_contig(name)``).
+- ``em`` (``codegen.Emitter``): ``em.line(text)`` appends a line at the current
+  indentation, ``with em.indented(): ...`` nests, ``em.fresh(hint)`` makes a unique
+  name, ``em.alloc(shape, dtype, fill=None)`` allocates a C-contiguous result,
+  ``em.contiguous(name)``, ``em.as_array(expr, aval)``, ``em.const(value)`` (name of a
+  constant: typed literal for scalars, extra kernel argument for arrays),
+  ``rules.loop_nest(em, shape)`` opens loops and yields index names,
+  ``codegen.literal_expr(value, dtype)``, ``codegen.cast(expr, dtype)``,
+  ``codegen.np_type(dtype)``.
+- Return the output names: arrays for non-0-d outputs (fresh or views, never mutate an
+  input), scalar names for 0-d outputs.
+
+Control flow: a rule emits a sub-jaxpr inline with
+``out_names = em.emit_jaxpr(jaxpr, in_names, consts)`` (at the current indentation,
+e.g. inside ``for``/``while``/``if`` lines it wrote) or, for a detached block,
+``lines, out_names = codegen.emit_jaxpr(em, jaxpr, in_names, consts)`` (lines at
+indentation 0). ``consts`` are the ClosedJaxpr's constant values. All names are unique
+in the module, so bodies can be emitted repeatedly. Loop-carried values must keep one
+numba type: assign the body outputs back to the carry names (``carry = out``), and
+copy arrays you will write into (``x.copy()``). Example (a while loop)::
+
+    carry = [em.fresh("c") for _ in ins]
+    for c, x in zip(carry, ins): em.line(f"{c} = {x}")
+    em.line("while True:")
+    with em.indented():
+        (p,) = em.emit_jaxpr(cond.jaxpr, carry, cond.consts)
+        em.line(f"if not {p}:"); em.line("    break")
+        outs = em.emit_jaxpr(body.jaxpr, carry, body.consts)
+        for c, o in zip(carry, outs): em.line(f"{c} = {o}")
+    return carry
+"""
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from ... import config
+from ...core.ir import ClosedJaxpr
+from . import cache as _cache
+from .codegen import Emitter, Module, emit_jaxpr, literal_expr  # noqa: F401
+from .rules import RULES, LoweringError, rule  # noqa: F401
+
+_COMPILE_LOCK = threading.RLock()
+
+KERNEL_OPTIONS = "error_model='numpy', nogil=True"
+
+
+def _sig_text(avals) -> str:
+    return "(" + ", ".join(a.str_short() for a in avals) + ")"
+
+
+def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
+    """Generate the module source for an (optimized) closed jaxpr.
+
+    Returns ``(source, const_values)``: the kernel takes the constants first.
+    """
+    jaxpr = closed.jaxpr
+    mod = Module(name)
+    em = Emitter(mod, depth=1)
+    arg_names, in_names = [], []
+    for i, v in enumerate(jaxpr.invars):
+        a = f"a{i}"
+        arg_names.append(a)
+        if v.aval.ndim == 0:
+            em.line(f"{a} = to_scalar({a})")
+        in_names.append(a)
+    # constants: scalars inline, arrays as leading arguments
+    const_names = []
+    for c in closed.consts:
+        const_names.append(em.const(c))
+    outs = emit_jaxpr(em, jaxpr, in_names, const_names)
+    body_lines, out_names = outs
+    body = em.lines + [("    " + ln) if ln else ln for ln in body_lines]
+    if len(out_names) == 1:
+        body.append(f"    return {out_names[0]}")
+    else:
+        body.append(f"    return ({', '.join(out_names)}{',' if out_names else ''})")
+    const_args = [n for n, _ in mod.const_args]
+    const_values = [np.ascontiguousarray(v) for _, v in mod.const_args]
+    head = [
+        f"# xform jit kernel for `{name}`",
+        f"# signature: {_sig_text(jaxpr.in_avals)} -> {_sig_text(jaxpr.out_avals)}",
+        "import math",
+        "import numpy as np",
+        "import numba",
+        "from xform.interpreters.numba_lowering.runtime import "
+        + ", ".join(sorted(mod.runtime_imports)),
+    ]
+    if mod.imports:
+        head.append("from xform.interpreters.numba_math import "
+                    + ", ".join(sorted(mod.imports)))
+    head.append("")
+    for h in mod.helpers:
+        head.append(h)
+        head.append("")
+    head.append(f"@numba.njit(cache=_XFORM_CACHE, {KERNEL_OPTIONS})")
+    head.append(f"def kernel({', '.join(const_args + arg_names)}):")
+    if not body:
+        body = ["    pass"]
+    source = "\n".join(head + body) + "\n"
+    return source, const_values
+
+
+class Lowered:
+    """What ``jit(f).lower(*args)`` returns: the optimized jaxpr and kernel source."""
+
+    def __init__(self, jaxpr: ClosedJaxpr, source: str, name: str):
+        self.jaxpr = jaxpr
+        self.source = source
+        self.name = name
+
+    def as_text(self) -> str:
+        return (f"# optimized jaxpr of `{self.name}`\n{self.jaxpr}\n\n"
+                f"# generated Numba source\n{self.source}")
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    __repr__ = __str__
+
+
+def lower_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Lowered:
+    from ..optimize import optimize_jaxpr
+
+    opt = closed.cache.get("optimized")
+    if opt is None:
+        opt = optimize_jaxpr(closed)
+    source, _ = generate_source(opt, name)
+    return Lowered(opt, source, name)
+
+
+def _numba_typeof(x):
+    import numba
+
+    return numba.typeof(x)
+
+
+class Compiled:
+    """A compiled program: call with the flat inputs, returns the list of outputs."""
+
+    def __init__(self, module, from_disk, consts, out_avals, name, in_avals, source, timing,
+                 info=None):
+        self.module = module
+        self.kernel = module.kernel
+        self.from_disk = from_disk
+        self.consts = tuple(consts)
+        self.out_avals = list(out_avals)
+        self.in_avals = list(in_avals)
+        self.name = name
+        self.source = source
+        self.timing = timing
+        self.info = info or {}
+        self.n_out = len(out_avals)
+        self.scalar_outs = [(i, a.dtype.type) for i, a in enumerate(out_avals) if a.ndim == 0]
+        self._types_done: set = set()
+        self._lock = threading.Lock()
+        self.ready = False
+        self.raw = self._make_raw()
+
+    def _make_raw(self):
+        """args -> the kernel's raw result (one value or a tuple), consts bound."""
+        k = self.kernel
+        if self.consts:
+            import functools
+
+            return functools.partial(k, *self.consts)
+        return k
+
+    # -- first call per argument types: compile (or load from the disk cache) and log --
+    def ensure_compiled(self, args) -> None:
+        tys = tuple(_numba_typeof(a) for a in args)
+        if tys in self._types_done:
+            return
+        with self._lock:
+            if tys in self._types_done:
+                return
+            const_tys = tuple(_numba_typeof(c) for c in self.consts)
+            sig = const_tys + tys
+            t0 = time.perf_counter()
+            try:
+                self._compile(sig)
+            except LoweringError:
+                raise
+            except Exception as e:
+                if not self.from_disk:
+                    raise
+                # a corrupt numba cache entry: drop it and compile from scratch
+                warnings.warn(f"xform: failed to load the cached kernel of `{self.name}` "
+                              f"({type(e).__name__}: {e}); recompiling.", RuntimeWarning,
+                              stacklevel=4)
+                _cache.purge_numba_cache(self.module.__file__)
+                self._rebuild_in_memory()
+                self._compile(sig)
+            dt = time.perf_counter() - t0
+            hit = self._cache_hit(sig)
+            self._types_done.add(tys)
+            self._log(dt, hit)
+
+    def _compile(self, sig):
+        self.kernel.compile(sig)
+
+    def _rebuild_in_memory(self):
+        _cache.forget_module(self.module)
+        mod = _cache._exec_in_memory(self.module.__name__ + "_r", self.source, self.name)
+        self.module = mod
+        self.kernel = mod.kernel
+        self.from_disk = False
+        self.raw = self._make_raw()
+
+    def _cache_hit(self, sig) -> bool:
+        try:
+            return bool(self.kernel._cache_hits.get(sig, 0))
+        except Exception:  # pragma: no cover - numba internals changed
+            return False
+
+    def _log(self, compile_time, hit):
+        if not config.log_compiles:
+            return
+        info = self.info
+        trace = info.get("trace_time")
+        parts = [f"trace {trace * 1e3:.1f} ms" if trace is not None else None,
+                 f"optimize+codegen {self.timing.get('codegen', 0) * 1e3:.1f} ms"]
+        what = "Loaded" if hit else "Compiling"
+        parts.append(("numba load " if hit else "numba compile ") + f"{compile_time * 1e3:.1f} ms")
+        if hit:
+            parts.append("disk cache hit")
+        msg = (f"{what} `{self.name}` for signature {_sig_text(self.in_avals)}: "
+               + ", ".join(p for p in parts if p))
+        reason = info.get("reason")
+        if reason:
+            msg += f"; recompiled because {reason}"
+        config.log_compile("%s", msg)
+
+    def __call__(self, *args):
+        if not self.ready:
+            self.ensure_compiled(args)
+            self.ready = True
+        r = self.raw(*args)
+        if self.n_out == 1:
+            r = [r]
+        else:
+            r = list(r)
+        for i, t in self.scalar_outs:
+            r[i] = t(r[i])
+        return r
+
+
+def compile_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Compiled:
+    """Optimize, generate and load the kernel of a closed jaxpr (memoized on it)."""
+    hit = closed.cache.get("compiled")
+    if hit is not None:
+        return hit
+    with _COMPILE_LOCK:
+        hit = closed.cache.get("compiled")
+        if hit is not None:
+            return hit
+        from ..optimize import optimize_jaxpr
+
+        t0 = time.perf_counter()
+        opt = optimize_jaxpr(closed)
+        closed.cache["optimized"] = opt
+        source, consts = generate_source(opt, name)
+        t1 = time.perf_counter()
+        module, from_disk = _cache.load_module(source, name)
+        compiled = Compiled(module, from_disk, consts, opt.out_avals, name, opt.in_avals,
+                            source, {"codegen": t1 - t0}, closed.cache.get("trace_info"))
+        closed.cache["compiled"] = compiled
+        return compiled
+
+
+__all__ = ["compile_jaxpr", "lower_jaxpr", "generate_source", "emit_jaxpr", "Emitter",
+           "Compiled", "Lowered", "RULES", "rule", "LoweringError"]

@@ -1,0 +1,533 @@
+"""Fusion: group elementwise equations (and the reductions they feed) into loop nests.
+
+Planning (``plan``) walks the equations in order. Fusible equations are elementwise
+primitives (``prim.elementwise`` with ``numba_scalar``), ``broadcast_in_dim``,
+``iota`` and the reductions ``reduce_sum/max/min/prod``. Each one joins an existing
+*group* with the same iteration shape when
+
+- it consumes a value computed in that group (producer fusion) or reads the same
+  external array (sibling fusion: one pass over the data computes both), and
+- joining creates no cycle: no operand is produced by another node that itself
+  depends on the group (checked by a DFS over node dependencies), and
+- operands produced in the group have the iteration shape (reductions of the group
+  are never consumed inside it), and all reductions of a group reduce the same axes.
+
+Every other equation is a node of its own (a kernel emitted by a rule). Nodes are
+emitted in a topological order that follows the original order where possible.
+
+Emission (``Group.emit``): one loop nest over the iteration shape, in natural (row
+major) order. Each member equation becomes a scalar statement placed at the shallowest
+loop level whose indices it depends on: values broadcast along inner axes are computed
+in outer loops (hoisting), constants before the loops. Values used outside the group
+are stored to fresh C-contiguous arrays; 0-d groups are straight-line scalar code.
+Reductions over a suffix of the axes (incl. full reductions) accumulate in a scalar
+initialised just outside the reduced loops; others accumulate into the output array
+(keeps memory access contiguous, e.g. a sum over axis 0). float32 sums accumulate in
+float64. Max/min propagate NaN like numpy.
+"""
+from __future__ import annotations
+
+import heapq
+import os
+
+import numpy as np
+
+from ...core.ir import Literal, Var
+from .codegen import cast, index_text, literal_expr, np_type, shape_text
+
+REDUCERS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
+            "reduce_or")
+
+# Elementwise groups with at least this many elements run in a parallel (prange)
+# helper function, when the machine has more than one core.
+PARALLEL_MIN_SIZE = int(os.environ.get("XFORM_PARALLEL_MIN_SIZE", 1 << 18))
+REDUCTION_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+
+def _vector_math():
+    if os.environ.get("XFORM_VECTOR_MATH", "1") == "0":
+        return {}
+    try:
+        from .. import numba_math
+    except Exception:  # pragma: no cover - optional helper module
+        return {}
+    return {k: v.__name__ for k, v in getattr(numba_math, "VECTOR_MATH", {}).items()}
+
+
+VECTOR_MATH = _vector_math()
+
+
+def fusible_kind(eqn):
+    p = eqn.primitive
+    if p.multiple_results or len(eqn.outvars) != 1:
+        return None
+    name = p.name
+    if name in REDUCERS:
+        x = eqn.invars[0]
+        if type(x) is Var and x.aval.ndim > 0 and tuple(eqn.params.get("axes", ())):
+            return "reduce"
+        return None
+    if name == "broadcast_in_dim" or name == "iota":
+        return "ew"
+    if getattr(p, "elementwise", False) and getattr(p, "numba_scalar", None) is not None:
+        return "ew"
+    return None
+
+
+class Node:
+    idx: int
+    deps: set
+
+    def emit(self, em, env):  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class Single(Node):
+    """One equation lowered by its rule (see rules.py)."""
+
+    def __init__(self, idx, eqn):
+        self.idx = idx
+        self.eqn = eqn
+        self.deps = set()
+
+    def emit(self, em, env):
+        from .codegen import read_operand
+        from .rules import lower_eqn
+
+        ins = [read_operand(env, v) for v in self.eqn.invars]
+        em.comment(_eqn_text(self.eqn))
+        outs = lower_eqn(em, self.eqn, ins)
+        for v, n in zip(self.eqn.outvars, outs):
+            env[v.id] = n
+
+
+class Group(Node):
+    def __init__(self, idx, shape):
+        self.idx = idx
+        self.shape = tuple(shape)
+        self.eqns = []
+        self.kinds = []
+        self.red_axes = None
+        self.members: set = set()     # var ids of elementwise results (iteration shape)
+        self.red_outs: set = set()    # var ids of reduction results
+        self.reads: set = set()       # var ids read from outside
+        self.deps = set()
+        self.used_outside: set = set()  # filled by plan()
+
+    def add(self, eqn, kind, producer):
+        self.eqns.append(eqn)
+        self.kinds.append(kind)
+        for x in eqn.invars:
+            if type(x) is Var and x.id not in self.members:
+                self.reads.add(x.id)
+                p = producer.get(x.id)
+                if p is not None and p is not self:
+                    self.deps.add(p)
+        o = eqn.outvars[0]
+        if kind == "reduce":
+            self.red_axes = tuple(eqn.params["axes"])
+            self.red_outs.add(o.id)
+        else:
+            self.members.add(o.id)
+        producer[o.id] = self
+
+    def compatible(self, eqn, kind, shape) -> bool:
+        if self.shape != tuple(shape):
+            return False
+        if kind == "reduce" and self.red_axes is not None and self.red_axes != tuple(
+                eqn.params["axes"]):
+            return False
+        for x in eqn.invars:
+            if type(x) is Var:
+                if x.id in self.red_outs:
+                    return False
+                if x.id in self.members:
+                    if x.aval.shape != self.shape:
+                        return False
+                    if eqn.primitive.name == "broadcast_in_dim" and tuple(
+                            eqn.params["broadcast_dimensions"]) != tuple(range(len(self.shape))):
+                        return False
+        return True
+
+    def emit(self, em, env):
+        emit_group(em, self, env)
+
+
+def _reaches(start: Node, target: Node) -> bool:
+    stack, seen = [start], set()
+    while stack:
+        n = stack.pop()
+        if n is target:
+            return True
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        stack.extend(n.deps)
+    return False
+
+
+def plan(jaxpr) -> list[Node]:
+    """Partition the equations into nodes; returns them in emission order."""
+    nodes: list[Node] = []
+    producer: dict = {}
+    readers: dict = {}
+    for eqn in jaxpr.eqns:
+        kind = fusible_kind(eqn)
+        if kind is None:
+            node = Single(len(nodes), eqn)
+            for x in eqn.invars:
+                if type(x) is Var and x.id in producer:
+                    node.deps.add(producer[x.id])
+            for o in eqn.outvars:
+                producer[o.id] = node
+            nodes.append(node)
+            continue
+        shape = eqn.outvars[0].aval.shape if kind == "ew" else eqn.invars[0].aval.shape
+        cands = []
+        for x in eqn.invars:
+            if type(x) is Var:
+                g = producer.get(x.id)
+                if isinstance(g, Group) and g not in cands:
+                    cands.append(g)
+        for x in eqn.invars:
+            if type(x) is Var:
+                for g in reversed(readers.get(x.id, ())):
+                    if g not in cands:
+                        cands.append(g)
+        chosen = None
+        for g in cands:
+            if not g.compatible(eqn, kind, shape):
+                continue
+            ok = True
+            for x in eqn.invars:
+                if type(x) is Var:
+                    p = producer.get(x.id)
+                    if p is not None and p is not g and _reaches(p, g):
+                        ok = False
+                        break
+            if ok:
+                chosen = g
+                break
+        if chosen is None:
+            chosen = Group(len(nodes), shape)
+            nodes.append(chosen)
+        chosen.add(eqn, kind, producer)
+        for x in eqn.invars:
+            if type(x) is Var and x.id not in chosen.members:
+                lst = readers.setdefault(x.id, [])
+                if chosen not in lst:
+                    lst.append(chosen)
+    # which group values are needed outside their group
+    outs = {v.id for v in jaxpr.outvars if type(v) is Var}
+    for n in nodes:
+        if isinstance(n, Group):
+            continue
+    for n in nodes:
+        ins = n.reads if isinstance(n, Group) else {
+            x.id for x in n.eqn.invars if type(x) is Var}
+        for vid in ins:
+            p = producer.get(vid)
+            if isinstance(p, Group) and p is not n:
+                p.used_outside.add(vid)
+        if isinstance(n, Single):
+            for v in n.eqn.params.values():
+                _mark_closure_uses(v, producer)
+    for vid in outs:
+        p = producer.get(vid)
+        if isinstance(p, Group):
+            p.used_outside.add(vid)
+    return _toposort(nodes)
+
+
+def _mark_closure_uses(v, producer):
+    """Sub-jaxprs never refer to outer variables (they are closed), nothing to do."""
+    return None
+
+
+def _toposort(nodes):
+    users: dict = {id(n): [] for n in nodes}
+    indeg = {id(n): 0 for n in nodes}
+    for n in nodes:
+        for d in n.deps:
+            users[id(d)].append(n)
+            indeg[id(n)] += 1
+    heap = [(n.idx, id(n), n) for n in nodes if indeg[id(n)] == 0]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        _, _, n = heapq.heappop(heap)
+        order.append(n)
+        for u in users[id(n)]:
+            indeg[id(u)] -= 1
+            if indeg[id(u)] == 0:
+                heapq.heappush(heap, (u.idx, id(u), u))
+    if len(order) != len(nodes):  # pragma: no cover - would be a fusion bug
+        raise RuntimeError("jit: fusion produced a cyclic plan")
+    return order
+
+
+# -- emission ------------------------------------------------------------------------------
+
+
+def _eqn_text(eqn) -> str:
+    from ...core.ir import _Namer
+
+    del _Namer
+    outs = " ".join(f"v{v.id}:{v.aval.str_short()}" for v in eqn.outvars)
+    args = " ".join(
+        repr(v.val.item() if isinstance(v.val, np.generic) else v.val) if type(v) is Literal
+        else f"v{v.id}" for v in eqn.invars)
+    params = []
+    for k, val in sorted(eqn.params.items()):
+        if hasattr(val, "jaxpr") or hasattr(val, "eqns"):
+            val = "{...}"
+        elif isinstance(val, np.dtype):
+            val = val.name
+        params.append(f"{k}={val}")
+    head = eqn.primitive.name + (f"[{' '.join(params)}]" if params else "")
+    return f"{outs} = {head} {args}".rstrip()
+
+
+_RED_INIT = {
+    "reduce_sum": lambda dt: literal_expr(0, dt),
+    "reduce_prod": lambda dt: literal_expr(1, dt),
+    "reduce_max": lambda dt: literal_expr(
+        -np.inf if dt.kind == "f" else (False if dt.kind == "b" else np.iinfo(dt).min), dt),
+    "reduce_min": lambda dt: literal_expr(
+        np.inf if dt.kind == "f" else (True if dt.kind == "b" else np.iinfo(dt).max), dt),
+    "reduce_and": lambda dt: "True",
+    "reduce_or": lambda dt: "False",
+}
+
+
+def _acc_dtype(name, dt):
+    if name in ("reduce_sum", "reduce_prod") and dt == np.float32:
+        return np.dtype(np.float64)
+    if name in ("reduce_sum", "reduce_prod") and dt == np.complex64:
+        return np.dtype(np.complex128)
+    return dt
+
+
+def _accumulate(name, acc, v, dt) -> list[str]:
+    """Statements updating accumulator expression ``acc`` with value ``v``."""
+    if dt.kind == "b":
+        op = "|" if name in ("reduce_sum", "reduce_max", "reduce_or") else "&"
+        return [f"{acc} = {acc} {op} {v}"]
+    if name == "reduce_sum":
+        e = f"{acc} + {v}"
+    elif name == "reduce_prod":
+        e = f"{acc} * {v}"
+    elif name == "reduce_max":
+        if dt.kind in "fc":
+            return [f"if {v} > {acc} or {v} != {v}:", f"    {acc} = {v}"]
+        return [f"if {v} > {acc}:", f"    {acc} = {v}"]
+    else:
+        if dt.kind in "fc":
+            return [f"if {v} < {acc} or {v} != {v}:", f"    {acc} = {v}"]
+        return [f"if {v} < {acc}:", f"    {acc} = {v}"]
+    if dt in (np.float64, np.int64, np.complex128, np.float32, np.complex64):
+        if dt in (np.float32, np.complex64):  # accumulated in 64 bit
+            return [f"{acc} = {e}"]
+        return [f"{acc} = {e}"]
+    return [f"{acc} = {cast(e, dt)}"]
+
+
+def _bcast_index(x_shape, out_shape, idx):
+    """Index of operand x (numpy broadcasting against out_shape) from loop indices."""
+    r = len(out_shape)
+    lead = r - len(x_shape)
+    res = []
+    depth = 0
+    for j, d in enumerate(x_shape):
+        a = lead + j
+        if d == 1:
+            res.append("0")
+        else:
+            res.append(idx[a])
+            depth = max(depth, a + 1)
+    return res, depth
+
+
+def _bid_index(x_shape, bdims, out_shape, idx):
+    res = []
+    depth = 0
+    for src, dst in enumerate(bdims):
+        if x_shape[src] == 1:
+            res.append("0")
+        else:
+            res.append(idx[dst])
+            depth = max(depth, dst + 1)
+    return res, depth
+
+
+def _scalar_expr(em, eqn, ins):
+    prim = eqn.primitive
+    dt = eqn.outvars[0].aval.dtype
+    vm = VECTOR_MATH.get(prim.name)
+    if vm is not None and dt.kind == "f" and len(ins) == 1 and not eqn.params:
+        return cast(f"{em.use_helper(vm)}({ins[0]})", dt)
+    params = eqn.params
+    if getattr(prim.numba_scalar, "needs_dtype", False):
+        params = dict(params, dtype=eqn.invars[0].aval.dtype)
+    expr = prim.numba_scalar(*ins, **params)
+    return cast(expr, dt)
+
+
+def emit_group(em, g: Group, env):
+    shape = g.shape
+    r = len(shape)
+    idx = [em.fresh("i") for _ in range(r)]
+    values: dict = {}               # var id -> (expr, depth)
+    reads: dict = {}                # (var id, index) -> (name, depth)
+    stmts: list = []                # (depth, [lines])
+    reductions = []                 # (eqn, expr)
+
+    for eqn in g.eqns:
+        em.comment(_eqn_text(eqn))
+
+    def operand(x):
+        if type(x) is Literal:
+            return literal_expr(x.val, x.aval.dtype), 0
+        if x.id in values:
+            return values[x.id]
+        name = env[x.id]
+        if x.aval.ndim == 0:
+            return name, 0
+        ix, depth = _bcast_index(x.aval.shape, shape, idx)
+        return _read(name, x.id, ix, depth)
+
+    def _read(name, vid, ix, depth):
+        key = (vid, tuple(ix))
+        hit = reads.get(key)
+        if hit is None:
+            t = em.fresh("r")
+            stmts.append((depth, [f"{t} = {name}[{index_text(ix)}]"]))
+            hit = reads[key] = (t, depth)
+        return hit
+
+    for eqn, kind in zip(g.eqns, g.kinds):
+        out = eqn.outvars[0]
+        name = eqn.primitive.name
+        if kind == "reduce":
+            reductions.append((eqn, operand(eqn.invars[0])))
+            continue
+        if name == "broadcast_in_dim":
+            x = eqn.invars[0]
+            if type(x) is Literal:
+                values[out.id] = (literal_expr(x.val, x.aval.dtype), 0)
+            elif x.id in values:
+                values[out.id] = values[x.id]
+            elif x.aval.ndim == 0:
+                values[out.id] = (env[x.id], 0)
+            else:
+                ix, depth = _bid_index(x.aval.shape, eqn.params["broadcast_dimensions"], shape, idx)
+                values[out.id] = _read(env[x.id], x.id, ix, depth)
+            continue
+        if name == "iota":
+            d = eqn.params["dimension"]
+            t = em.fresh("t")
+            stmts.append((d + 1, [f"{t} = {cast(idx[d], out.aval.dtype)}"]))
+            values[out.id] = (t, d + 1)
+            continue
+        ops = [operand(x) for x in eqn.invars]
+        depth = max((d for _, d in ops), default=0)
+        t = em.fresh("t")
+        stmts.append((depth, [f"{t} = {_scalar_expr(em, eqn, [e for e, _ in ops])}"]))
+        values[out.id] = (t, depth)
+
+    # outputs of the group
+    stores = []
+    for eqn, kind in zip(g.eqns, g.kinds):
+        o = eqn.outvars[0]
+        if kind == "reduce" or o.id not in g.used_outside:
+            continue
+        expr, _ = values[o.id]
+        if r == 0:
+            if expr.isidentifier():
+                env[o.id] = expr
+            else:
+                t = em.fresh("s")
+                em.line(f"{t} = {expr}")
+                env[o.id] = t
+            continue
+        arr = em.alloc(shape, o.aval.dtype)
+        env[o.id] = arr
+        stores.append(f"{arr}[{index_text(idx)}] = {expr}")
+
+    # reductions
+    red_axes = g.red_axes or ()
+    nred = len(red_axes)
+    suffix = nred > 0 and tuple(red_axes) == tuple(range(r - nred, r))
+    init_level = r - nred if suffix else None
+    acc_inits, acc_final, acc_updates = [], [], []
+    kept_idx = [idx[a] for a in range(r) if a not in red_axes]
+    for eqn, (v, _) in reductions:
+        o = eqn.outvars[0]
+        dt = o.aval.dtype
+        rname = eqn.primitive.name
+        adt = _acc_dtype(rname, dt)
+        init = _RED_INIT[rname](adt)
+        if suffix:
+            acc = em.fresh("acc")
+            acc_inits.append(f"{acc} = {init}")
+            acc_updates.extend(_accumulate(rname, acc, v, adt))
+            final = acc if adt == dt else cast(acc, dt)
+            if kept_idx:
+                arr = em.alloc(o.aval.shape, dt)
+                acc_final.append(f"{arr}[{index_text(kept_idx)}] = {final}")
+                env[o.id] = arr
+            else:
+                if adt != dt:
+                    res = em.fresh("s")
+                    acc_final.append(f"{res} = {final}")
+                    env[o.id] = res
+                else:
+                    env[o.id] = acc
+        else:
+            arr = em.alloc(o.aval.shape, adt, fill=init)
+            if adt != dt:
+                res = em.fresh("o")
+                acc_final_out = (arr, res, dt)
+            else:
+                acc_final_out = None
+            tgt = f"{arr}[{index_text(kept_idx)}]"
+            acc_updates.extend(_accumulate(rname, tgt, v, adt))
+            if acc_final_out is not None:
+                acc_final.append(f"{res} = {arr}.astype({np_type(dt)})")
+                em.mark_contig(res)
+                env[o.id] = res
+            else:
+                env[o.id] = arr
+
+    by_depth: dict = {}
+    for d, lines in stmts:
+        by_depth.setdefault(d, []).extend(lines)
+
+    def level(k):
+        for ln in by_depth.get(k, ()):
+            em.line(ln)
+        if k == init_level:
+            for ln in acc_inits:
+                em.line(ln)
+        if k == r:
+            for ln in stores:
+                em.line(ln)
+            for ln in acc_updates:
+                em.line(ln)
+        else:
+            em.line(f"for {idx[k]} in range({shape[k]}):")
+            with em.indented():
+                level(k + 1)
+        if k == init_level or (k == 0 and not suffix):
+            for ln in acc_final:
+                em.line(ln)
+
+    if r == 0:
+        for _d, lines in stmts:
+            for ln in lines:
+                em.line(ln)
+        return
+    level(0)
+
+
+__all__ = ["plan", "Group", "Single", "fusible_kind", "shape_text", "np_type"]

@@ -1,0 +1,550 @@
+"""Lowering rules for equations that are not fused into loop nests.
+
+``RULES[name](em, eqn, ins) -> out_names``; see the package docstring for the
+interface. Shapes are static, so rules emit loops with literal bounds and index
+arithmetic; views (reshape of contiguous arrays, transpose, slice, rev) cost no copy.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from .codegen import cast, index_text, literal_expr, np_type, shape_text
+
+RULES: dict = {}
+
+
+def rule(*names):
+    def deco(fn):
+        for n in names:
+            RULES[n] = fn
+        return fn
+
+    return deco
+
+
+class LoweringError(NotImplementedError):
+    pass
+
+
+def lower_eqn(em, eqn, ins):
+    name = eqn.primitive.name
+    fn = RULES.get(name)
+    if fn is None:
+        fn = getattr(eqn.primitive, "numba_lower", None)
+    if fn is None:
+        raise LoweringError(
+            f"jit: primitive `{name}` has no Numba lowering rule; add one to "
+            f"xform/interpreters/numba_lowering/rules.py (see the package docstring).")
+    outs = fn(em, eqn, list(ins))
+    if isinstance(outs, str):
+        outs = [outs]
+    return list(outs)
+
+
+@contextlib.contextmanager
+def loop_nest(em, shape, hint="j"):
+    """Open ``for`` loops over ``shape``; yields the index names."""
+    idx = [em.fresh(hint) for _ in shape]
+    for i, n in zip(idx, shape):
+        em.line(f"for {i} in range({int(n)}):")
+        em.depth += 1
+    try:
+        yield idx
+    finally:
+        em.depth -= len(idx)
+
+
+def _aval(v):
+    return v.aval
+
+
+def _out(eqn, i=0):
+    return eqn.outvars[i].aval
+
+
+def _slices(parts):
+    return ", ".join(parts) if len(parts) != 1 else parts[0] + ","
+
+
+# -- views and shape changes ------------------------------------------------------------
+
+
+@rule("reshape", "squeeze", "expand_dims")
+def _reshape(em, eqn, ins):
+    (x,) = ins[:1]
+    xa, oa = _aval(eqn.invars[0]), _out(eqn)
+    if xa.ndim == 0:
+        if oa.ndim == 0:
+            return [x]
+        return [em.alloc(oa.shape, oa.dtype, fill=x)]
+    if oa.ndim == 0:
+        o = em.fresh("s")
+        em.line(f"{o} = {x}[{index_text(['0'] * xa.ndim)}]")
+        return [o]
+    c = em.contiguous(x)
+    o = em.fresh("v")
+    em.line(f"{o} = {c}.reshape({shape_text(oa.shape)})")
+    return [em.mark_contig(o)]
+
+
+@rule("transpose")
+def _transpose(em, eqn, ins):
+    perm = tuple(eqn.params["permutation"])
+    o = em.fresh("v")
+    em.line(f"{o} = {ins[0]}.transpose({shape_text(perm)})")
+    return [o]
+
+
+@rule("rev")
+def _rev(em, eqn, ins):
+    dims = set(eqn.params["dimensions"])
+    xa = _aval(eqn.invars[0])
+    if not dims or xa.ndim == 0:
+        return [ins[0]]
+    parts = ["::-1" if d in dims else ":" for d in range(xa.ndim)]
+    o = em.fresh("v")
+    em.line(f"{o} = {ins[0]}[{_slices(parts)}]")
+    return [o]
+
+
+@rule("slice")
+def _slice(em, eqn, ins):
+    p = eqn.params
+    strides = p.get("strides") or (1,) * len(p["start_indices"])
+    parts = []
+    for lo, hi, st in zip(p["start_indices"], p["limit_indices"], strides):
+        parts.append(f"{lo}:{hi}" + (f":{st}" if st != 1 else ""))
+    o = em.fresh("v")
+    em.line(f"{o} = {ins[0]}[{_slices(parts)}]")
+    return [o]
+
+
+@rule("copy", "copy_p")
+def _copy(em, eqn, ins):
+    if _aval(eqn.invars[0]).ndim == 0:
+        return [ins[0]]
+    o = em.fresh("o")
+    em.line(f"{o} = {ins[0]}.copy()")
+    return [em.mark_contig(o)]
+
+
+@rule(*("reduce_sum", "reduce_max", "reduce_min", "reduce_prod"))
+def _reduce_trivial(em, eqn, ins):
+    # Only reached when nothing is reduced (fusible reductions are loop nests).
+    if tuple(eqn.params.get("axes", ())):
+        raise LoweringError(f"jit: unexpected unfused {eqn.primitive.name}")
+    return [ins[0]]
+
+
+# -- concatenate / pad ---------------------------------------------------------------------
+
+
+@rule("concatenate")
+def _concatenate(em, eqn, ins):
+    oa = _out(eqn)
+    dim = eqn.params["dimension"]
+    o = em.alloc(oa.shape, oa.dtype)
+    off = 0
+    for x, v in zip(ins, eqn.invars):
+        n = v.aval.shape[dim]
+        if n == 0:
+            continue
+        parts = [":"] * oa.ndim
+        parts[dim] = f"{off}:{off + n}"
+        em.line(f"{o}[{_slices(parts)}] = {x}")
+        off += n
+    return [o]
+
+
+@rule("pad")
+def _pad(em, eqn, ins):
+    x, pv = ins
+    xa, oa = _aval(eqn.invars[0]), _out(eqn)
+    cfg = [tuple(c) for c in eqn.params["padding_config"]]
+    o = em.alloc(oa.shape, oa.dtype, fill=pv)
+    if xa.size == 0 or oa.size == 0:
+        return [o]
+    if all(lo >= 0 and hi >= 0 for lo, hi, _ in cfg):
+        parts = []
+        for n, (lo, _, it) in zip(xa.shape, cfg):
+            step = it + 1
+            parts.append(f"{lo}:{lo + (n - 1) * step + 1}" + (f":{step}" if step != 1 else ""))
+        em.line(f"{o}[{_slices(parts)}] = {ins[0]}")
+        return [o]
+    with loop_nest(em, xa.shape) as idx:
+        conds, oidx = [], []
+        for i, (lo, _, it), m in zip(idx, cfg, oa.shape):
+            e = f"{lo} + {i} * {it + 1}"
+            t = em.fresh("p")
+            em.line(f"{t} = {e}")
+            conds.append(f"0 <= {t} < {m}")
+            oidx.append(t)
+        em.line(f"if {' and '.join(conds)}:")
+        em.line(f"    {o}[{index_text(oidx)}] = {x}[{index_text(idx)}]")
+    return [o]
+
+
+# -- dynamic slicing --------------------------------------------------------------------------
+
+
+def _clamped_starts(em, starts, in_shape, sizes):
+    names = []
+    for s, n, k in zip(starts, in_shape, sizes):
+        t = em.fresh("st")
+        em.line(f"{t} = min(max(np.int64({s}), 0), {n - k})")
+        names.append(t)
+    return names
+
+
+@rule("dynamic_slice")
+def _dynamic_slice(em, eqn, ins):
+    x, starts = ins[0], ins[1:]
+    xa = _aval(eqn.invars[0])
+    sizes = tuple(eqn.params["slice_sizes"])
+    if xa.ndim == 0:
+        return [x]
+    st = _clamped_starts(em, starts, xa.shape, sizes)
+    parts = [f"{s}:{s} + {k}" for s, k in zip(st, sizes)]
+    o = em.fresh("v")
+    em.line(f"{o} = {x}[{_slices(parts)}]")
+    return [o]
+
+
+@rule("dynamic_update_slice")
+def _dynamic_update_slice(em, eqn, ins):
+    x, upd, starts = ins[0], ins[1], ins[2:]
+    xa, ua = _aval(eqn.invars[0]), _aval(eqn.invars[1])
+    if xa.ndim == 0:
+        return [upd]
+    o = em.fresh("o")
+    em.line(f"{o} = {x}.copy()")
+    em.mark_contig(o)
+    st = _clamped_starts(em, starts, xa.shape, ua.shape)
+    parts = [f"{s}:{s} + {k}" for s, k in zip(st, ua.shape)]
+    em.line(f"{o}[{_slices(parts)}] = {upd}")
+    return [o]
+
+
+# -- dot_general ---------------------------------------------------------------------------------
+
+
+def _as_bmk(em, x, aval, batch, free, contract, order):
+    """View/copy operand as a 3-d (B, free, contract) or (B, contract, free) array."""
+    shape = aval.shape
+    perm = list(batch) + (list(free) + list(contract) if order == "fk" else list(contract) + list(free))
+    B = int(np.prod([shape[d] for d in batch], dtype=np.int64))
+    F = int(np.prod([shape[d] for d in free], dtype=np.int64))
+    K = int(np.prod([shape[d] for d in contract], dtype=np.int64))
+    src = x
+    if perm != list(range(len(shape))):
+        t = em.fresh("v")
+        em.line(f"{t} = {x}.transpose({shape_text(perm)})")
+        src = t
+    c = em.contiguous(src)
+    t = em.fresh("v")
+    dims = (B, F, K) if order == "fk" else (B, K, F)
+    em.line(f"{t} = {c}.reshape({shape_text(dims)})")
+    return em.mark_contig(t), B, F, K
+
+
+def _operand_2d(em, x, aval, free, contract, want):
+    """A 2-d operand for np.dot without copying when a C or F view exists.
+
+    want == 'fk' gives shape (F, K) (lhs), 'kf' gives (K, F) (rhs).
+    """
+    shape = aval.shape
+    F = int(np.prod([shape[d] for d in free], dtype=np.int64))
+    K = int(np.prod([shape[d] for d in contract], dtype=np.int64))
+    nat = list(free) + list(contract) if want == "fk" else list(contract) + list(free)
+    rev_ = list(contract) + list(free) if want == "fk" else list(free) + list(contract)
+    ident = list(range(len(shape)))
+    if nat == ident:
+        c = em.contiguous(x)
+        t = em.fresh("v")
+        em.line(f"{t} = {c}.reshape({shape_text((F, K) if want == 'fk' else (K, F))})")
+        return t
+    if rev_ == ident:
+        c = em.contiguous(x)
+        t = em.fresh("v")
+        em.line(f"{t} = {c}.reshape({shape_text((K, F) if want == 'fk' else (F, K))}).T")
+        return t
+    t = em.fresh("v")
+    em.line(f"{t} = {x}.transpose({shape_text(nat)})")
+    c = em.contiguous(t)
+    t2 = em.fresh("v")
+    em.line(f"{t2} = {c}.reshape({shape_text((F, K) if want == 'fk' else (K, F))})")
+    return t2
+
+
+@rule("dot_general")
+def _dot_general(em, eqn, ins):
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    lc, rc, lb, rb = map(tuple, (lc, rc, lb, rb))
+    la, ra, oa = _aval(eqn.invars[0]), _aval(eqn.invars[1]), _out(eqn)
+    x, y = ins
+    dt = oa.dtype
+    if la.ndim == 0 or ra.ndim == 0:  # scalar operand: a product
+        x = em.as_array(x, la) if la.ndim == 0 else x
+        y = em.as_array(y, ra) if ra.ndim == 0 else y
+    lf = [d for d in range(la.ndim) if d not in lc and d not in lb]
+    rf = [d for d in range(ra.ndim) if d not in rc and d not in rb]
+    B = int(np.prod([la.shape[d] for d in lb], dtype=np.int64))
+    M = int(np.prod([la.shape[d] for d in lf], dtype=np.int64))
+    N = int(np.prod([ra.shape[d] for d in rf], dtype=np.int64))
+    K = int(np.prod([la.shape[d] for d in lc], dtype=np.int64))
+    blas = dt.kind in "fc" and la.dtype == dt and ra.dtype == dt
+    if oa.size == 0 or K == 0:
+        o = em.alloc(oa.shape, dt, fill=literal_expr(0, dt))
+        return [o if oa.ndim else f"{o}[()]"]
+    if blas and not lb:
+        a2 = _operand_2d(em, x, la, lf, lc, "fk")
+        b2 = _operand_2d(em, y, ra, rf, rc, "kf")
+        r = em.fresh("d")
+        em.line(f"{r} = {em.use_runtime('dot2')}({a2}, {b2})")
+        em.mark_contig(r)
+        if oa.ndim == 0:
+            s = em.fresh("s")
+            em.line(f"{s} = {r}[0, 0]")
+            return [s]
+        o = em.fresh("v")
+        em.line(f"{o} = {r}.reshape({shape_text(oa.shape)})")
+        return [em.mark_contig(o)]
+    a3, _, _, _ = _as_bmk(em, x, la, lb, lf, lc, "fk")
+    b3, _, _, _ = _as_bmk(em, y, ra, rb, rf, rc, "kf")
+    if blas:
+        r = em.fresh("d")
+        em.line(f"{r} = {em.use_runtime('dot_batched')}({a3}, {b3})")
+        em.mark_contig(r)
+    else:
+        r = em.alloc((B, M, N), dt, hint="d")  # exact integer / mixed products by loops
+        b, i, j, k = (em.fresh(h) for h in "bijk")
+        acc = em.fresh("acc")
+        em.line(f"for {b} in range({B}):")
+        em.line(f"    for {i} in range({M}):")
+        em.line(f"        for {j} in range({N}):")
+        em.line(f"            {r}[{b}, {i}, {j}] = {literal_expr(0, dt)}")
+        em.line(f"        for {k} in range({K}):")
+        em.line(f"            {acc} = {cast(f'{a3}[{b}, {i}, {k}]', dt)}")
+        em.line(f"            for {j} in range({N}):")
+        prod = f"{r}[{b}, {i}, {j}] + {acc} * " + cast(f"{b3}[{b}, {k}, {j}]", dt)
+        em.line(f"                {r}[{b}, {i}, {j}] = {cast(prod, dt)}")
+    if oa.ndim == 0:
+        s = em.fresh("s")
+        em.line(f"{s} = {r}[0, 0, 0]")
+        return [s]
+    o = em.fresh("v")
+    em.line(f"{o} = {r}.reshape({shape_text(oa.shape)})")
+    return [em.mark_contig(o)]
+
+
+__all__ = ["RULES", "rule", "lower_eqn", "loop_nest", "LoweringError", "np_type"]
+
+
+# -- argmax / argmin, cumulative ops, sort --------------------------------------------------------
+
+
+@rule("argmax", "argmin")
+def _argminmax(em, eqn, ins):
+    (x,) = ins
+    xa, oa = _aval(eqn.invars[0]), _out(eqn)
+    (axis,) = eqn.params["axes"]
+    n = xa.shape[axis]
+    outer = [d for d in range(xa.ndim) if d != axis]
+    cmp = ">" if eqn.primitive.name == "argmax" else "<"
+    isf = xa.dtype.kind in "fc"
+    o = em.alloc(oa.shape, oa.dtype) if oa.ndim else None
+    res = o
+    with loop_nest(em, [xa.shape[d] for d in outer]) as idx:
+        full = list(idx)
+        full.insert(axis, "0")
+        best, bi, k, v = em.fresh("best"), em.fresh("bi"), em.fresh("k"), em.fresh("v")
+        em.line(f"{best} = {x}[{index_text(full)}]")
+        em.line(f"{bi} = 0")
+        full[axis] = k
+        em.line(f"for {k} in range(1, {n}):")
+        with em.indented():
+            em.line(f"{v} = {x}[{index_text(full)}]")
+            if isf:
+                em.line(f"if {v} {cmp} {best} or ({v} != {v} and {best} == {best}):")
+            else:
+                em.line(f"if {v} {cmp} {best}:")
+            em.line(f"    {best} = {v}")
+            em.line(f"    {bi} = {k}")
+        if oa.ndim:
+            em.line(f"{o}[{index_text(idx)}] = {cast(bi, oa.dtype)}")
+        else:
+            res = em.fresh("s")
+            em.line(f"{res} = {cast(bi, oa.dtype)}")
+    return [res]
+
+
+_CUM_OP = {"cumsum": "reduce_sum", "cumprod": "reduce_prod", "cummax": "reduce_max",
+           "cummin": "reduce_min"}
+
+
+@rule("cumsum", "cumprod", "cummax", "cummin")
+def _cumulative(em, eqn, ins):
+    from .fusion import _RED_INIT, _accumulate
+
+    (x,) = ins
+    xa = _aval(eqn.invars[0])
+    axis, reverse = eqn.params["axis"], eqn.params.get("reverse", False)
+    n = xa.shape[axis]
+    dt = xa.dtype
+    red = _CUM_OP[eqn.primitive.name]
+    o = em.alloc(xa.shape, dt)
+    outer = [d for d in range(xa.ndim) if d != axis]
+    with loop_nest(em, [xa.shape[d] for d in outer]) as idx:
+        acc, k, v = em.fresh("acc"), em.fresh("k"), em.fresh("v")
+        em.line(f"{acc} = {_RED_INIT[red](dt)}")
+        full = list(idx)
+        full.insert(axis, k)
+        rng = f"range({n} - 1, -1, -1)" if reverse else f"range({n})"
+        em.line(f"for {k} in {rng}:")
+        with em.indented():
+            em.line(f"{v} = {x}[{index_text(full)}]")
+            for ln in _accumulate(red, acc, v, dt):
+                em.line(ln)
+            em.line(f"{o}[{index_text(full)}] = {acc}")
+    return [o]
+
+
+def _lane_matrix(em, x, aval, axis):
+    """A C-contiguous (lanes, n) copy/view of x with ``axis`` last, and the permutation."""
+    perm = [d for d in range(aval.ndim) if d != axis] + [axis]
+    n = aval.shape[axis]
+    L = int(np.prod([aval.shape[d] for d in perm[:-1]], dtype=np.int64))
+    src = x
+    if perm != list(range(aval.ndim)):
+        t = em.fresh("v")
+        em.line(f"{t} = {x}.transpose({shape_text(perm)})")
+        src = t
+    c = em.contiguous(src)
+    m = em.fresh("v")
+    em.line(f"{m} = {c}.reshape({shape_text((L, n))})")
+    return m, perm, L, n
+
+
+def _from_lanes(em, r, aval_shape, perm):
+    tshape = [aval_shape[d] for d in perm]
+    t = em.fresh("v")
+    em.line(f"{t} = {r}.reshape({shape_text(tshape)})")
+    inv = list(np.argsort(perm))
+    if inv == list(range(len(perm))):
+        return em.mark_contig(t)
+    t2 = em.fresh("v")
+    em.line(f"{t2} = {t}.transpose({shape_text(inv)})")
+    return t2
+
+
+@rule("sort", "argsort")
+def _sort(em, eqn, ins):
+    (x,) = ins
+    xa, oa = _aval(eqn.invars[0]), _out(eqn)
+    axis = eqn.params["dimension"]
+    if xa.ndim == 0:
+        return [x]
+    m, perm, L, n = _lane_matrix(em, x, xa, axis)
+    r = em.alloc((L, n), oa.dtype, hint="srt")
+    lane, p = em.fresh("l"), em.fresh("p")
+    em.line(f"for {lane} in range({L}):")
+    with em.indented():
+        em.line(f"{p} = {em.use_runtime('argsort_stable')}({m}[{lane}])")
+        q = em.fresh("q")
+        em.line(f"for {q} in range({n}):")
+        if eqn.primitive.name == "argsort":
+            em.line(f"    {r}[{lane}, {q}] = {cast(f'{p}[{q}]', oa.dtype)}")
+        else:
+            em.line(f"    {r}[{lane}, {q}] = {m}[{lane}, {p}[{q}]]")
+    return [_from_lanes(em, r, xa.shape, perm)]
+
+
+# -- gather / scatter_add -----------------------------------------------------------------------------
+
+
+def _index_values(em, eqn, idx_names, idx_avals, B, b_idx, axes, xshape):
+    """Emit normalized (wrapped once, clamped) index values at loop indices ``b_idx``."""
+    vals = []
+    nb = len(B)
+    for name, a, ax in zip(idx_names, idx_avals, axes):
+        n = xshape[ax]
+        t = em.fresh("g")
+        if a.ndim == 0:
+            src = name
+        else:
+            lead = nb - a.ndim
+            ix = ["0" if d == 1 else b_idx[lead + j] for j, d in enumerate(a.shape)]
+            src = f"{name}[{index_text(ix)}]"
+        em.line(f"{t} = np.int64({src})")
+        em.line(f"if {t} < 0:")
+        em.line(f"    {t} += {n}")
+        em.line(f"{t} = min(max({t}, 0), {max(n - 1, 0)})")
+        vals.append(t)
+    return vals
+
+
+@rule("gather")
+def _gather(em, eqn, ins):
+    x, idx_names = ins[0], ins[1:]
+    xa, oa = _aval(eqn.invars[0]), _out(eqn)
+    axes = tuple(eqn.params["axes"])
+    idx_avals = [v.aval for v in eqn.invars[1:]]
+    rest = [d for d in range(xa.ndim) if d not in axes]
+    nb = oa.ndim - len(rest)
+    B = oa.shape[:nb]
+    if oa.ndim == 0:
+        vals = _index_values(em, eqn, idx_names, idx_avals, B, [], axes, xa.shape)
+        s = em.fresh("s")
+        em.line(f"{s} = {x}[{index_text(vals)}]")
+        return [s]
+    o = em.alloc(oa.shape, oa.dtype)
+    if oa.size == 0:
+        return [o]
+    with loop_nest(em, B) as bidx:
+        vals = _index_values(em, eqn, idx_names, idx_avals, B, bidx, axes, xa.shape)
+        with loop_nest(em, [xa.shape[d] for d in rest]) as ridx:
+            full = [None] * xa.ndim
+            for a, v in zip(axes, vals):
+                full[a] = v
+            for d, r in zip(rest, ridx):
+                full[d] = r
+            em.line(f"{o}[{index_text(list(bidx) + list(ridx))}] = {x}[{index_text(full)}]")
+    return [o]
+
+
+@rule("scatter_add")
+def _scatter_add(em, eqn, ins):
+    x, idx_names, upd = ins[0], ins[1:-1], ins[-1]
+    xa, ua = _aval(eqn.invars[0]), _aval(eqn.invars[-1])
+    axes = tuple(eqn.params["axes"])
+    idx_avals = [v.aval for v in eqn.invars[1:-1]]
+    rest = [d for d in range(xa.ndim) if d not in axes]
+    nb = ua.ndim - len(rest)
+    B = ua.shape[:nb]
+    dt = xa.dtype
+    if xa.ndim == 0:
+        return [x]
+    o = em.fresh("o")
+    em.line(f"{o} = {x}.copy()")
+    em.mark_contig(o)
+    if ua.size == 0:
+        return [o]
+    with loop_nest(em, B) as bidx:
+        vals = _index_values(em, eqn, idx_names, idx_avals, B, bidx, axes, xa.shape)
+        with loop_nest(em, [xa.shape[d] for d in rest]) as ridx:
+            full = [None] * xa.ndim
+            for a, v in zip(axes, vals):
+                full[a] = v
+            for d, r in zip(rest, ridx):
+                full[d] = r
+            tgt = f"{o}[{index_text(full)}]"
+            u = f"{upd}[{index_text(list(bidx) + list(ridx))}]" if ua.ndim else upd
+            if dt.kind == "b":
+                em.line(f"{tgt} = {tgt} | {u}")
+            elif dt in (np.float64, np.int64, np.complex128, np.float32, np.complex64):
+                em.line(f"{tgt} += {u}")
+            else:
+                em.line(f"{tgt} = {cast(f'{tgt} + {u}', dt)}")
+    return [o]

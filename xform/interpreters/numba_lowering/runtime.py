@@ -1,0 +1,97 @@
+"""Small numba helpers imported by every generated kernel module."""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba.core import types
+from numba.extending import overload
+
+
+def to_scalar(x):  # pragma: no cover - only called from compiled code
+    """A 0-d input as a scalar: numpy 0-d arrays are indexed, scalars pass through."""
+    raise NotImplementedError
+
+
+@overload(to_scalar, inline="always")
+def _to_scalar_ol(x):
+    if isinstance(x, types.Array):
+        if x.ndim == 0:
+            return lambda x: x[()]
+        return None
+    return lambda x: x
+
+
+__all__ = ["to_scalar", "numba"]
+
+
+# -- heavy generic kernels: compiled once per dtype and cached on disk (cache=True), so a
+# generated kernel only links them instead of compiling numpy's implementations again.
+
+_opts = dict(cache=True, nogil=True, error_model="numpy")
+
+
+@numba.njit(inline="never", **_opts)
+def _lt(a, b):
+    # numpy's order: NaN sorts last
+    return a < b or (b != b and a == a)
+
+
+@numba.njit(**_opts)
+def argsort_stable(a):
+    """Stable argsort of a 1-d array (NaNs last), as int64 indices (merge sort)."""
+    n = a.shape[0]
+    idx = np.empty(n, np.int64)
+    for i in range(n):
+        idx[i] = i
+    run = 16
+    for lo in range(0, n, run):  # insertion sort of short runs
+        hi = min(lo + run, n)
+        for i in range(lo + 1, hi):
+            j = i
+            t = idx[i]
+            v = a[t]
+            while j > lo and _lt(v, a[idx[j - 1]]):
+                idx[j] = idx[j - 1]
+                j -= 1
+            idx[j] = t
+    tmp = np.empty(n, np.int64)
+    width = run
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if _lt(a[idx[j]], a[idx[i]]):
+                    tmp[k] = idx[j]
+                    j += 1
+                else:
+                    tmp[k] = idx[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                tmp[k] = idx[i]
+                i += 1
+                k += 1
+            while j < hi:
+                tmp[k] = idx[j]
+                j += 1
+                k += 1
+        idx, tmp = tmp, idx
+        width *= 2
+    return idx
+
+
+@numba.njit(**_opts)
+def dot2(a, b):
+    """np.dot of two 2-d float arrays (BLAS)."""
+    return np.dot(a, b)
+
+
+@numba.njit(**_opts)
+def dot_batched(a, b):
+    """Batched matrix product of (B, M, K) and (B, K, N) C-contiguous float arrays."""
+    out = np.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)
+    for i in range(a.shape[0]):
+        out[i] = np.dot(a[i], b[i])
+    return out

@@ -1,0 +1,338 @@
+"""Jaxpr-to-jaxpr optimization passes run before Numba code generation.
+
+``optimize_jaxpr(closed) -> ClosedJaxpr`` runs, to a fixed point (at most a few
+rounds):
+
+- **inline**: equations of the ``jit`` primitive (nested jit programs) are replaced by
+  the equations of their program, so the whole computation is compiled as one kernel.
+- **simplify**: algebraic identities that autodiff leaves behind, keeping IEEE
+  semantics: ``x*1 -> x``, ``x+0 -> x`` / ``x-0 -> x`` (only the sign of a zero
+  result may change: ``-0.0 + 0.0`` is ``+0.0``, as in XLA), ``--x -> x``,
+  identity converts/reshapes/transposes/broadcasts, ``x*0 -> 0`` **only** for
+  integer and boolean dtypes (for floats ``inf*0`` and ``nan*0`` are NaN), adding a
+  broadcast zero, multiplying by a broadcast one.
+- **constant folding**: equations whose operands are all literals or small constants
+  are evaluated with the primitive's ``impl``; scalar results become literals and
+  small array results (<= ``FOLD_MAX_SIZE`` elements) new constants. Large results
+  (e.g. a broadcast of a literal to a big shape) are never folded: they fuse into
+  loops instead.
+- **CSE**: equations with the same primitive, operands and parameters are merged.
+- **DCE**: equations whose results are unused are removed.
+
+The input program is never mutated (other interpreters share it).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.abstract import ShapedArray
+from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
+
+FOLD_MAX_SIZE = 16
+_NO_FOLD = {"jit", "cond", "while", "scan", "rng", "random_bits", "custom_jvp_call",
+            "custom_vjp_call", "debug_callback"}
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _freeze(v):
+    """A hashable stand-in for a parameter value (by identity for unhashable objects)."""
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__,) + tuple(_freeze(x) for x in v)
+    if isinstance(v, dict):
+        return ("dict",) + tuple((k, _freeze(x)) for k, x in sorted(v.items()))
+    if isinstance(v, np.ndarray):
+        return ("arr", id(v))
+    try:
+        hash(v)
+    except TypeError:
+        return ("id", id(v))
+    if isinstance(v, float) and v != v:
+        return ("nan",)
+    if isinstance(v, float):
+        return ("f", v, np.copysign(1.0, v))
+    return v
+
+
+def _lit_key(lit: Literal):
+    a = np.asarray(lit.val, dtype=lit.aval.dtype)
+    return ("lit", a.dtype.str, a.tobytes(), lit.aval.weak_type)
+
+
+def _is_const_val(x, value) -> bool:
+    """Whether literal ``x`` equals ``value`` exactly (0.0 matches -0.0 too)."""
+    if type(x) is not Literal:
+        return False
+    try:
+        v = np.asarray(x.val)
+        return v.shape == () and v.dtype.kind in "biufc" and bool(v == value)
+    except Exception:
+        return False
+
+
+def _subst(env, v):
+    if type(v) is Literal:
+        return v
+    return env.get(v.id, v)
+
+
+def _copy_jaxpr(j: Jaxpr, eqns=None, outvars=None, constvars=None) -> Jaxpr:
+    return Jaxpr(j.constvars if constvars is None else constvars, j.invars,
+                 j.outvars if outvars is None else outvars, j.eqns if eqns is None else eqns)
+
+
+# -- passes ----------------------------------------------------------------------------
+
+
+def inline_jit(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
+    """Replace nested ``jit`` equations by their programs' equations."""
+    if not any(e.primitive.name == "jit" for e in jaxpr.eqns):
+        return jaxpr, consts, False
+    constvars, consts = list(jaxpr.constvars), list(consts)
+    eqns: list[Eqn] = []
+    env: dict = {}
+
+    def inline(eqns_out, j: Jaxpr, j_consts, args, outvars):
+        rename: dict = {}
+        for v, c in zip(j.constvars, j_consts):
+            nv = Var(v.aval)
+            constvars.append(nv)
+            consts.append(c)
+            rename[v.id] = nv
+        for v, a in zip(j.invars, args):
+            rename[v.id] = a
+        for e in j.eqns:
+            ins = [_subst(rename, x) for x in e.invars]
+            if e.primitive.name == "jit":
+                inner = e.params["jaxpr"]
+                outs = [Var(o.aval) for o in e.outvars]
+                inline(eqns_out, inner.jaxpr, inner.consts, ins, outs)
+                for o, n in zip(e.outvars, outs):
+                    rename[o.id] = n
+                continue
+            outs = [Var(o.aval) for o in e.outvars]
+            for o, n in zip(e.outvars, outs):
+                rename[o.id] = n
+            eqns_out.append(Eqn(e.primitive, ins, outs, e.params))
+        for o, res in zip(outvars, j.outvars):
+            env[o.id] = _subst(rename, res)
+
+    for e in jaxpr.eqns:
+        ins = [_subst(env, x) for x in e.invars]
+        if e.primitive.name == "jit":
+            inner = e.params["jaxpr"]
+            inline(eqns, inner.jaxpr, inner.consts, ins, e.outvars)
+        else:
+            eqns.append(Eqn(e.primitive, ins, e.outvars, e.params))
+    outvars = [_subst(env, v) for v in jaxpr.outvars]
+    # `env` may map to vars defined later in the chain; resolve transitively.
+    eqns = [Eqn(e.primitive, [_resolve(env, x) for x in e.invars], e.outvars, e.params)
+            for e in eqns]
+    outvars = [_resolve(env, v) for v in outvars]
+    return Jaxpr(constvars, jaxpr.invars, outvars, eqns), consts, True
+
+
+def _resolve(env, v):
+    while type(v) is not Literal and v.id in env:
+        v = env[v.id]
+    return v
+
+
+def dce(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list]:
+    live = {v.id for v in jaxpr.outvars if type(v) is Var}
+    kept = []
+    for e in reversed(jaxpr.eqns):
+        if any(v.id in live for v in e.outvars) or getattr(e.primitive, "effectful", False):
+            kept.append(e)
+            live.update(v.id for v in e.invars if type(v) is Var)
+    kept.reverse()
+    cv, cs = [], []
+    for v, c in zip(jaxpr.constvars, consts):
+        if v.id in live:
+            cv.append(v)
+            cs.append(c)
+    return Jaxpr(cv, jaxpr.invars, jaxpr.outvars, kept), cs
+
+
+def cse(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
+    seen: dict = {}
+    env: dict = {}
+    eqns = []
+    changed = False
+    for e in jaxpr.eqns:
+        ins = [_subst(env, x) for x in e.invars]
+        if getattr(e.primitive, "effectful", False):
+            eqns.append(Eqn(e.primitive, ins, e.outvars, e.params))
+            continue
+        try:
+            key = (e.primitive.name, id(e.primitive),
+                   tuple(_lit_key(x) if type(x) is Literal else x.id for x in ins),
+                   _freeze(e.params), tuple((o.aval.shape, o.aval.dtype) for o in e.outvars))
+            hash(key)
+        except Exception:
+            key = None
+        prev = seen.get(key) if key is not None else None
+        if prev is not None and all(a.aval == b.aval for a, b in zip(prev.outvars, e.outvars)):
+            for o, p in zip(e.outvars, prev.outvars):
+                env[o.id] = p
+            changed = True
+            continue
+        ne = Eqn(e.primitive, ins, e.outvars, e.params)
+        if key is not None:
+            seen[key] = ne
+        eqns.append(ne)
+    outvars = [_subst(env, v) for v in jaxpr.outvars]
+    return _copy_jaxpr(jaxpr, eqns=eqns, outvars=outvars), changed
+
+
+def _const_value(x, constmap):
+    """Concrete value of an operand if known (literal or small constant), else None."""
+    if type(x) is Literal:
+        return x.val
+    return constmap.get(x.id)
+
+
+def fold_constants(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
+    constmap = {}
+    for v, c in zip(jaxpr.constvars, consts):
+        if np.size(c) <= FOLD_MAX_SIZE:
+            constmap[v.id] = c
+    constvars, consts = list(jaxpr.constvars), list(consts)
+    env: dict = {}
+    eqns = []
+    changed = False
+    for e in jaxpr.eqns:
+        ins = [_subst(env, x) for x in e.invars]
+        p = e.primitive
+        foldable = (
+            p.impl is not None and not p.multiple_results and p.name not in _NO_FOLD
+            and not getattr(p, "effectful", False)
+            and all(o.aval.size <= FOLD_MAX_SIZE for o in e.outvars)
+            and not any(isinstance(v, (ClosedJaxpr, Jaxpr)) for v in e.params.values())
+        )
+        vals = [_const_value(x, constmap) for x in ins] if foldable else None
+        if foldable and all(v is not None for v in vals):
+            try:
+                import warnings
+
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    out = p.impl(*vals, **e.params)
+                out_aval = e.outvars[0].aval
+                arr = np.asarray(out)
+                if arr.shape != out_aval.shape or arr.dtype != out_aval.dtype:
+                    raise TypeError("folded value does not match its abstract value")
+            except Exception:
+                eqns.append(Eqn(p, ins, e.outvars, e.params))
+                continue
+            changed = True
+            o = e.outvars[0]
+            if arr.ndim == 0:
+                env[o.id] = Literal(arr[()], o.aval)
+            else:
+                nv = Var(o.aval)
+                constvars.append(nv)
+                consts.append(arr)
+                constmap[nv.id] = arr
+                env[o.id] = nv
+            continue
+        eqns.append(Eqn(p, ins, e.outvars, e.params))
+    outvars = [_subst(env, v) for v in jaxpr.outvars]
+    return Jaxpr(constvars, jaxpr.invars, outvars, eqns), consts, changed
+
+
+def _same_aval(x, out) -> bool:
+    return x.aval.shape == out.aval.shape and x.aval.dtype == out.aval.dtype
+
+
+def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
+    """Algebraic simplification (IEEE-safe; see the module docstring)."""
+    env: dict = {}
+    filled: dict = {}  # var id -> scalar literal it is a broadcast of
+    _neg_of: dict = {}  # var id -> the var it is the negation of
+    eqns = []
+    changed = False
+
+    def scalar_of(x):
+        if type(x) is Literal:
+            return x
+        return filled.get(x.id)
+
+    for e in jaxpr.eqns:
+        ins = [_subst(env, x) for x in e.invars]
+        name = e.primitive.name
+        out = e.outvars[0] if e.outvars else None
+        repl = None
+        if name == "mul" and len(ins) == 2:
+            x, y = ins
+            sx, sy = scalar_of(x), scalar_of(y)
+            if _is_const_val(sy, 1) and _same_aval(x, out):
+                repl = x
+            elif _is_const_val(sx, 1) and _same_aval(y, out):
+                repl = y
+        elif name in ("add", "add_any") and len(ins) == 2:
+            x, y = ins
+            sx, sy = scalar_of(x), scalar_of(y)
+            if _is_const_val(sy, 0) and _same_aval(x, out):
+                repl = x
+            elif _is_const_val(sx, 0) and _same_aval(y, out):
+                repl = y
+        elif name == "sub" and len(ins) == 2:
+            x, y = ins
+            if _is_const_val(scalar_of(y), 0) and _same_aval(x, out):
+                repl = x
+        elif name == "neg":
+            (x,) = ins
+            if type(x) is Var and x.id in _neg_of:
+                src = _neg_of[x.id]
+                if _same_aval(src, out):
+                    repl = src
+        elif name in ("convert_element_type", "reshape", "broadcast_in_dim", "transpose",
+                      "squeeze", "expand_dims", "stop_gradient"):
+            x = ins[0]
+            if type(x) is Var and _same_aval(x, out) and x.aval.weak_type == out.aval.weak_type:
+                if name != "transpose" or tuple(e.params.get("permutation", ())) == tuple(
+                        range(out.aval.ndim)):
+                    if name != "broadcast_in_dim" or tuple(e.params.get(
+                            "broadcast_dimensions", ())) == tuple(range(out.aval.ndim)):
+                        repl = x
+        if repl is None and name == "mul" and len(ins) == 2 and out.aval.dtype.kind in "biu":
+            x, y = ins
+            if _is_const_val(scalar_of(x), 0) or _is_const_val(scalar_of(y), 0):
+                zero = Literal(np.zeros((), out.aval.dtype)[()], ShapedArray((), out.aval.dtype))
+                if out.aval.ndim == 0:
+                    repl = zero
+                else:
+                    filled[out.id] = zero
+                    from ..lax.structural import broadcast_in_dim_p
+
+                    eqns.append(Eqn(broadcast_in_dim_p, [zero], [out],
+                                    dict(shape=out.aval.shape, broadcast_dimensions=())))
+                    changed = True
+                    continue
+        if repl is not None:
+            env[out.id] = repl
+            changed = True
+            continue
+        if name == "broadcast_in_dim" and type(ins[0]) is Literal:
+            filled[out.id] = ins[0]
+        if name == "neg" and type(ins[0]) is Var:
+            _neg_of[out.id] = ins[0]
+        eqns.append(Eqn(e.primitive, ins, e.outvars, e.params))
+    outvars = [_subst(env, v) for v in jaxpr.outvars]
+    return _copy_jaxpr(jaxpr, eqns=eqns, outvars=outvars), changed
+
+
+def optimize_jaxpr(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
+    """Run all passes to a fixed point; returns a new ClosedJaxpr."""
+    jaxpr, consts = closed.jaxpr, list(closed.consts)
+    jaxpr, consts, _ = inline_jit(jaxpr, consts)
+    for _ in range(max_rounds):
+        jaxpr, c1 = simplify(jaxpr)
+        jaxpr, consts, c2 = fold_constants(jaxpr, consts)
+        jaxpr, c3 = cse(jaxpr)
+        jaxpr, consts = dce(jaxpr, consts)
+        if not (c1 or c2 or c3):
+            break
+    return ClosedJaxpr(jaxpr, consts)

@@ -1,0 +1,455 @@
+"""numpy indexing on xform arrays: ``x[idx]`` and JAX-style ``x.at[idx].set/add/...``.
+
+Basic indices (ints, slices with any step, None, Ellipsis) become one ``lax.rev`` (for
+negative steps), one ``lax.slice`` and reshapes. Advanced indices (integer arrays,
+possibly traced, and concrete boolean masks) become one ``lax.gather`` over the sliced
+array, whose broadcast index dimensions come first; they are then moved to where numpy
+puts them: in place of the advanced indices when those are adjacent, else in front.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from .. import lax
+from ._promote import aval, concrete_or_none, is_tracer, out
+
+_INDEX_ERROR = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
+                "integer or boolean arrays are valid indices")
+
+
+class _Adv:
+    """An advanced (integer array) index entry."""
+
+    __slots__ = ("arr",)
+
+    def __init__(self, arr):
+        self.arr = arr
+
+
+def _bool_mask_error(t):
+    return IndexError(
+        f"Boolean mask indexing with a traced mask {t.aval.str_short()} has a data-dependent "
+        f"result shape, which xform cannot trace. Use xform.numpy.where(mask, x, other) "
+        f"(e.g. where(mask, x, 0).sum() instead of x[mask].sum()), or index with a concrete "
+        f"mask.")
+
+
+def _normalize(idx, ndim):
+    """Entries: slice | int | _Adv | None, with Ellipsis expanded and masks converted."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    entries = []
+    n_ellipsis = 0
+    for i in idx:
+        if i is None or i is Ellipsis or isinstance(i, slice):
+            if i is Ellipsis:
+                n_ellipsis += 1
+                if n_ellipsis > 1:
+                    raise IndexError("an index can only have a single ellipsis ('...')")
+            entries.append(i)
+            continue
+        if isinstance(i, (bool, np.bool_)):
+            raise IndexError("indexing with a scalar boolean is not supported by xform")
+        if isinstance(i, (int, np.integer)):
+            entries.append(int(i))
+            continue
+        if is_tracer(i):
+            dt = i.aval.dtype
+            if dt.kind == "b":
+                c = concrete_or_none(i)
+                if c is None:
+                    raise _bool_mask_error(i)
+                entries.append(("mask", np.asarray(c)))
+                continue
+            if dt.kind not in "iu":
+                raise IndexError(f"{_INDEX_ERROR}; got a traced {i.aval.str_short()}")
+            entries.append(_Adv(i))
+            continue
+        if isinstance(i, (list, np.ndarray)) or (isinstance(i, tuple)):
+            arr = np.asarray(i) if not (isinstance(i, list) and _has_tracer(i)) else None
+            if arr is None:
+                from ._shape import asarray
+
+                entries.append(_Adv(asarray(i)))
+                continue
+            if arr.dtype == object:
+                raise IndexError(_INDEX_ERROR)
+            if arr.size == 0 and arr.dtype.kind == "f":
+                arr = arr.astype(np.intp)
+            if arr.dtype.kind == "b":
+                entries.append(("mask", arr))
+                continue
+            if arr.dtype.kind not in "iu":
+                raise IndexError(_INDEX_ERROR)
+            entries.append(_Adv(arr))
+            continue
+        raise IndexError(f"{_INDEX_ERROR}; got {type(i).__name__}")
+    # expand Ellipsis and boolean masks
+    consumed = 0
+    for e in entries:
+        if e is None or e is Ellipsis:
+            continue
+        consumed += e[1].ndim if isinstance(e, tuple) else 1
+    if consumed > ndim:
+        raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but "
+                         f"{consumed} were indexed")
+    out_entries = []
+    seen_ellipsis = False
+    for e in entries:
+        if e is Ellipsis:
+            out_entries.extend([slice(None)] * (ndim - consumed))
+            seen_ellipsis = True
+        elif isinstance(e, tuple):
+            out_entries.append(e)
+        else:
+            out_entries.append(e)
+    if not seen_ellipsis:
+        out_entries.extend([slice(None)] * (ndim - consumed))
+    return out_entries
+
+
+def _has_tracer(seq):
+    for v in seq:
+        if is_tracer(v) or (isinstance(v, (list, tuple)) and _has_tracer(v)):
+            return True
+    return False
+
+
+def getitem(x, idx):
+    """``x[idx]`` with numpy's semantics (see module docstring)."""
+    xa = aval(x)
+    entries = _normalize(idx, xa.ndim)
+    # masks -> integer arrays over the axes they cover
+    expanded = []
+    dim = 0
+    for e in entries:
+        if isinstance(e, tuple):
+            mask = e[1]
+            shp = xa.shape[dim:dim + mask.ndim]
+            if mask.shape != tuple(shp):
+                for k, (ms, xs) in enumerate(zip(mask.shape, shp)):
+                    if ms != xs:
+                        raise IndexError(
+                            f"boolean index did not match indexed array along axis {dim + k}; "
+                            f"size of axis is {xs} but size of corresponding boolean axis is {ms}")
+            if mask.ndim == 0:
+                raise IndexError("indexing with a 0-d boolean is not supported by xform")
+            for nz in np.nonzero(mask):
+                expanded.append(_Adv(nz))
+            dim += mask.ndim
+        else:
+            expanded.append(e)
+            if e is not None:
+                dim += 1
+    entries = expanded
+    have_adv = any(isinstance(e, _Adv) for e in entries)
+
+    starts, limits, strides, revs = [], [], [], []
+    kinds = []  # per consumed axis of x: 's' slice, 'i' int (dropped), 'a' advanced
+    adv_arrays = []
+    d = 0
+    for e in entries:
+        if e is None:
+            continue
+        n = xa.shape[d]
+        if isinstance(e, slice):
+            start, stop, step = _slice_indices(e, n)
+            cnt = len(range(start, stop, step))
+            if cnt == 0:
+                starts.append(0), limits.append(0), strides.append(1)
+            elif step > 0:
+                starts.append(start), limits.append(start + (cnt - 1) * step + 1)
+                strides.append(step)
+            else:
+                revs.append(d)
+                r0 = n - 1 - start
+                starts.append(r0), limits.append(r0 + (cnt - 1) * (-step) + 1)
+                strides.append(-step)
+            kinds.append("s")
+        elif isinstance(e, int):
+            if not -n <= e < n:
+                raise IndexError(f"index {e} is out of bounds for axis {d} with size {n}")
+            e = e % n
+            if have_adv:
+                starts.append(0), limits.append(n), strides.append(1)
+                adv_arrays.append(np.asarray(e, dtype=np.int64))
+                kinds.append("a")
+            else:
+                starts.append(e), limits.append(e + 1), strides.append(1)
+                kinds.append("i")
+        else:  # _Adv
+            arr = e.arr
+            if not is_tracer(arr):
+                arr = np.asarray(arr)
+                if arr.size and (arr.max() >= n or arr.min() < -n):
+                    bad = arr.max() if arr.max() >= n else arr.min()
+                    raise IndexError(f"index {bad} is out of bounds for axis {d} with size {n}")
+                if arr.dtype != np.int64:
+                    arr = arr.astype(np.int64)
+            elif arr.aval.dtype.kind == "u" or arr.aval.dtype.itemsize < 8:
+                arr = lax.convert_element_type(arr, np.int64)
+            starts.append(0), limits.append(n), strides.append(1)
+            adv_arrays.append(arr)
+            kinds.append("a")
+        d += 1
+
+    y = x
+    if revs:
+        y = lax.rev(y, tuple(revs))
+    if tuple(starts) != (0,) * xa.ndim or tuple(limits) != tuple(xa.shape) or any(
+            s != 1 for s in strides):
+        y = lax.slice(y, tuple(starts), tuple(limits), tuple(strides))
+
+    if not have_adv:
+        drop = tuple(i for i, k in enumerate(kinds) if k == "i")
+        if drop:
+            y = lax.reshape(y, tuple(s for i, s in enumerate(aval(y).shape) if i not in drop))
+        new_axes, pos = [], 0
+        for e in entries:
+            if e is None:
+                new_axes.append(pos)
+                pos += 1
+            elif isinstance(e, slice):
+                pos += 1
+        if new_axes:
+            y = lax.reshape(y, _insert_ones(aval(y).shape, new_axes))
+        return out(y)
+
+    # advanced indexing: gather over the advanced axes of y
+    shapes = [np.shape(a) if not is_tracer(a) else a.aval.shape for a in adv_arrays]
+    try:
+        bshape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing arrays could not be broadcast together with "
+                         f"shapes {' '.join(str(tuple(s)) for s in shapes)}") from None
+    adv_axes = tuple(i for i, k in enumerate(kinds) if k == "a")
+    g = lax.gather(y, *adv_arrays, axes=adv_axes)
+    nb = len(bshape)
+    # positions (in the entry list) of advanced entries: ints count as advanced here
+    adv_pos = [i for i, e in enumerate(entries) if isinstance(e, (_Adv, int))]
+    adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1))
+    tokens = []  # final layout: ('B',) / ('s', k) / ('n',)
+    k = 0
+    placed = False
+    if not adjacent:
+        tokens.append(("B",))
+        placed = True
+    for e in entries:
+        if e is None:
+            tokens.append(("n",))
+        elif isinstance(e, slice):
+            tokens.append(("s", k))
+            k += 1
+        elif not placed:
+            tokens.append(("B",))
+            placed = True
+    perm, new_axes, pos = [], [], 0
+    for t in tokens:
+        if t[0] == "B":
+            perm.extend(range(nb))
+            pos += nb
+        elif t[0] == "s":
+            perm.append(nb + t[1])
+            pos += 1
+        else:
+            new_axes.append(pos)
+            pos += 1
+    if perm != list(range(len(perm))):
+        g = lax.transpose(g, tuple(perm))
+    if new_axes:
+        g = lax.reshape(g, _insert_ones(aval(g).shape, new_axes))
+    return out(g)
+
+
+def _slice_indices(s: slice, n: int):
+    def idx(v):
+        if v is None:
+            return None
+        if is_tracer(v) and concrete_or_none(v) is None:
+            raise IndexError(
+                f"slice bounds must be concrete: got a traced {v.aval.str_short()}. "
+                f"Use xform.lax.dynamic_slice(x, start, sizes) for a slice at a traced offset.")
+        return operator.index(v if not is_tracer(v) else concrete_or_none(v))
+
+    st = idx(s.step)
+    if st == 0:
+        raise ValueError("slice step cannot be zero")
+    return slice(idx(s.start), idx(s.stop), st).indices(n)
+
+
+def _insert_ones(shape, positions):
+    shape = list(shape)
+    for p in sorted(positions):
+        shape.insert(p, 1)
+    return tuple(shape)
+
+
+# -- x.at[idx] --------------------------------------------------------------------------------
+
+
+class _IndexUpdateHelper:
+    """``x.at``: indexable; ``x.at[idx]`` gives an ``_IndexUpdateRef``."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+    def __getitem__(self, idx):
+        return _IndexUpdateRef(self.array, idx)
+
+    def __repr__(self):
+        return f"_IndexUpdateHelper({self.array!r})"
+
+
+class _IndexUpdateRef:
+    """Functional index updates, like JAX: each returns a new array.
+
+    Repeated indices: ``add`` accumulates, ``multiply``/``min``/``max`` combine in order,
+    ``set`` keeps the last value (when the indices are concrete; with traced indices
+    duplicates are summed, so keep traced indices unique).
+    """
+
+    __slots__ = ("array", "index")
+
+    def __init__(self, array, index):
+        self.array = array
+        self.index = index
+
+    def get(self):
+        return getitem(self.array, self.index)
+
+    def set(self, values):
+        return _update(self.array, self.index, values, "set")
+
+    def add(self, values):
+        return _update(self.array, self.index, values, "add")
+
+    def subtract(self, values):
+        from ._ufuncs import negative
+
+        return _update(self.array, self.index, negative(values), "add")
+
+    def multiply(self, values):
+        return _update(self.array, self.index, values, "multiply")
+
+    mul = multiply
+
+    def divide(self, values):
+        from ._ufuncs import reciprocal
+
+        return _update(self.array, self.index, reciprocal(values), "multiply")
+
+    def power(self, values):
+        return _update(self.array, self.index, values, "power")
+
+    def min(self, values):
+        return _update(self.array, self.index, values, "min")
+
+    def max(self, values):
+        return _update(self.array, self.index, values, "max")
+
+
+def _update(x, idx, values, op):
+    from ._promote import arg, astype
+    from ._ufuncs import _where
+
+    x = arg(x, f"at[].{op}")
+    if not is_tracer(x) and not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    xa = aval(x)
+    size = xa.size
+    positions = getitem(np.arange(size, dtype=np.int64).reshape(xa.shape), idx)
+    pshape = aval(positions).shape
+    values = arg(values, f"at[].{op}")
+    vshape = aval(values).shape
+    try:
+        np.broadcast_shapes(vshape, pshape)
+        ok = len(vshape) <= len(pshape) or all(s == 1 for s in vshape[:len(vshape) - len(pshape)])
+    except ValueError:
+        ok = False
+    if not ok or np.broadcast_shapes(vshape, pshape) != tuple(pshape):
+        raise ValueError(f"at[].{op}: values of shape {tuple(vshape)} cannot be broadcast to "
+                         f"the indexed shape {tuple(pshape)}")
+    if len(vshape) > len(pshape):
+        values = lax.reshape(values, vshape[len(vshape) - len(pshape):])
+    values = astype(values, xa.dtype)
+    if aval(values).shape != tuple(pshape):
+        values = lax.broadcast_to_shape(values, tuple(pshape))
+    m = int(np.prod(pshape, dtype=np.int64))
+    flat_x = lax.reshape(x, (size,))
+    flat_v = lax.reshape(values, (m,))
+    flat_p = lax.reshape(positions, (m,))
+    if op == "add":
+        if xa.dtype == bool:
+            s = _scatter(np.zeros(size, np.int64), flat_p, astype(flat_v, np.int64))
+            r = lax.bitwise_or(flat_x, lax.ne(s, 0))
+        else:
+            r = lax.scatter_add(flat_x, flat_p, updates=flat_v, axes=(0,))
+        return out(lax.reshape(r, xa.shape))
+    conc = concrete_or_none(flat_p)
+    if conc is not None:
+        conc = np.asarray(conc)
+        groups = _occurrence_groups(conc)
+    else:
+        groups = [(None, None)]
+    r = flat_x
+    for sel, pos in groups:
+        if sel is None:
+            v, p = flat_v, flat_p
+            mask = lax.ne(_scatter(np.zeros(size, np.int64), p, np.ones(m, np.int64)), 0)
+        else:
+            v = getitem(flat_v, sel) if len(sel) != m or np.any(sel != np.arange(m)) else flat_v
+            p = pos
+            mask = np.zeros(size, bool)
+            mask[p] = True
+        scattered = _scatter(lax.full((size,), 0, xa.dtype), p, v)
+        if op == "set":
+            r = _where(mask, scattered, r)
+        elif op == "multiply":
+            from ._ufuncs import multiply
+
+            r = _where(mask, multiply(r, scattered), r)
+        elif op == "power":
+            from ._ufuncs import power
+
+            r = _where(mask, power(r, scattered), r)
+        elif op == "min":
+            r = _where(mask, lax.min(r, scattered), r)
+        elif op == "max":
+            r = _where(mask, lax.max(r, scattered), r)
+        else:
+            raise ValueError(f"unknown update {op}")
+    return out(lax.reshape(r, xa.shape))
+
+
+def _scatter(target, positions, updates):
+    dt = aval(target).dtype
+    if dt == bool:
+        s = lax.scatter_add(lax.full(aval(target).shape, 0, np.int8), positions,
+                            updates=lax.convert_element_type(updates, np.int8), axes=(0,))
+        return lax.ne(s, 0)
+    return lax.scatter_add(target, positions, updates=updates, axes=(0,))
+
+
+def _occurrence_groups(p):
+    """Split concrete flat positions into groups without duplicates, in order of
+    occurrence (for 'set': only the last occurrence of each position is kept)."""
+    m = p.shape[0]
+    if m == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    sp = p[order]
+    first = np.r_[True, sp[1:] != sp[:-1]]
+    # rank of each occurrence among equal positions
+    grp_start = np.maximum.accumulate(np.where(first, np.arange(m), 0))
+    rank = np.empty(m, np.int64)
+    rank[order] = np.arange(m) - grp_start
+    nmax = int(rank.max()) + 1
+    groups = []
+    for k in range(nmax):
+        sel = np.nonzero(rank == k)[0]
+        groups.append((sel, p[sel]))
+    return groups

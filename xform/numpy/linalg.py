@@ -1,0 +1,338 @@
+"""xform.numpy.linalg: norms and products (numpy.linalg names and semantics).
+
+Decompositions (det, inv, solve, cholesky, ...) are forwarded to ``xform.lax`` when it
+provides them; otherwise they raise a clear NotImplementedError.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import lax
+from ._dot import matmul, outer, tensordot, vecdot  # noqa: F401
+from ._promote import arg, astype, aval, is_py_scalar, normalize_axis, out
+
+__all__ = ["norm", "vector_norm", "matrix_norm", "multi_dot", "matmul", "outer", "tensordot",
+           "vecdot", "matrix_transpose", "trace", "diagonal", "det", "slogdet", "inv", "solve",
+           "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_power"]
+
+
+def _a(x):
+    x = arg(x, "norm")
+    if is_py_scalar(x) or isinstance(x, np.generic):
+        x = np.asarray(x)
+    return x
+
+
+def _safe_sqrt(s):
+    """sqrt whose derivative at 0 is 0 (not inf -> nan): the sum of squares is
+    replaced by 1 where it is 0 before the sqrt, and the result by 0 there."""
+    from ._ufuncs import _where
+
+    zero = lax.eq(s, 0)
+    safe = _where(zero, 1.0, s)
+    return _where(zero, 0.0, lax.sqrt(safe))
+
+
+def _sum(x, axes, keepdims=False):
+    from ._reductions import sum as _s
+
+    return _s(x, axis=axes, keepdims=keepdims)
+
+
+def _abs(x):
+    from ._ufuncs import absolute
+
+    return absolute(x)
+
+
+def _sq(x):
+    from ._ufuncs import conjugate, multiply, real
+
+    if aval(x).dtype.kind == "c":
+        return real(multiply(conjugate(x), x))
+    return multiply(x, x)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    """Vector or matrix norm, like ``numpy.linalg.norm``.
+
+    Vectors: ord None/2 (Euclidean), 1, inf, -inf, 0 (count of nonzeros), other p.
+    Matrices (``axis`` a pair, or 2-d input with ord set): 'fro' (None), 1, -1, inf, -inf;
+    2, -2 and 'nuc' need singular values (``xform.lax.svd``).
+
+    Derivatives: the 2-norm and Frobenius norm have gradient 0 at x = 0 (a subgradient;
+    JAX gives nan there), and x / norm(x) elsewhere. Other orders follow the derivatives
+    of abs / max / power (``abs`` has derivative 0 at 0).
+
+    >>> import numpy as np, xform, xform.numpy as xnp
+    >>> xnp.linalg.norm(np.array([3.0, 4.0]))
+    np.float64(5.0)
+    >>> xform.grad(xnp.linalg.norm)(np.zeros(2))
+    array([0., 0.])
+    """
+    from ._reductions import max as _max
+    from ._reductions import min as _min
+    from ._ufuncs import not_equal, power
+
+    x = _a(x)
+    xa = aval(x)
+    if xa.dtype.kind not in "fc":
+        x = astype(x, np.float64)
+        xa = aval(x)
+    nd = xa.ndim
+    real_dt = np.dtype(np.finfo(xa.dtype).dtype)
+    if axis is None:
+        if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
+            flat = lax.reshape(x, (xa.size,))
+            if xa.dtype.kind == "c":
+                s = _sum(_sq(flat), 0)
+            else:
+                from ._dot import dot
+
+                s = dot(flat, flat)
+            r = _safe_sqrt(s)
+            if keepdims:
+                r = lax.reshape(r, (1,) * nd)
+            return out(r)
+        axis = tuple(range(nd))
+    elif not isinstance(axis, tuple):
+        axis = (int(axis),)
+    if len(axis) == 1:
+        ax = normalize_axis(axis[0], nd, "norm")
+        if ord == np.inf:
+            return _max(_abs(x), axis=ax, keepdims=keepdims)
+        if ord == -np.inf:
+            return _min(_abs(x), axis=ax, keepdims=keepdims)
+        if ord == 0:
+            return _sum(astype(not_equal(x, 0), real_dt), ax, keepdims)
+        if ord == 1:
+            return _sum(_abs(x), ax, keepdims)
+        if ord is None or ord == 2:
+            return out(_safe_sqrt(_sum(_sq(x), ax, keepdims)))
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order '{ord}' for vectors")
+        s = _sum(power(_abs(x), ord), ax, keepdims)
+        return power(s, np.reciprocal(np.asarray(ord, dtype=aval(s).dtype)))
+    if len(axis) == 2:
+        row, col = (normalize_axis(a, nd, "norm") for a in axis)
+        if row == col:
+            raise ValueError("Duplicate axes given.")
+        if ord in (2, -2, "nuc"):
+            sv = svdvals(np.asarray(x) if not hasattr(x, "_trace") else x, _axes=(row, col))
+            if ord == 2:
+                r = _max(sv, axis=-1)
+            elif ord == -2:
+                r = _min(sv, axis=-1)
+            else:
+                r = _sum(sv, -1)
+        elif ord in (1, -1):
+            c = col - 1 if col > row else col
+            s = _sum(_abs(x), row)
+            r = (_max if ord == 1 else _min)(s, axis=c)
+        elif ord in (np.inf, -np.inf):
+            rr = row - 1 if row > col else row
+            s = _sum(_abs(x), col)
+            r = (_max if ord == np.inf else _min)(s, axis=rr)
+        elif ord in (None, "fro", "f"):
+            r = _safe_sqrt(_sum(_sq(x), (row, col)))
+        else:
+            raise ValueError("Invalid norm order for matrices.")
+        if keepdims:
+            shp = list(xa.shape)
+            shp[row] = 1
+            shp[col] = 1
+            r = lax.reshape(r, tuple(shp))
+        return out(r)
+    raise ValueError("Improper number of dimensions to norm.")
+
+
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
+    """Vector norm over ``axis`` (all axes, flattened, if None).
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.linalg.vector_norm(np.array([[3.0], [4.0]]))
+    np.float64(5.0)
+    """
+    x = _a(x)
+    shp = aval(x).shape
+    if axis is None:
+        r = norm(lax.reshape(x, (aval(x).size,)), ord=ord, axis=0)
+        if keepdims:
+            r = lax.reshape(r, (1,) * len(shp))
+        return out(r)
+    if isinstance(axis, tuple) and len(axis) > 1:
+        from ._shape import moveaxis
+
+        axes = tuple(normalize_axis(a, len(shp), "vector_norm") for a in axis)
+        rest = [d for d in range(len(shp)) if d not in axes]
+        y = moveaxis(x, axes, tuple(range(len(shp) - len(axes), len(shp))))
+        y = lax.reshape(y, tuple(shp[d] for d in rest) + (int(np.prod([shp[a] for a in axes])),))
+        r = norm(y, ord=ord, axis=-1)
+        if keepdims:
+            r = lax.reshape(r, tuple(1 if d in axes else shp[d] for d in range(len(shp))))
+        return out(r)
+    return norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002
+    """Matrix norm over the last two axes.
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.linalg.matrix_norm(np.eye(2), ord=1)
+    np.float64(1.0)
+    """
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def multi_dot(arrays, *, out=None):
+    """Product of a chain of matrices (evaluated left to right; 1-d ends allowed).
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.linalg.multi_dot([np.eye(2), np.eye(2), np.array([1.0, 2.0])])
+    array([1., 2.])
+    """
+    from ._dot import dot
+
+    arrays = list(arrays)
+    if len(arrays) < 2:
+        raise ValueError("multi_dot: expecting at least two arrays.")
+    r = arrays[0]
+    for a in arrays[1:]:
+        r = dot(r, a)
+    return r
+
+
+def matrix_transpose(x, /):
+    """Swap the last two axes.
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.linalg.matrix_transpose(np.zeros((2, 3))).shape
+    (3, 2)
+    """
+    from ._shape import swapaxes
+
+    return swapaxes(x, -1, -2)
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    """Trace over the last two axes.
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.linalg.trace(np.eye(3))
+    np.float64(3.0)
+    """
+    from ._shape import trace as _trace
+
+    return _trace(x, offset, -2, -1, dtype)
+
+
+def diagonal(x, /, *, offset=0):
+    """Diagonal over the last two axes.
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.linalg.diagonal(np.eye(2))
+    array([1., 1.])
+    """
+    from ._shape import diagonal as _diagonal
+
+    return _diagonal(x, offset, -2, -1)
+
+
+def matrix_power(a, n):
+    """a @ a @ ... (n times) by repeated squaring; n = 0 gives the identity, n < 0 uses inv.
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.linalg.matrix_power(np.array([[1, 1], [0, 1]]), 3)
+    array([[1, 3],
+           [0, 1]])
+    """
+    import operator
+
+    n = operator.index(n)
+    a = _a(a)
+    m = aval(a).shape[-1]
+    if n == 0:
+        from ._shape import broadcast_to
+
+        return broadcast_to(np.eye(m, dtype=aval(a).dtype), aval(a).shape)
+    if n < 0:
+        a = inv(a)
+        n = -n
+    result = None
+    z = a
+    while n:
+        if n & 1:
+            result = z if result is None else matmul(result, z)
+        n >>= 1
+        if n:
+            z = matmul(z, z)
+    return result
+
+
+def _lax_linalg(name):
+    fn = getattr(lax, name, None)
+    if fn is None:
+        mod = getattr(lax, "linalg", None)
+        fn = getattr(mod, name, None) if mod is not None else None
+    if fn is None:
+        raise NotImplementedError(
+            f"xform.numpy.linalg.{name}: xform.lax has no `{name}` primitive yet")
+    return fn
+
+
+def _forward(name, doc):
+    def f(a, *args, **kwargs):
+        x = _a(a)
+        if aval(x).dtype.kind not in "fc":
+            x = astype(x, np.float64)
+        return out(_lax_linalg(name)(x, *args, **kwargs))
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc
+    return f
+
+
+det = _forward("det", "Determinant (via ``xform.lax.det``).")
+inv = _forward("inv", "Matrix inverse (via ``xform.lax.inv``).")
+cholesky = _forward("cholesky", "Cholesky factor (via ``xform.lax.cholesky``).")
+eigh = _forward("eigh", "Eigen-decomposition of a symmetric matrix (via ``xform.lax.eigh``).")
+qr = _forward("qr", "QR decomposition (via ``xform.lax.qr``).")
+svd = _forward("svd", "Singular value decomposition (via ``xform.lax.svd``).")
+pinv = _forward("pinv", "Pseudo-inverse (via ``xform.lax.pinv``).")
+slogdet = _forward("slogdet", "Sign and log of the determinant (via ``xform.lax.slogdet``).")
+
+
+def solve(a, b):
+    """Solve a @ x = b (via ``xform.lax.solve``)."""
+    return out(_lax_linalg("solve")(_a(a), _a(b)))
+
+
+def eigvalsh(a, UPLO="L"):
+    """Eigenvalues of a symmetric matrix (via ``xform.lax.eigh``)."""
+    r = eigh(a)
+    return r[0] if isinstance(r, (tuple, list)) else r
+
+
+def svdvals(x, /, *, _axes=None):
+    """Singular values (via ``xform.lax.svdvals`` or ``xform.lax.svd``)."""
+    x = _a(x)
+    if _axes is not None:
+        from ._shape import moveaxis
+
+        x = moveaxis(x, _axes, (-2, -1))
+    try:
+        fn = _lax_linalg("svdvals")
+        return out(fn(x))
+    except NotImplementedError:
+        pass
+    try:
+        fn = _lax_linalg("svd")
+    except NotImplementedError:
+        raise NotImplementedError(
+            "xform.numpy.linalg: matrix norms of order 2, -2 and 'nuc' need singular values, "
+            "but xform.lax has no `svd` primitive yet") from None
+    r = fn(x, compute_uv=False) if "compute_uv" in getattr(fn, "__code__", type(
+        "c", (), {"co_varnames": ()})).co_varnames else fn(x)
+    if isinstance(r, (tuple, list)):
+        r = r[1] if len(r) == 3 else r[0]
+    return out(r)
