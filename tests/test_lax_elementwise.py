@@ -730,3 +730,33 @@ def test_jit_matches_eager():
     np.testing.assert_allclose(xform.jit(f)(x, y), f(x, y), rtol=1e-12)
     q = xform.jit(lax.div)(np.array([7, -7, 5]), np.array([2, 2, 0]))
     np.testing.assert_array_equal(q, [3, -3, 0])
+
+
+def test_jit_of_every_elementwise_op_matches_eager():
+    pytest.importorskip("xform.interpreters.numba_lowering")
+    rng = _rng("jit-all")
+    unary = {n: spec for n, spec in UNARY.items() if "f" in spec[2]}
+    xs = {n: rand(rng, (3, 2), F64, lo, hi) for n, (_, (lo, hi), _) in unary.items()}
+    xs["erf_inv"] = rand(rng, (3, 2), F64, -0.99, 0.99)
+    bx = {n: (rand(rng, (3, 1), F64, lo, hi), rand(rng, (2,), F64, ylo, yhi))
+          for n, (_, (lo, hi), (ylo, yhi), _) in BINARY.items()}
+    ints = (np.array([7, -7, 7, -7, 5, 0, -8]), np.array([2, 2, -2, -2, 0, 0, 3]))
+
+    def f(xs, bx, ints):
+        out = {n: getattr(lax, n)(x) for n, x in xs.items()}
+        out.update({"b_" + n: getattr(lax, n)(*xy) for n, xy in bx.items()})
+        out.update({"i_" + n: getattr(lax, n)(*ints) for n in
+                    ("div", "rem", "max", "mul", "bitwise_xor", "lt")})
+        a, b = bx["add"]
+        out["select"] = lax.select(lax.gt(a, b), a, lax.integer_pow(b, 3))
+        out["clamp"] = lax.clamp(-0.5, a, 0.5)
+        out["convert"] = lax.convert_element_type(lax.mul(a, 3.0), np.int32)
+        out["is_finite"] = lax.is_finite(lax.div(a, b))
+        return out
+
+    with np.errstate(all="ignore"):
+        want = f(xs, bx, ints)
+        got = xform.jit(f)(xs, bx, ints)
+    for k in want:
+        assert np.asarray(got[k]).dtype == np.asarray(want[k]).dtype, k
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-13, atol=1e-14, err_msg=k)

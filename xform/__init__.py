@@ -17,6 +17,9 @@ from .core.dtypes import float0  # noqa: F401
 from .core.trace import ConcretizationTypeError, UnexpectedTracerError  # noqa: F401
 from .jit import jit, make_jaxpr  # noqa: F401
 from .vmap import vmap  # noqa: F401
+from .checkpoint import checkpoint, remat  # noqa: F401
+from .custom_derivatives import custom_jvp, custom_vjp  # noqa: F401
+from .lax import stop_gradient  # noqa: F401
 from . import numpy  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -212,9 +212,11 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
         out_leaves = tree_flatten(out)[0]
         if len(out_leaves) != 1 or get_aval(out_leaves[0]).shape != ():
             shapes = [get_aval(o).shape for o in out_leaves]
+            got = (f"an array of shape {shapes[0]}" if len(shapes) == 1
+                   else f"outputs of shapes {shapes}")
             raise TypeError(
                 f"grad of {name}: the function must return a scalar (shape ()), but it "
-                f"returned {'an array of shape ' + str(shapes[0]) if len(shapes) == 1 else 'outputs of shapes ' + str(shapes)}. "
+                f"returned {got}. "
                 f"Use xform.jacrev or xform.vjp for non-scalar outputs, or reduce it (e.g. .sum()).")
         out_aval = get_aval(out_leaves[0])
         if out_aval.dtype.kind not in "f":
@@ -291,6 +293,14 @@ def _check_float_args(args, nums, where):
                     f"inputs (convert it with .astype(float)).")
 
 
+def _rows(x, start: int, stop: int):
+    from . import lax
+
+    if start == 0 and stop == get_aval(x).shape[0]:
+        return x
+    return lax.slice_in_dim(x, start, stop, 1, 0)
+
+
 def _reshape_jac(block, out_shape, in_shape, in_first: bool):
     """``block`` is (n_in, *out) (in_first) or (n_out, *in); return out + in layout."""
     from . import lax
@@ -344,7 +354,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
             oshape = get_aval(yl).shape
             parts, start = [], 0
             for dl, s in zip(d_leaves, sizes):
-                blk = cl[start:start + s]
+                blk = _rows(cl, start, start + s)
                 parts.append(to_output(_reshape_jac(blk, oshape, get_aval(dl).shape, True)))
                 start += s
             out_leaves.append(tree_unflatten(d_tree, parts)[0] if single else
@@ -392,7 +402,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
         out_leaves, start = [], 0
         for yl, s in zip(y_leaves, sizes):
             oshape = get_aval(yl).shape
-            parts = [to_output(_reshape_jac(r[start:start + s], oshape, get_aval(dl).shape, False))
+            parts = [to_output(_reshape_jac(_rows(r, start, start + s), oshape, get_aval(dl).shape, False))
                      for r, dl in zip(row_leaves, d_leaves)]
             start += s
             out_leaves.append(tree_unflatten(d_tree, parts)[0] if single else

@@ -3,10 +3,11 @@
 Calling ``math.exp`` / ``np.tanh`` inside a numba loop lowers to a scalar libm
 call per element: without SVML the LLVM loop vectorizer cannot widen it, so
 the whole loop stays scalar.  The functions here are written only with
-arithmetic, integer bit manipulation and selects (no calls, no early returns),
-so once LLVM inlines them into a loop the loop vectorizer can widen it.
+arithmetic, integer bit manipulation, table loads and selects (no calls, no
+early returns), so once LLVM inlines them into a loop it can vectorize it.
 
-Functions (float64 in, float64 out; float32 arguments are computed in float64):
+Functions (float64 in, float64 out; float32 and integer arguments are
+computed in float64):
 
 * ``vexp``      Cody-Waite reduction ``x = k*ln2 + r`` and a degree-12
                 polynomial; ``2**k`` is built from exponent bits in two halves
@@ -15,30 +16,37 @@ Functions (float64 in, float64 out; float32 arguments are computed in float64):
 * ``vlog``      exponent/mantissa split from the bits (denormals pre-scaled by
                 2**54), ``log(m)`` through ``s = (m-1)/(m+1)`` and a polynomial
                 in ``s*s``.
-* ``vsin``/``vcos``  exact integer Payne-Hanek reduction by pi/2 (valid for the
-                whole float64 range, branch free, one small table lookup) and
-                minimax polynomials on ``[-pi/4, pi/4]``.
+* ``vsin``/``vcos``  exact integer Payne-Hanek reduction by pi/2, valid over
+                the whole float64 range (no libm fallback, see the note at
+                ``_reduce_pio2``), and polynomials on ``[-pi/4, pi/4]``.
 * ``vtanh``     odd polynomial for ``|x| < 0.55``, ``1 - 2/(exp(2|x|)+1)``
                 otherwise.
 * ``vlogistic`` ``1/(1+exp(-x))`` evaluated on ``exp(-|x|)`` so that neither
-                branch overflows and tiny results stay accurate.
+                sign overflows and tiny results stay accurate.
 
-All functions handle inf, nan, signed zeros and denormals like numpy, and are
-within a few ulp of correctly rounded results (see ``tests/test_numba_math.py``
-and ``benchmarks/bench_numba_math.py``).  Polynomial coefficients are
-Chebyshev fits made with ``mpmath.chebyfit`` at 200-bit precision.
+All functions handle inf, nan, signed zeros and denormals like numpy.  Max
+errors measured against long double references: exp 0.97 ulp, log 0.82,
+tanh 1.38, logistic 2.24, sin/cos 0.76 (``tests/test_numba_math.py``).
+Polynomial coefficients are Chebyshev fits made with ``mpmath.chebyfit`` at
+200-bit precision.
 
-Fast-math: every function is compiled *strict* (``fastmath=False``) with
-``forceinline=True``, which makes numba tag it ``alwaysinline`` at the LLVM
+Fast-math
+---------
+Every function is compiled *strict* (``fastmath=False``) with
+``forceinline=True``, which makes numba mark it ``alwaysinline`` at the LLVM
 level.  LLVM keeps fast-math flags per instruction, so after inlining into a
-kernel compiled with ``fastmath=FASTMATH`` the bodies keep their strict
-semantics: Cody-Waite splitting, error-free transformations and the sign of
-zero survive, and the kernel still vectorizes.  Do not re-wrap these bodies
-with numba's IR-level ``inline='always'`` inside a fast-math kernel: the
-caller's flags would then apply to them, and ``reassoc`` lets LLVM fold the
-split-constant reductions (``(x - k*hi) - k*lo``) and ``(a+b)-a`` style error
-terms, and ``nsz`` drops signed zeros.  The tests check both the strict-callee
-case (all safe) and what goes wrong under IR-level inlining.
+kernel compiled with ``fastmath=FASTMATH`` the bodies keep strict semantics
+and the results are bit-identical to a strict kernel, and the loop still
+vectorizes.  Calling them from ``FASTMATH`` kernels is therefore safe.
+
+Do not copy the bodies into fast-math code (e.g. via numba's IR-level
+``inline='always'``, which makes the caller's flags apply).  Measured with
+the flags applied inside the bodies: any single flag of ``FASTMATH``, and
+``contract+nsz+arcp`` or ``reassoc+contract+arcp``, change nothing (the sign of
+zero is set with integer ops, so ``nsz`` alone is harmless).  ``reassoc`` and
+``nsz`` *together* break exp, tanh and logistic (LLVM folds the rounding trick
+``(t + 1.5*2**52) - 1.5*2**52``, errors ~1e15 ulp) and degrade log/sin/cos to
+~2.3 ulp (error-free ``(a+b)-a`` terms are folded away).
 """
 
 import numba
@@ -69,9 +77,18 @@ FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 # fast-math kernel triggers the first compilation.
 _jit = numba.njit(fastmath=False, error_model="numpy", forceinline=True)
 
+
+def _target_has_fma():
+    """Whether numba's compile target has FMA (honours NUMBA_CPU_FEATURES)."""
+    features = numba.config.CPU_FEATURES
+    if features is None:
+        features = _llvm_binding.get_host_cpu_features().flatten()
+    return "+fma" in features.split(",")
+
+
 # Exact error-free products need a real FMA; without hardware FMA llvm.fma
 # becomes a slow libm call, so fall back to Dekker's splitting there.
-_HAS_FMA = "+fma" in _llvm_binding.get_host_cpu_features().flatten().split(",")
+_HAS_FMA = _target_has_fma()
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +248,6 @@ _TWO54 = float.fromhex("0x1p54")
 # Bits of ~sqrt(1/2): subtracting it before taking the exponent puts the
 # mantissa into [sqrt(1/2), sqrt(2)), centring log(m) on zero.
 _LOG_OFF = 0x3FE6A09E667F3BCD
-_MANT_MASK_HI = -0x10000000000000  # ~((1 << 52) - 1) as int64
 
 # (log((1+s)/(1-s)) - 2s) / s**3 as a polynomial in z = s*s, z <= 0.0295.
 _L0 = float.fromhex("0x1.5555555555558p-1")
@@ -334,7 +350,7 @@ def vlogistic(x):
 
 
 # ---------------------------------------------------------------------------
-# sin / cos: Payne-Hanek reduction with 28-bit integer limbs.
+# sin / cos: Payne-Hanek reduction in 32-bit integer limbs.
 # ---------------------------------------------------------------------------
 #
 # Write |x| = M * 2**E with an integer 53-bit M.  Bits of 2/pi whose weight is
@@ -347,11 +363,13 @@ def vlogistic(x):
 # which vectorizes with 32x32->64 bit multiplies.  The closest a float64 comes
 # to a multiple of pi/2 is ~2**-61, far above the 2**-137 error.
 #
-# Cost note: the three table gathers dominate (gathers are slow on recent
-# Intel cores with the GDS microcode mitigation).  Every lane pays for them
-# because the vectorizer if-converts any "large |x| only" branch, and a
-# math.sin fallback in such a branch would be speculated for every lane as
-# scalarized libm calls, which is slower than plain libm.
+# Cost note: this reduction is ~3/4 of vsin's time (about 100 vector
+# instructions and 3 gathers per 4 lanes); a Cody-Waite reduction valid only
+# for |x| < ~1e6 would make vsin ~3x faster.  Every lane pays for the full
+# reduction because the vectorizer if-converts a "large |x| only" branch, and a
+# math.sin fallback inside such a branch is worse: llvm.sin is speculatable, so
+# it gets executed for every lane as scalarized libm calls (measured slower
+# than a plain libm loop).  Hence one exact path for all inputs.
 
 _PH_WORDS = 3
 _PH_EB0 = 1022  # biased exponent of pi/4; smaller |x| needs no reduction

@@ -17,6 +17,9 @@ rounds):
   (e.g. a broadcast of a literal to a big shape) are never folded: they fuse into
   loops instead.
 - **CSE**: equations with the same primitive, operands and parameters are merged.
+- **structural**: ``transpose(dot_general(x, y)) -> dot_general(y, x)``, nested
+  broadcasts composed, broadcasts of scalars feeding elementwise ops replaced by the
+  scalar (numpy broadcasting does the rest).
 - **DCE**: equations whose results are unused are removed.
 
 The input program is never mutated (other interpreters share it).
@@ -324,6 +327,80 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     return _copy_jaxpr(jaxpr, eqns=eqns, outvars=outvars), changed
 
 
+def _use_counts(jaxpr: Jaxpr) -> dict:
+    counts: dict = {}
+    for e in jaxpr.eqns:
+        for v in e.invars:
+            if type(v) is Var:
+                counts[v.id] = counts.get(v.id, 0) + 1
+    for v in jaxpr.outvars:
+        if type(v) is Var:
+            counts[v.id] = counts.get(v.id, 0) + 1
+    return counts
+
+
+def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
+    """Rewrites of shape operations (exact, no arithmetic change):
+
+    - ``transpose(dot_general(x, y))`` swapping the free blocks -> ``dot_general(y, x)``
+      (reverse-mode programs are full of them);
+    - ``broadcast_in_dim(broadcast_in_dim(x))`` -> one ``broadcast_in_dim``;
+    - an elementwise operand that is a broadcast of a 0-d value is replaced by that value
+      when the other operands already give the result shape (numpy broadcasting).
+    """
+    from ..lax._rules import broadcast_shapes
+
+    counts = _use_counts(jaxpr)
+    dot_of: dict = {}
+    bid_of: dict = {}
+    eqns = []
+    changed = False
+    for e in jaxpr.eqns:
+        name = e.primitive.name
+        if name == "transpose" and type(e.invars[0]) is Var and e.invars[0].id in dot_of \
+                and counts.get(e.invars[0].id) == 1:
+            d = dot_of[e.invars[0].id]
+            (lc, rc), (lb, rb) = d.params["dimension_numbers"]
+            if not lb:
+                x, y = d.invars
+                nl = x.aval.ndim - len(lc)
+                nr = y.aval.ndim - len(rc)
+                perm = tuple(range(nl, nl + nr)) + tuple(range(nl))
+                if tuple(e.params["permutation"]) == perm:
+                    params = dict(d.params, dimension_numbers=((tuple(rc), tuple(lc)), ((), ())))
+                    eqns.append(Eqn(d.primitive, [y, x], e.outvars, params))
+                    changed = True
+                    continue
+        if name == "broadcast_in_dim" and type(e.invars[0]) is Var and e.invars[0].id in bid_of:
+            src, dims1 = bid_of[e.invars[0].id]
+            dims2 = tuple(e.params["broadcast_dimensions"])
+            params = dict(e.params, broadcast_dimensions=tuple(dims2[d] for d in dims1))
+            e = Eqn(e.primitive, [src], e.outvars, params)
+            changed = True
+        if getattr(e.primitive, "elementwise", False) and len(e.invars) > 1:
+            out_shape = e.outvars[0].aval.shape
+            ins = list(e.invars)
+            for i, v in enumerate(ins):
+                if type(v) is Var and v.id in bid_of:
+                    src, _ = bid_of[v.id]
+                    if src.aval.ndim == 0 and src.aval.dtype == v.aval.dtype:
+                        others = [w.aval.shape for j, w in enumerate(ins) if j != i]
+                        try:
+                            ok = broadcast_shapes("x", *others) == out_shape
+                        except ValueError:
+                            ok = False
+                        if ok:
+                            ins[i] = src
+                            changed = True
+            e = Eqn(e.primitive, ins, e.outvars, e.params)
+        if name == "dot_general":
+            dot_of[e.outvars[0].id] = e
+        if e.primitive.name == "broadcast_in_dim":
+            bid_of[e.outvars[0].id] = (e.invars[0], tuple(e.params["broadcast_dimensions"]))
+        eqns.append(e)
+    return _copy_jaxpr(jaxpr, eqns=eqns), changed
+
+
 def optimize_jaxpr(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
     """Run all passes to a fixed point; returns a new ClosedJaxpr."""
     jaxpr, consts = closed.jaxpr, list(closed.consts)
@@ -333,6 +410,8 @@ def optimize_jaxpr(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
         jaxpr, consts, c2 = fold_constants(jaxpr, consts)
         jaxpr, c3 = cse(jaxpr)
         jaxpr, consts = dce(jaxpr, consts)
-        if not (c1 or c2 or c3):
+        jaxpr, c4 = structural(jaxpr)
+        jaxpr, consts = dce(jaxpr, consts)
+        if not (c1 or c2 or c3 or c4):
             break
     return ClosedJaxpr(jaxpr, consts)

@@ -1,6 +1,12 @@
 """xform.lax: the primitives and the user-facing operations that bind them."""
 from .elementwise import *  # noqa: F401,F403
-from .elementwise import add, add_any, convert_element_type, cos, exp, mul, neg, sin, sub  # noqa: F401
+from .elementwise import (  # noqa: F401
+    abs, acos, acosh, add, add_any, asin, asinh, atan, atan2, atanh, bitwise_and, bitwise_not,
+    bitwise_or, bitwise_xor, cbrt, ceil, clamp, convert_element_type, cos, cosh, div, eq, erf,
+    erf_inv, exp, expm1, floor, ge, gt, integer_pow, is_finite, le, log, log1p, logistic, lt, max,
+    min, mul, ne, neg, pow, reciprocal, rem, round, rsqrt, select, sign, sin, sinh, sqrt, square,
+    stop_gradient, sub, tan, tanh,
+)
 from .structural import (  # noqa: F401
     broadcast_in_dim,
     broadcast_to_shape,
@@ -49,3 +55,4 @@ from .indexing import (  # noqa: F401
     take_along_axis,
 )
 from .linalg import batch_matmul, dot, dot_general  # noqa: F401
+from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401,E402

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core.abstract import ShapedArray
 from ..core.primitive import Primitive
-from ..core.trace import Tracer, get_aval
+from ..core.trace import get_aval
 
 
 def broadcast_shapes(opname: str, *shapes) -> tuple:

@@ -60,7 +60,7 @@ import numpy as np
 
 from .._util import flatten_fun, fun_name
 from ..core.abstract import ShapedArray
-from ..core.dtypes import tangent_dtype
+from ..core.dtypes import result_type, tangent_dtype
 from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var
 from ..core.primitive import Primitive
 from ..core.pytree import tree_flatten, tree_unflatten
@@ -242,6 +242,17 @@ def transpose_call(closed: ClosedJaxpr, cts, args):
     cts = list(cts)
     outs = iter(backward_pass(closed.jaxpr, closed.consts, list(args), cts))
     return [next(outs) if is_undefined(a) else None for a in args]
+
+
+def inline_lowering(param: str):
+    """A Numba lowering rule (``numba_lower``) that inlines the program held in
+    ``eqn.params[param]`` (for call-like primitives)."""
+
+    def lower(em, eqn, ins):
+        closed = eqn.params[param]
+        return em.emit_jaxpr(closed.jaxpr, ins, closed.consts)
+
+    return lower
 
 
 def _with_invars(closed: ClosedJaxpr, invars) -> ClosedJaxpr:
@@ -438,7 +449,8 @@ def _cond_batch(vals, dims, branches, axis_size):
         shape = get_aval(out).shape
         for i in range(len(branches) - 2, -1, -1):
             pick = lax.le(index, np.int32(i)) if i == 0 else lax.eq(index, np.int32(i))
-            pick = lax.broadcast_in_dim(pick, shape, (0,))
+            if shape != (axis_size,):
+                pick = lax.broadcast_in_dim(pick, shape, (0,))
             out = lax.select(pick, results[i][k], out)
         outs.append(out)
     return outs, [0] * n_out
@@ -459,20 +471,24 @@ def _trace_branches(funs, ops, names, where):
     out_trees = [t[2] for t in traced]
     closeds = [t[0] for t in traced]
     consts = [t[1] for t in traced]
-    for name, tree, c, ntc in zip(names, out_trees, closeds, consts):
-        if tree != out_trees[0] or any(
-                not _same_type(a, b) for a, b in zip(c.out_avals, closeds[0].out_avals)):
-            if tree == out_trees[0]:
-                # Weakly typed outputs (Python scalars) adopt the strong branch's dtype.
-                fixed = _join_weak_outputs(closeds)
-                if fixed is not None:
-                    closeds = fixed
-                    break
-            raise TypeError(
-                f"{where}: {names[0]} and {name} output must have identical types "
-                f"(pytree structure, shapes and dtypes), got\n"
-                f"  {names[0]} output: {signature(out_trees[0], closeds[0].out_avals)}\n"
-                f"  {name} output: {signature(tree, c.out_avals)}")
+    def mismatch(name, tree, c):
+        return TypeError(
+            f"{where}: {names[0]} and {name} output must have identical types "
+            f"(pytree structure, shapes and dtypes), got\n"
+            f"  {names[0]} output: {signature(out_trees[0], closeds[0].out_avals)}\n"
+            f"  {name} output: {signature(tree, c.out_avals)}")
+
+    for name, tree, c in zip(names, out_trees, closeds):
+        if tree != out_trees[0]:
+            raise mismatch(name, tree, c)
+    for name, tree, c in zip(names, out_trees, closeds):
+        if any(not _same_type(a, b) for a, b in zip(c.out_avals, closeds[0].out_avals)):
+            # Weakly typed outputs (Python scalars) adopt the strong branch's dtype.
+            fixed = _join_weak_outputs(closeds)
+            if fixed is None:
+                raise mismatch(name, tree, c)
+            closeds = fixed
+            break
     all_consts, index = _unify_consts(consts)
     branches = tuple(_pad_consts(c, k, all_consts, index) for c, k in zip(closeds, consts))
     return branches, all_consts, leaves, out_trees[0]
@@ -568,11 +584,9 @@ def cond(pred, true_fun, false_fun, *operands):
         idx = _lax().convert_element_type(pred, np.int32)
     else:
         idx = np.int32(bool(pred))
-    names = ["false_fun", "true_fun"]
     jaxprs, consts, leaves, out_tree = _trace_branches(
-        [false_fun, true_fun], operands, ["true_fun", "false_fun"][::-1], where)
-    del names
-    outs = cond_p.bind(idx, *consts, *leaves, branches=jaxprs)
+        [true_fun, false_fun], operands, ["true_fun", "false_fun"], where)
+    outs = cond_p.bind(idx, *consts, *leaves, branches=(jaxprs[1], jaxprs[0]))
     return tree_unflatten(out_tree, outs)
 
 
@@ -705,7 +719,8 @@ def _while_batch(vals, dims, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts,
         out = []
         for n, c in zip(new, carry):
             shape = get_aval(c).shape
-            out.append(lax.select(lax.broadcast_in_dim(p, shape, (0,)), n, c))
+            pick = p if len(shape) == 1 else lax.broadcast_in_dim(p, shape, (0,))
+            out.append(lax.select(pick, n, c))
         return out
 
     carry_avals = [get_aval(x) for x in init]
@@ -1142,11 +1157,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
         a = get_aval(b, "fori_loop")
         if a.shape != () or a.dtype.kind not in "iu":
             raise TypeError(f"fori_loop: lower and upper must be integer scalars, got {a.str_short()}")
-    la, ua = get_aval(lower), get_aval(upper)
-    if la.weak_type and not ua.weak_type:
-        dt = ua.dtype
-    else:
-        dt = la.dtype if not la.weak_type or ua.weak_type else ua.dtype
+    dt = result_type(get_aval(lower), get_aval(upper))[0]
     if static:
         lo, hi = int(lower), int(upper)
         n = max(hi - lo, 0)
@@ -1158,8 +1169,8 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
         (_, out), _ = scan(step, (np.asarray(lo, dt)[()], init_val), None, length=n,
                            unroll=1 if unroll is None else unroll)
         return out
-    lower = lax.convert_element_type(lower, dt)
-    upper = lax.convert_element_type(upper, dt)
+    lower, upper = [lax.convert_element_type(b, dt) if isinstance(b, Tracer)
+                    else np.asarray(b, dt)[()] for b in (lower, upper)]
 
     def w_cond(c):
         return lax.lt(c[0], c[1])

@@ -21,6 +21,7 @@ from ..interpreters.jvp import Zero, instantiate
 from ..interpreters.transpose import is_undefined
 from ._rules import broadcast_shapes, move_bdim_to_front
 from .structural import (
+    shape_of,
     broadcast_in_dim,
     broadcasted_iota,
     canonicalize_axis,
@@ -52,16 +53,25 @@ def _shift(axes, d):
     return tuple(a + (a >= d) for a in axes)
 
 
+def _wrap_index(i, n):
+    """numpy: wrap negative indices once (as intp); the caller clamps."""
+    i = np.asarray(i)
+    k = i.dtype.kind
+    if k == "i":
+        if i.dtype != np.intp:
+            i = i.astype(np.intp)
+        return np.where(i < 0, i + n, i)
+    if k != "u":
+        raise TypeError("index arrays must be integers")
+    return i
+
+
 def _norm_index(i, n):
     """numpy: wrap negative indices once, then clamp into [0, n - 1]."""
-    i = np.asarray(i)
-    if i.dtype.kind not in "iu":
-        raise TypeError("index arrays must be integers")
-    if i.dtype != np.intp:
-        i = i.astype(np.intp)
+    i = _wrap_index(i, n)
     if n == 0:
         return i
-    return np.clip(np.where(i < 0, i + n, i), 0, n - 1)
+    return np.minimum(np.maximum(i, 0), n - 1)
 
 
 def _check_index_operands(name, x, indices, axes):
@@ -96,6 +106,14 @@ def _gather_abstract(x, *indices, axes):
 
 def _gather_impl(x, *indices, axes):
     x = np.asarray(x)
+    if len(indices) != len(axes):
+        raise ValueError("gather: index count")
+    if len(axes) == 1:  # fast path: one index array (np.take clamps)
+        (a,) = axes
+        i = _wrap_index(indices[0], x.shape[a])
+        if a:
+            x = x.transpose((a,) + tuple(d for d in range(x.ndim) if d != a))
+        return np.take(x, i, axis=0, mode="clip")
     idx = tuple(_norm_index(i, x.shape[a]) for i, a in zip(indices, axes))
     if axes != tuple(range(len(axes))):
         rest = tuple(i for i in range(x.ndim) if i not in axes)
@@ -121,7 +139,7 @@ def _gather_transpose(ct, x, *indices, axes):
 
 def _batch_indices(indices, idims, size):
     """Index arrays that broadcast to (size,) + B, B the broadcast unbatched shape."""
-    ranks = [get_aval(v).ndim - (d is not None) for v, d in zip(indices, idims)]
+    ranks = [len(shape_of(v)) - (d is not None) for v, d in zip(indices, idims)]
     r = max(ranks, default=0)
     out = []
     for v, d, rk in zip(indices, idims, ranks):
@@ -134,7 +152,7 @@ def _batch_indices(indices, idims, size):
 
 
 def _batch_size(vals, dims):
-    return next(get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    return next(shape_of(v)[d] for v, d in zip(vals, dims) if d is not None)
 
 
 def _gather_batch(vals, dims, axes):
@@ -142,9 +160,9 @@ def _gather_batch(vals, dims, axes):
     xd, *idims = dims
     if all(d is None for d in idims):
         # only x is batched: its batch dim is one more non-indexed dim
-        B = broadcast_shapes("gather", *(get_aval(i).shape for i in indices))
+        B = broadcast_shapes("gather", *(shape_of(i) for i in indices))
         new_axes = _shift(axes, xd)
-        rest = [i for i in range(get_aval(x).ndim) if i not in new_axes]
+        rest = [i for i in range(len(shape_of(x))) if i not in new_axes]
         return gather_p.bind(x, *indices, axes=new_axes), len(B) + rest.index(xd)
     size = _batch_size(vals, dims)
     idx, r = _batch_indices(indices, idims, size)
@@ -184,7 +202,7 @@ def gather(x, *indices, axes):
     >>> gather(x, np.array([0, 2]), np.array([1, 3]), axes=(0, 1))
     array([ 1, 11])
     """
-    axes = _norm_axes(axes, get_aval(x).ndim, "gather")
+    axes = _norm_axes(axes, len(shape_of(x)), "gather")
     if not indices:
         raise ValueError("gather: needs at least one index array")
     return gather_p.bind(x, *indices, axes=axes)
@@ -211,6 +229,8 @@ def _scatter_add_abstract(x, *rest, axes):
 def _scatter_add_impl(x, *rest, axes):
     *indices, updates = rest
     out = np.array(x, copy=True)
+    if len(indices) != len(axes):
+        raise ValueError("scatter_add: index count")
     idx = tuple(_norm_index(i, out.shape[a]) for i, a in zip(indices, axes))
     rest_axes = tuple(i for i in range(out.ndim) if i not in axes)
     updates = np.asarray(updates)
@@ -247,11 +267,11 @@ def _scatter_add_batch(vals, dims, axes):
     x, *indices, u = vals
     xd, *idims, ud = dims
     size = _batch_size(vals, dims)
-    xshape = get_aval(x).shape if xd is None else _drop(get_aval(x).shape, xd)
-    ushape = get_aval(u).shape if ud is None else _drop(get_aval(u).shape, ud)
+    xshape = shape_of(x) if xd is None else _drop(shape_of(x), xd)
+    ushape = shape_of(u) if ud is None else _drop(shape_of(u), ud)
     x = _bcast_front(x, xd, size, xshape)
     if all(d is None for d in idims):
-        B = broadcast_shapes("scatter_add", *(get_aval(i).shape for i in indices))
+        B = broadcast_shapes("scatter_add", *(shape_of(i) for i in indices))
         nb = len(B)
         if ud is None:
             target = ushape[:nb] + (size,) + ushape[nb:]
@@ -291,7 +311,7 @@ def scatter_add(x, *indices, updates, axes):
     >>> scatter_add(np.zeros(3), np.array([0, 2, 0]), updates=np.ones(3), axes=(0,))
     array([2., 0., 1.])
     """
-    axes = _norm_axes(axes, get_aval(x).ndim, "scatter_add")
+    axes = _norm_axes(axes, len(shape_of(x)), "scatter_add")
     if not indices:
         raise ValueError("scatter_add: needs at least one index array")
     from ._rules import as_dtype_of
@@ -313,6 +333,10 @@ def _check_starts(name, x, starts):
 
 
 def _clamp_starts(starts, shape, sizes):
+    for s in starts:
+        if not isinstance(s, (np.integer, int)) and (
+                np.asarray(s).dtype.kind not in "iu" or np.ndim(s)):
+            raise TypeError("start indices must be integer scalars")
     return tuple(min(max(int(s), 0), n - k) for s, n, k in zip(starts, shape, sizes))
 
 
@@ -372,12 +396,12 @@ def _ds_batch(vals, dims, slice_sizes):
     x, *starts = vals
     xd, *sdims = dims
     if all(d is None for d in sdims):
-        n = get_aval(x).shape[xd]
+        n = shape_of(x)[xd]
         starts = starts[:xd] + [np.int64(0)] + starts[xd:]
         return dynamic_slice_p.bind(x, *starts, slice_sizes=slice_sizes[:xd] + (n,)
                                     + slice_sizes[xd:]), xd
     size = _batch_size(vals, dims)
-    shape = get_aval(x).shape if xd is None else _drop(get_aval(x).shape, xd)
+    shape = shape_of(x) if xd is None else _drop(shape_of(x), xd)
     idx = _window_indices(starts, sdims, shape, slice_sizes, size)
     nd = len(shape)
     if xd is None:
@@ -386,8 +410,8 @@ def _ds_batch(vals, dims, slice_sizes):
         x = move_bdim_to_front(x, xd)
         bi = broadcasted_iota(np.int64, (size,) + (1,) * nd, 0)
         out = gather_p.bind(x, bi, *idx, axes=tuple(range(nd + 1)))
-    if get_aval(out).shape[0] != size:  # (cannot happen: some start is batched)
-        out = broadcast_in_dim(out, (size,) + get_aval(out).shape[1:], tuple(range(nd + 1)))
+    if shape_of(out)[0] != size:  # (cannot happen: some start is batched)
+        out = broadcast_in_dim(out, (size,) + shape_of(out)[1:], tuple(range(nd + 1)))
     return out, 0
 
 
@@ -399,10 +423,10 @@ dynamic_slice_p.batch = _ds_batch
 
 
 def _split_starts(start_indices, ndim, name):
-    if isinstance(start_indices, (np.ndarray, Tracer)) and get_aval(start_indices).ndim == 1:
-        n = get_aval(start_indices).shape[0]
+    if isinstance(start_indices, (np.ndarray, Tracer)) and len(shape_of(start_indices)) == 1:
+        n = shape_of(start_indices)[0]
         return [index_in_dim(start_indices, i, 0, keepdims=False) for i in range(n)]
-    if isinstance(start_indices, (np.ndarray, Tracer)) and get_aval(start_indices).ndim == 0:
+    if isinstance(start_indices, (np.ndarray, Tracer)) and len(shape_of(start_indices)) == 0:
         return [start_indices]
     try:
         return list(start_indices)
@@ -477,7 +501,7 @@ def _dus_transpose(ct, x, u, *starts):
     if type(ct) is Zero:
         return ([Zero(x.aval) if is_undefined(x) else None,
                  Zero(u.aval) if is_undefined(u) else None] + none)
-    u_shape = u.aval.shape if is_undefined(u) else get_aval(u).shape
+    u_shape = u.aval.shape if is_undefined(u) else shape_of(u)
     ct_x = ct_u = None
     if is_undefined(x):
         zeros = full(u_shape, 0, get_aval(ct).dtype)
@@ -491,8 +515,8 @@ def _dus_batch(vals, dims):
     x, u, *starts = vals
     xd, ud, *sdims = dims
     size = _batch_size(vals, dims)
-    xshape = get_aval(x).shape if xd is None else _drop(get_aval(x).shape, xd)
-    ushape = get_aval(u).shape if ud is None else _drop(get_aval(u).shape, ud)
+    xshape = shape_of(x) if xd is None else _drop(shape_of(x), xd)
+    ushape = shape_of(u) if ud is None else _drop(shape_of(u), ud)
     x = _bcast_front(x, xd, size, xshape)
     u = _bcast_front(u, ud, size, ushape)
     if all(d is None for d in sdims):
@@ -503,9 +527,9 @@ def _dus_batch(vals, dims):
     bi = broadcasted_iota(np.int64, (size,) + (1,) * nd, 0)
     axes = tuple(range(nd + 1))
     dt = get_aval(x).dtype
-    placed = scatter_add_p.bind(full(get_aval(x).shape, 0, dt), bi, *idx, u, axes=axes)
-    mask = scatter_add_p.bind(full(get_aval(x).shape, False, bool), bi, *idx,
-                              full(get_aval(u).shape, True, bool), axes=axes)
+    placed = scatter_add_p.bind(full(shape_of(x), 0, dt), bi, *idx, u, axes=axes)
+    mask = scatter_add_p.bind(full(shape_of(x), False, bool), bi, *idx,
+                              full(shape_of(u), True, bool), axes=axes)
     return _ew().select(mask, placed, x), 0
 
 
@@ -557,7 +581,7 @@ def dynamic_index_in_dim(x, index, axis=0, keepdims=True):
     >>> dynamic_index_in_dim(np.arange(6).reshape(2, 3), 2, axis=1, keepdims=False)
     array([2, 5])
     """
-    axis = canonicalize_axis(axis, get_aval(x).ndim, "dynamic_index_in_dim")
+    axis = canonicalize_axis(axis, len(shape_of(x)), "dynamic_index_in_dim")
     out = dynamic_slice_in_dim(x, index, 1, axis)
     return out if keepdims else squeeze(out, (axis,))
 
@@ -588,7 +612,7 @@ def dynamic_update_index_in_dim(x, update, index, axis=0):
     """
     aval = get_aval(x)
     axis = canonicalize_axis(axis, aval.ndim, "dynamic_update_index_in_dim")
-    if get_aval(update).ndim == aval.ndim - 1:
+    if len(shape_of(update)) == aval.ndim - 1:
         update = expand_dims(update, (axis,))
     return dynamic_update_slice_in_dim(x, update, index, axis)
 
@@ -673,17 +697,17 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
         if not ops:
             raise ValueError("sort: needs at least one operand")
         key = ops[0]
-        shape = get_aval(key).shape
+        shape = shape_of(key)
         for o in ops[1:]:
-            if get_aval(o).shape != shape:
+            if shape_of(o) != shape:
                 raise ValueError(f"sort: operands must have the same shape, got "
-                                 f"{[get_aval(o).shape for o in ops]}")
+                                 f"{[shape_of(o) for o in ops]}")
         if len(ops) == 1:
             return [sort(key, dimension)]
         dimension = canonicalize_axis(dimension, len(shape), "sort")
         perm = argsort(key, dimension)
         return [sort(key, dimension)] + [take_along_axis(o, perm, dimension) for o in ops[1:]]
-    dimension = canonicalize_axis(dimension, get_aval(operand).ndim, "sort")
+    dimension = canonicalize_axis(dimension, len(shape_of(operand)), "sort")
     return sort_p.bind(operand, dimension=dimension, is_stable=bool(is_stable))
 
 
@@ -705,7 +729,7 @@ def argsort(x, dimension=-1, index_dtype=np.int64):
     >>> argsort(np.array([3., 1., 2.]))
     array([1, 2, 0])
     """
-    dimension = canonicalize_axis(dimension, get_aval(x).ndim, "argsort")
+    dimension = canonicalize_axis(dimension, len(shape_of(x)), "argsort")
     return argsort_p.bind(x, dimension=dimension, index_dtype=np.dtype(index_dtype))
 
 
@@ -740,6 +764,6 @@ def take_along_axis(x, indices, axis):
             shape = tuple(out_shape[d] if k == d else 1 for k in range(nd))
             idx.append(broadcasted_iota(np.int64, shape, d))
     out = gather_p.bind(x, *idx, axes=tuple(range(nd)))
-    if get_aval(out).shape != tuple(out_shape):  # e.g. every index array had size-1 dims
+    if shape_of(out) != tuple(out_shape):  # e.g. every index array had size-1 dims
         out = broadcast_in_dim(out, tuple(out_shape), tuple(range(nd)))
     return out

@@ -14,7 +14,7 @@ from ..core.trace import get_aval
 from ..interpreters.jvp import Zero, defjvp
 from ..interpreters.transpose import is_undefined
 from ._rules import as_dtype_of, move_bdim_to_front
-from .structural import canonicalize_axis, checked_impl, transpose
+from .structural import canonicalize_axis, checked_impl, shape_of, transpose
 
 __all__ = ["dot_general", "dot", "batch_matmul", "dot_general_p"]
 
@@ -88,7 +88,7 @@ def _ranges_like(*xs):
 
 def _dg_transpose_lhs(ct, x_aval, y, dimension_numbers, preferred_element_type, swap_ans=False):
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
-    y_ndim = get_aval(y).ndim
+    y_ndim = len(shape_of(y))
     x_kept = _free(x_aval.ndim, x_contract, x_batch)
     y_kept = _free(y_ndim, y_contract, y_batch)
     if swap_ans:
@@ -145,12 +145,12 @@ def _dg_batch(vals, dims, dimension_numbers, preferred_element_type):
     if ld is not None:
         # only lhs batched: the vmapped axis is a free lhs dimension
         lc2, lb2 = _shift(lc, ld), _shift(lb, ld)
-        free = _free(get_aval(lhs).ndim, lc2, lb2)
+        free = _free(len(shape_of(lhs)), lc2, lb2)
         out = dot_general_p.bind(lhs, rhs, dimension_numbers=((lc2, rc), (lb2, rb)), **params)
         return out, len(lb) + free.index(ld)
     rc2, rb2 = _shift(rc, rd), _shift(rb, rd)
-    free = _free(get_aval(rhs).ndim, rc2, rb2)
-    n_lhs_free = get_aval(lhs).ndim - len(lc) - len(lb)
+    free = _free(len(shape_of(rhs)), rc2, rb2)
+    n_lhs_free = len(shape_of(lhs)) - len(lc) - len(lb)
     out = dot_general_p.bind(lhs, rhs, dimension_numbers=((lc, rc2), (lb, rb2)), **params)
     return out, len(rb) + n_lhs_free + free.index(rd)
 
@@ -177,7 +177,7 @@ def dot_general(lhs, rhs, dimension_numbers, preferred_element_type=None):
     (5, 2, 4)
     """
     lhs, rhs = as_dtype_of(lhs, rhs), as_dtype_of(rhs, lhs)
-    ln, rn = get_aval(lhs).ndim, get_aval(rhs).ndim
+    ln, rn = len(shape_of(lhs)), len(shape_of(rhs))
     try:
         (lc, rc), (lb, rb) = dimension_numbers
     except (TypeError, ValueError):
@@ -201,7 +201,7 @@ def dot(lhs, rhs, preferred_element_type=None):
     >>> dot(np.array([[1., 2.], [3., 4.]]), np.array([1., 1.]))
     array([3., 7.])
     """
-    ln, rn = get_aval(lhs).ndim, get_aval(rhs).ndim
+    ln, rn = len(shape_of(lhs)), len(shape_of(rhs))
     if ln == 0 or rn == 0:
         raise ValueError(f"dot: operands must have rank >= 1, got ranks {ln} and {rn}")
     return dot_general(lhs, rhs, (((ln - 1,), (0,)), ((), ())), preferred_element_type)
@@ -214,9 +214,9 @@ def batch_matmul(lhs, rhs, preferred_element_type=None):
     >>> batch_matmul(np.ones((4, 2, 3)), np.ones((4, 3, 5))).shape
     (4, 2, 5)
     """
-    ln, rn = get_aval(lhs).ndim, get_aval(rhs).ndim
+    ln, rn = len(shape_of(lhs)), len(shape_of(rhs))
     if ln != rn or ln < 2:
         raise ValueError(f"batch_matmul: operands must have the same rank >= 2, got "
-                         f"{get_aval(lhs).shape} and {get_aval(rhs).shape}")
+                         f"{shape_of(lhs)} and {shape_of(rhs)}")
     batch = tuple(range(ln - 2))
     return dot_general(lhs, rhs, (((ln - 1,), (rn - 2,)), (batch, batch)), preferred_element_type)

@@ -16,6 +16,7 @@ from ..core.primitive import Primitive
 from ..core.trace import get_aval
 from ..interpreters.jvp import Zero, deflinear, jvp_flat
 from .structural import (
+    shape_of,
     broadcast_in_dim,
     canonicalize_axes,
     canonicalize_axis,
@@ -101,11 +102,11 @@ def _chooser(name, np_fn, which):
         ew = _ew()
         (x,), (g,) = primals, tangents
         ans = p.bind(x, axes=axes)
-        shape = get_aval(x).shape
+        shape = shape_of(x)
         if type(g) is Zero:
             return ans, Zero.like(ans)
         if any(shape[a] == 0 for a in axes):
-            return ans, full(get_aval(ans).shape, 0, get_aval(g).dtype)
+            return ans, full(shape_of(ans), 0, get_aval(g).dtype)
         loc = ew.eq(x, broadcast_in_dim(ans, shape, _kept(len(shape), axes)))
         loc = ew.convert_element_type(loc, get_aval(g).dtype)
         counts = reduce_sum(loc, axes)
@@ -131,7 +132,7 @@ def reduce_max(x, axes):
     >>> reduce_max(np.array([[1., 5.], [7., 2.]]), 1)
     array([5., 7.])
     """
-    axes = canonicalize_axes(axes, get_aval(x).ndim, "reduce_max")
+    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_max")
     return reduce_max_p.bind(x, axes=axes) if axes else x
 
 
@@ -142,7 +143,7 @@ def reduce_min(x, axes):
     >>> reduce_min(np.array([[1., 5.], [7., 2.]]), -1)
     array([1., 2.])
     """
-    axes = canonicalize_axes(axes, get_aval(x).ndim, "reduce_min")
+    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_min")
     return reduce_min_p.bind(x, axes=axes) if axes else x
 
 
@@ -164,7 +165,7 @@ def _reduce_prod_jvp(primals, tangents, axes):
     ans = reduce_prod(x, axes)
     if type(g) is Zero:
         return ans, Zero.like(ans)
-    shape = get_aval(x).shape
+    shape = shape_of(x)
     kept = _kept(len(shape), axes)
     kshape = tuple(shape[i] for i in kept)
     n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
@@ -197,7 +198,7 @@ def reduce_prod(x, axes):
     >>> reduce_prod(np.array([[1., 2.], [3., 4.]]), 0)
     array([3., 8.])
     """
-    axes = canonicalize_axes(axes, get_aval(x).ndim, "reduce_prod")
+    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_prod")
     return reduce_prod_p.bind(x, axes=axes) if axes else x
 
 
@@ -241,7 +242,7 @@ def reduce_and(x, axes):
     >>> reduce_and(np.array([[True, False], [True, True]]), 1)
     array([False,  True])
     """
-    axes = canonicalize_axes(axes, get_aval(x).ndim, "reduce_and")
+    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_and")
     return reduce_and_p.bind(x, axes=axes) if axes else x
 
 
@@ -252,7 +253,7 @@ def reduce_or(x, axes):
     >>> reduce_or(np.array([[True, False], [False, False]]), 1)
     array([ True, False])
     """
-    axes = canonicalize_axes(axes, get_aval(x).ndim, "reduce_or")
+    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_or")
     return reduce_or_p.bind(x, axes=axes) if axes else x
 
 
@@ -302,7 +303,7 @@ def argmax(x, axis, index_dtype=np.int64):
     >>> argmax(np.array([[1., 5., 5.], [7., 2., np.nan]]), axis=-1, index_dtype=np.int32)
     array([1, 2], dtype=int32)
     """
-    axis = canonicalize_axis(axis, get_aval(x).ndim, "argmax")
+    axis = canonicalize_axis(axis, len(shape_of(x)), "argmax")
     return argmax_p.bind(x, axes=(axis,), index_dtype=_index_dtype(index_dtype, "argmax"))
 
 
@@ -313,7 +314,7 @@ def argmin(x, axis, index_dtype=np.int64):
     >>> argmin(np.array([3, 1, 1]), 0)
     array(1)
     """
-    axis = canonicalize_axis(axis, get_aval(x).ndim, "argmin")
+    axis = canonicalize_axis(axis, len(shape_of(x)), "argmin")
     return argmin_p.bind(x, axes=(axis,), index_dtype=_index_dtype(index_dtype, "argmin"))
 
 
@@ -329,20 +330,20 @@ def _index_dtype(dt, name):
 
 def _interleave(even, odd, axis):
     """result[2k] = even[k], result[2k+1] = odd[k] (len(even) - len(odd) in {0, 1})."""
-    ne, no = get_aval(even).shape[axis], get_aval(odd).shape[axis]
+    ne, no = shape_of(even)[axis], shape_of(odd)[axis]
     if ne > no:
-        config = [(0, 0, 0)] * get_aval(odd).ndim
+        config = [(0, 0, 0)] * len(shape_of(odd))
         config[axis] = (0, 1, 0)
         odd = pad(odd, np.zeros((), get_aval(odd).dtype), tuple(config))
     both = concatenate([expand_dims(even, (axis + 1,)), expand_dims(odd, (axis + 1,))], axis + 1)
-    shape = list(get_aval(even).shape)
+    shape = list(shape_of(even))
     shape[axis] = 2 * ne
     out = reshape(both, tuple(shape))
     return slice_in_dim(out, 0, ne + no, 1, axis) if ne > no else out
 
 
 def _scan(fn, x, axis):
-    n = get_aval(x).shape[axis]
+    n = shape_of(x)[axis]
     if n < 2:
         return x
     reduced = fn(slice_in_dim(x, 0, n - 1, 2, axis), slice_in_dim(x, 1, n, 2, axis))
@@ -365,7 +366,7 @@ def associative_scan(fn, x, axis=0, reverse=False):
     >>> associative_scan(lax.mul, np.array([1., 2., 3., 4.]))
     array([ 1.,  2.,  6., 24.])
     """
-    axis = canonicalize_axis(axis, get_aval(x).ndim, "associative_scan")
+    axis = canonicalize_axis(axis, len(shape_of(x)), "associative_scan")
     if reverse:
         return rev(_scan(fn, rev(x, (axis,)), axis), (axis,))
     return _scan(fn, x, axis)
@@ -426,7 +427,7 @@ cummin_p.jvp = _scan_jvp("min")
 
 def _cum_fn(p, name, doc):
     def f(x, axis=0, reverse=False):
-        axis = canonicalize_axis(axis, get_aval(x).ndim, name)
+        axis = canonicalize_axis(axis, len(shape_of(x)), name)
         return p.bind(x, axis=axis, reverse=bool(reverse))
 
     f.__name__ = f.__qualname__ = name

@@ -23,6 +23,15 @@ def _norm_axis(axis: int, ndim: int, opname: str) -> int:
     return axis % ndim if ndim else 0
 
 
+def shape_of(x) -> tuple:
+    """The shape of an array, tracer or scalar (fast for numpy arrays: eager dispatch)."""
+    if type(x) is np.ndarray:
+        return x.shape
+    if isinstance(x, Tracer):
+        return x.aval.shape
+    return get_aval(x).shape
+
+
 def canonicalize_axis(axis, ndim: int, opname: str) -> int:
     """A non-negative axis in ``range(ndim)``; negative axes count from the end."""
     try:
@@ -100,7 +109,7 @@ def _bid_transpose(ct, x, shape, broadcast_dimensions):
     sum_axes += [dst for src, dst in enumerate(broadcast_dimensions)
                  if in_shape[src] == 1 and shape[dst] != 1]
     out = reduce_sum(ct, tuple(sorted(sum_axes))) if sum_axes else ct
-    if get_aval(out).shape != in_shape:
+    if shape_of(out) != in_shape:
         out = reshape(out, in_shape)
     return [out]
 
@@ -108,7 +117,7 @@ def _bid_transpose(ct, x, shape, broadcast_dimensions):
 def _bid_batch(vals, dims, shape, broadcast_dimensions):
     (x,), (d,) = vals, dims
     x = move_bdim_to_front(x, d)
-    size = get_aval(x).shape[0]
+    size = shape_of(x)[0]
     return broadcast_in_dim(
         x, (size,) + tuple(shape), (0,) + tuple(b + 1 for b in broadcast_dimensions)
     ), 0
@@ -137,7 +146,7 @@ def broadcast_in_dim(x, shape, broadcast_dimensions):
 def broadcast_to_shape(x, shape):
     """numpy-style broadcast_to via broadcast_in_dim (trailing dims aligned)."""
     shape = tuple(shape)
-    xs = get_aval(x).shape
+    xs = shape_of(x)
     if tuple(xs) == shape:
         return x
     lead = len(shape) - len(xs)
@@ -190,7 +199,7 @@ deflinear(reshape_p, lambda ct, x, new_sizes: [
 
 def _reshape_batch(vals, dims, new_sizes):
     x = move_bdim_to_front(vals[0], dims[0])
-    return reshape(x, (get_aval(x).shape[0],) + tuple(new_sizes)), 0
+    return reshape(x, (shape_of(x)[0],) + tuple(new_sizes)), 0
 
 
 reshape_p.batch = _reshape_batch
@@ -207,8 +216,8 @@ def reshape(x, new_sizes):
         new_sizes = (new_sizes,)
     new_sizes = tuple(int(s) for s in new_sizes)
     if -1 in new_sizes:
-        new_sizes = _infer_minus_one(get_aval(x).shape, new_sizes)
-    if get_aval(x).shape == new_sizes:
+        new_sizes = _infer_minus_one(shape_of(x), new_sizes)
+    if shape_of(x) == new_sizes:
         return x
     return reshape_p.bind(x, new_sizes=new_sizes)
 
@@ -255,7 +264,7 @@ def transpose(x, permutation):
     >>> transpose(np.zeros((2, 3, 4)), (2, 0, 1)).shape
     (4, 2, 3)
     """
-    ndim = get_aval(x).ndim
+    ndim = len(shape_of(x))
     permutation = tuple(_norm_axis(int(p), ndim, "transpose") for p in permutation)
     if permutation == tuple(range(len(permutation))):
         return x
@@ -269,7 +278,7 @@ def moveaxis(x, source: int, destination: int):
     >>> moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
     (3, 4, 2)
     """
-    ndim = get_aval(x).ndim
+    ndim = len(shape_of(x))
     source = _norm_axis(source, ndim, "moveaxis")
     destination = _norm_axis(destination, ndim, "moveaxis")
     if source == destination:
@@ -315,7 +324,7 @@ def expand_dims(x, dimensions):
     """
     if isinstance(dimensions, int):
         dimensions = (dimensions,)
-    out_ndim = get_aval(x).ndim + len(dimensions)
+    out_ndim = len(shape_of(x)) + len(dimensions)
     dimensions = tuple(sorted(_norm_axis(d, out_ndim, "expand_dims") for d in dimensions))
     if len(set(dimensions)) != len(dimensions):
         raise ValueError(f"expand_dims: repeated dimensions {dimensions}")
@@ -359,7 +368,7 @@ def squeeze(x, dimensions):
     """
     if isinstance(dimensions, int):
         dimensions = (dimensions,)
-    ndim = get_aval(x).ndim
+    ndim = len(shape_of(x))
     dimensions = tuple(sorted({_norm_axis(d, ndim, "squeeze") for d in dimensions}))
     if not dimensions:
         return x
@@ -415,7 +424,7 @@ def reduce_sum(x, axes):
     """
     if isinstance(axes, (int, np.integer)):
         axes = (axes,)
-    axes = canonicalize_axes(axes, get_aval(x).ndim, "reduce_sum")
+    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_sum")
     if not axes:
         return x
     return reduce_sum_p.bind(x, axes=axes)
@@ -454,7 +463,7 @@ def rev(x, dimensions):
     >>> rev(np.arange(3), (0,))
     array([2, 1, 0])
     """
-    dimensions = canonicalize_axes(dimensions, get_aval(x).ndim, "rev")
+    dimensions = canonicalize_axes(dimensions, len(shape_of(x)), "rev")
     if not dimensions:
         return x
     return rev_p.bind(x, dimensions=dimensions)
@@ -469,17 +478,22 @@ def _slice_out_shape(shape, start_indices, limit_indices, strides):
     return tuple(max(0, -(-(hi - lo) // st)) for lo, hi, st in zip(start_indices, limit_indices, strides))
 
 
-def _slice_abstract(x, start_indices, limit_indices, strides):
-    n = x.ndim
+def _check_slice(shape, start_indices, limit_indices, strides):
+    n = len(shape)
     if not len(start_indices) == len(limit_indices) == len(strides) == n:
         raise ValueError(
-            f"slice: operand of shape {x.shape} needs {n} start/limit indices and strides, got "
+            f"slice: operand of shape {shape} needs {n} start/limit indices and strides, got "
             f"start_indices={start_indices}, limit_indices={limit_indices}, strides={strides}")
-    for d, (lo, hi, st) in enumerate(zip(start_indices, limit_indices, strides)):
-        if not 0 <= lo <= hi <= x.shape[d] or st < 1:
+    for d in range(n):
+        lo, hi, st = start_indices[d], limit_indices[d], strides[d]
+        if not 0 <= lo <= hi <= shape[d] or st < 1:
             raise ValueError(
                 f"slice: invalid slice [{lo}:{hi}:{st}] of dimension {d} for operand shape "
-                f"{x.shape} (need 0 <= start <= limit <= size and stride >= 1)")
+                f"{shape} (need 0 <= start <= limit <= size and stride >= 1)")
+
+
+def _slice_abstract(x, start_indices, limit_indices, strides):
+    _check_slice(x.shape, start_indices, limit_indices, strides)
     return ShapedArray(_slice_out_shape(x.shape, start_indices, limit_indices, strides),
                        x.dtype, x.weak_type)
 
@@ -493,7 +507,7 @@ def _slice_transpose(ct, x, start_indices, limit_indices, strides):
     if type(ct) is Zero:
         return [Zero(x.aval)]
     shape = x.aval.shape
-    out_shape = get_aval(ct).shape
+    out_shape = shape_of(ct)
     pads = []
     for n, lo, st, m in zip(shape, start_indices, strides, out_shape):
         real_hi = lo + (m - 1) * st + 1 if m else lo
@@ -503,7 +517,7 @@ def _slice_transpose(ct, x, start_indices, limit_indices, strides):
 
 def _slice_batch(vals, dims, start_indices, limit_indices, strides):
     (x,), (d,) = vals, dims
-    size = get_aval(x).shape[d]
+    size = shape_of(x)[d]
     return slice(x, start_indices[:d] + (0,) + start_indices[d:],
                  limit_indices[:d] + (size,) + limit_indices[d:],
                  strides[:d] + (1,) + strides[d:]), d
@@ -525,13 +539,12 @@ def slice(x, start_indices, limit_indices, strides=None):  # noqa: A001 (JAX's n
     >>> slice(np.arange(10), (1,), (8,), (3,))
     array([1, 4, 7])
     """
-    aval = get_aval(x)
-    start_indices = tuple(int(i) for i in start_indices)
-    limit_indices = tuple(int(i) for i in limit_indices)
-    strides = (1,) * len(start_indices) if strides is None else tuple(int(s) for s in strides)
-    _slice_abstract(aval, start_indices, limit_indices, strides)
-    if (all(lo == 0 for lo in start_indices) and limit_indices == aval.shape
-            and all(s == 1 for s in strides)):
+    shape = shape_of(x)
+    start_indices = tuple(map(int, start_indices))
+    limit_indices = tuple(map(int, limit_indices))
+    strides = (1,) * len(start_indices) if strides is None else tuple(map(int, strides))
+    _check_slice(shape, start_indices, limit_indices, strides)
+    if limit_indices == shape and not any(start_indices) and all(s == 1 for s in strides):
         return x
     return slice_p.bind(x, start_indices=start_indices, limit_indices=limit_indices,
                         strides=strides)
@@ -547,9 +560,9 @@ def slice_in_dim(x, start, stop, stride=1, axis=0):
     >>> slice_in_dim(np.arange(6), None, None, -2)
     array([5, 3, 1])
     """
-    aval = get_aval(x)
-    axis = canonicalize_axis(axis, aval.ndim, "slice_in_dim")
-    n = aval.shape[axis]
+    shape = shape_of(x)
+    axis = canonicalize_axis(axis, len(shape), "slice_in_dim")
+    n = shape[axis]
     stride = 1 if stride is None else int(stride)
     if stride == 0:
         raise ValueError("slice_in_dim: stride must not be zero")
@@ -559,13 +572,13 @@ def slice_in_dim(x, start, stop, stride=1, axis=0):
     if st < 0:
         x = rev(x, (axis,))
         lo, st = n - 1 - lo, -st
-    starts = [0] * aval.ndim
-    limits = list(aval.shape)
-    strides = [1] * aval.ndim
-    starts[axis] = lo if count else 0
-    limits[axis] = lo + (count - 1) * st + 1 if count else 0
-    strides[axis] = st
-    return slice(x, starts, limits, strides)
+    if count == n and st == 1:
+        return x
+    nd = len(shape)
+    starts = (0,) * axis + ((lo if count else 0),) + (0,) * (nd - axis - 1)
+    limits = shape[:axis] + ((lo + (count - 1) * st + 1 if count else 0),) + shape[axis + 1:]
+    strides = (1,) * axis + (st,) + (1,) * (nd - axis - 1)
+    return slice_p.bind(x, start_indices=starts, limit_indices=limits, strides=strides)
 
 
 def index_in_dim(x, index, axis=0, keepdims=True):
@@ -576,9 +589,9 @@ def index_in_dim(x, index, axis=0, keepdims=True):
     >>> index_in_dim(np.arange(6).reshape(2, 3), -1, axis=1, keepdims=False)
     array([2, 5])
     """
-    aval = get_aval(x)
-    axis = canonicalize_axis(axis, aval.ndim, "index_in_dim")
-    n = aval.shape[axis]
+    shape = shape_of(x)
+    axis = canonicalize_axis(axis, len(shape), "index_in_dim")
+    n = shape[axis]
     index = int(index)
     if not -n <= index < n:
         raise IndexError(f"index_in_dim: index {index} is out of bounds for axis {axis} of size {n}")
@@ -640,10 +653,10 @@ def _pad_transpose(ct, x, padding_value, padding_config):
     if type(ct) is Zero:
         return [Zero(x.aval) if is_undefined(x) else None,
                 Zero(padding_value.aval) if is_undefined(padding_value) else None]
-    ct_shape = get_aval(ct).shape
+    ct_shape = shape_of(ct)
     unpad = tuple((-lo, -hi, 0) for lo, hi, _ in padding_config)
     unpadded = pad(ct, as_dtype_of(0, ct), unpad)
-    t_x = slice(unpadded, (0,) * len(ct_shape), get_aval(unpadded).shape,
+    t_x = slice(unpadded, (0,) * len(ct_shape), shape_of(unpadded),
                 tuple(it + 1 for _, _, it in padding_config))
     t_pv = None
     if is_undefined(padding_value):
@@ -660,13 +673,13 @@ def _pad_batch(vals, dims, padding_config):
         return pad(x, pv, padding_config[:xd] + ((0, 0, 0),) + padding_config[xd:]), xd
     from . import elementwise as ew
 
-    size = get_aval(pv).shape[pd]
-    xs = get_aval(x).shape if xd is None else get_aval(x).shape[:xd] + get_aval(x).shape[xd + 1:]
+    size = shape_of(pv)[pd]
+    xs = shape_of(x) if xd is None else shape_of(x)[:xd] + shape_of(x)[xd + 1:]
     x = broadcast_in_dim(x, (size,) + tuple(xs), tuple(range(1, len(xs) + 1))) if xd is None \
         else move_bdim_to_front(x, xd)
     dt = get_aval(x).dtype
     padded = pad(x, np.zeros((), dt), ((0, 0, 0),) + padding_config)
-    out_shape = get_aval(padded).shape
+    out_shape = shape_of(padded)
     mask = pad(np.zeros(xs, bool), np.True_, padding_config)
     mask = broadcast_in_dim(mask, out_shape, tuple(range(1, len(out_shape))))
     pv_b = broadcast_in_dim(pv, out_shape, (0,))
@@ -690,7 +703,7 @@ def pad(x, padding_value, padding_config):
     """
     padding_value = as_dtype_of(padding_value, x)
     config = tuple((int(lo), int(hi), int(it)) for lo, hi, it in padding_config)
-    if all(c == (0, 0, 0) for c in config) and len(config) == get_aval(x).ndim:
+    if all(c == (0, 0, 0) for c in config) and len(config) == len(shape_of(x)):
         return x
     return pad_p.bind(x, padding_value, padding_config=config)
 
@@ -734,11 +747,11 @@ def _concatenate_transpose(ct, *operands, dimension):
 
 
 def _concatenate_batch(vals, dims, dimension):
-    size = next(get_aval(v).shape[d] for v, d in zip(vals, dims) if d is not None)
+    size = next(shape_of(v)[d] for v, d in zip(vals, dims) if d is not None)
     args = []
     for v, d in zip(vals, dims):
         if d is None:
-            s = get_aval(v).shape
+            s = shape_of(v)
             v = broadcast_in_dim(v, (size,) + tuple(s), tuple(range(1, len(s) + 1)))
         else:
             v = move_bdim_to_front(v, d)

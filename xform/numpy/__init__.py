@@ -21,7 +21,7 @@ from ._ufuncs import abs, divmod, pow, round  # noqa: F401,A004
 from ._reductions import all, any, max, min, sum  # noqa: F401,A004
 from ._dispatch import _can_cast as can_cast  # noqa: F401
 from ._dispatch import _result_type as result_type  # noqa: F401
-from ._indexing import _IndexUpdateHelper, _IndexUpdateRef  # noqa: F401
+from ._indexing import _IndexUpdateHelper, _IndexUpdateRef, at  # noqa: F401
 from . import _methods  # noqa: F401,E402  (attaches operators and methods to Tracer)
 
 # dtypes and constants, re-exported from numpy

@@ -118,7 +118,22 @@ def _has_tracer(seq):
 
 
 def getitem(x, idx):
-    """``x[idx]`` with numpy's semantics (see module docstring)."""
+    """``x[idx]`` with numpy's semantics (see module docstring).
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> from xform.numpy._indexing import getitem
+    >>> getitem(np.arange(12).reshape(3, 4), (slice(None, None, -2), [0, 3]))
+    array([[ 8, 11],
+           [ 0,  3]])
+    """
+    r = _getitem(x, idx)
+    if type(r) is not np.ndarray and not is_tracer(r) and (
+            idx is Ellipsis or (isinstance(idx, tuple) and any(i is Ellipsis for i in idx))):
+        return np.asarray(r)  # numpy: a 0-d result of an index with '...' is an array
+    return r
+
+
+def _getitem(x, idx):
     xa = aval(x)
     entries = _normalize(idx, xa.ndim)
     # masks -> integer arrays over the axes they cover
@@ -289,6 +304,16 @@ def _insert_ones(shape, positions):
 # -- x.at[idx] --------------------------------------------------------------------------------
 
 
+def at(x):
+    """``x.at`` for any array: numpy arrays have no ``.at`` property, traced ones do.
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.at(np.zeros(3))[1].set(5.0)
+    array([0., 5., 0.])
+    """
+    return _IndexUpdateHelper(x)
+
+
 class _IndexUpdateHelper:
     """``x.at``: indexable; ``x.at[idx]`` gives an ``_IndexUpdateRef``."""
 
@@ -383,7 +408,7 @@ def _update(x, idx, values, op):
     flat_v = lax.reshape(values, (m,))
     flat_p = lax.reshape(positions, (m,))
     if op == "add":
-        if xa.dtype == bool:
+        if xa.dtype == np.dtype(bool):
             s = _scatter(np.zeros(size, np.int64), flat_p, astype(flat_v, np.int64))
             r = lax.bitwise_or(flat_x, lax.ne(s, 0))
         else:
@@ -427,7 +452,7 @@ def _update(x, idx, values, op):
 
 def _scatter(target, positions, updates):
     dt = aval(target).dtype
-    if dt == bool:
+    if dt == np.dtype(bool):
         s = lax.scatter_add(lax.full(aval(target).shape, 0, np.int8), positions,
                             updates=lax.convert_element_type(updates, np.int8), axes=(0,))
         return lax.ne(s, 0)

@@ -3,6 +3,8 @@ cumulative ops, with numpy's dtype rules (sum of bool/small ints -> int64, mean 
 -> float64, float16 accumulated in float32) and numpy's order of operations."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .. import lax
@@ -143,6 +145,9 @@ def _var(a, axis, dtype, ddof, keepdims, name):
     m = lax.expand_dims(m, axes) if axes else m
     d = lax.sub(x, _bcast_back(m, av.shape, axes))
     if acc.kind == "c":
+        if not hasattr(lax, "real"):
+            raise TypeError(f"{name}: complex inputs are not supported yet (xform.lax has no "
+                            f"real/conj primitives)")
         sq = lax.real(lax.mul(d, lax.conj(d)))
     else:
         sq = lax.mul(d, d)
@@ -196,7 +201,7 @@ def _minmax(name, lax_fn, ufunc):
         axes = normalize_axes(axis, av.ndim, name)
         if initial is np._NoValue:
             initial = None
-        if initial is None and any(av.shape[ax] == 0 for ax in axes):
+        if initial is None and builtins.any(av.shape[ax] == 0 for ax in axes):
             raise ValueError(
                 f"zero-size array to reduction operation {ufunc.__name__} which has no "
                 f"identity ({name} of an array of shape {av.shape})")
@@ -528,7 +533,8 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     if aval(a).dtype.kind not in "fc":
         return mean(a, axis, dtype, out, keepdims, where=where)
     cnt = sum(logical_not(isnan(a)), axis=axis, keepdims=keepdims)
-    return true_divide(nansum(a, axis, dtype, out, keepdims, where=where), cnt)
+    tot = nansum(a, axis, dtype, out, keepdims, where=where)
+    return true_divide(tot, astype(cnt, aval(tot).dtype))
 
 
 def nanmax(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=None):

@@ -899,7 +899,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     a = _a(a, "diagonal")
     av = aval(a)
     if av.ndim < 2:
-        raise ValueError("diagonal: input must be at least 2-d (diag requires an array of at least two dimensions)")
+        raise ValueError("diagonal: input must be at least 2-d")
     i1 = normalize_axis(axis1, av.ndim, "diagonal")
     i2 = normalize_axis(axis2, av.ndim, "diagonal")
     if i1 == i2:

@@ -8,6 +8,7 @@ values equal numpy's.
 """
 from __future__ import annotations
 
+import builtins
 import operator
 
 import numpy as np
@@ -77,6 +78,8 @@ def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array(
         x1 = arg(x1, name)
         x2 = arg(x2, name)
         check_broadcast(name, x1, x2)
+        if name in _COMPARISONS and dtype is None:
+            x1, x2 = _wide_int_compare(x1, x2)
         (d1, d2), dt_out, weak = resolve(ufunc, [x1, x2], dtype, name)
         return _finish(impl(cast(x1, d1, weak), cast(x2, d2, weak)), dt_out, weak)
 
@@ -86,6 +89,24 @@ def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array(
     globals()[name] = f
     __all__.append(name)
     return f
+
+
+_COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
+
+
+def _wide_int_compare(x1, x2):
+    """numpy compares integer arrays with out-of-range Python ints exactly (uint8 == -1 is
+    False): widen the integer operand instead of overflowing the Python int."""
+    from ._promote import aval, astype
+
+    for a, b in ((x1, x2), (x2, x1)):
+        if type(a) is int and not is_py_scalar(b):
+            dt = aval(b).dtype
+            if dt.kind in "iu" and not np.iinfo(dt).min <= a <= np.iinfo(dt).max:
+                wide = np.dtype(np.float64) if dt == np.uint64 else np.dtype(np.int64)
+                b = astype(b, wide)
+                return (a, b) if a is x1 else (b, a)
+    return x1, x2
 
 
 def _alias(new, old):
@@ -113,12 +134,8 @@ def _where(c, a, b, dtype=None):
 
     shp = check_broadcast("where", c, a, b)
     if dtype is None:
-        for v in (a, b):
-            if not (is_py_scalar(v) or isinstance(v, np.generic)):
-                dtype = aval(v).dtype
-                break
-        else:
-            dtype = aval(a).dtype
+        cands = [v for v in (a, b) if not is_py_scalar(v)]
+        dtype = aval(cands[0] if cands else a).dtype
     args = []
     for v, d in ((c, np.dtype(bool)), (a, dtype), (b, dtype)):
         if is_py_scalar(v) or isinstance(v, np.generic):
@@ -150,9 +167,9 @@ _unary("exp2", np.exp2, lambda x: lax.pow(2.0, x), "2**x, elementwise.",
        "np.array([1.0, 3.0])")
 _unary("expm1", np.expm1, lambda x: lax.expm1(x), "exp(x) - 1, accurate near 0.")
 _unary("log", np.log, lambda x: lax.log(x), "Natural logarithm, elementwise.")
-_unary("log2", np.log2, lambda x: lax.div(lax.log(x), np.log(2.0)), "Base-2 logarithm.",
+_unary("log2", np.log2, lambda x: lax.div(lax.log(x), float(np.log(2.0))), "Base-2 logarithm.",
        "np.array([1.0, 8.0])")
-_unary("log10", np.log10, lambda x: lax.div(lax.log(x), np.log(10.0)), "Base-10 logarithm.",
+_unary("log10", np.log10, lambda x: lax.div(lax.log(x), float(np.log(10.0))), "Base-10 logarithm.",
        "np.array([1.0, 100.0])")
 _unary("log1p", np.log1p, lambda x: lax.log1p(x), "log(1 + x), accurate near 0.")
 _unary("sqrt", np.sqrt, lambda x: lax.sqrt(x), "Square root, elementwise.",
@@ -352,7 +369,30 @@ _binary("fmod", np.fmod, _fmod, "C-style remainder (sign of the dividend).",
 
 
 def _pow_impl(x, y):
+    if _kind(x) in "iu":
+        return _int_pow(x, y)
     return lax.pow(x, y)
+
+
+def _int_pow(x, y):
+    """Integer power by repeated squaring over the bits of the exponent (negative
+    exponents, which numpy rejects, give x ** 0 = 1 when traced)."""
+    from ._promote import aval
+
+    c = concrete_or_none(y)
+    nbits = aval(y).dtype.itemsize * 8 if c is None else int(
+        np.max(np.abs(np.asarray(c)), initial=0)).bit_length()
+    shp = check_broadcast("power", x, y)
+    result = lax.full(shp, 1, aval(x).dtype)
+    base = x
+    e = y
+    for k in range(nbits):
+        odd = lax.gt(lax.rem(e, 2), 0)
+        result = _where(odd, lax.mul(result, base), result)
+        if k + 1 < nbits:
+            base = lax.mul(base, base)
+            e = lax.div(e, 2)
+    return result
 
 
 def power(x1, x2, /, out=None, *, where=True, dtype=None):
@@ -366,20 +406,21 @@ def power(x1, x2, /, out=None, *, where=True, dtype=None):
     _check_kw("power", out, where)
     x1 = arg(x1, "power")
     x2 = arg(x2, "power")
-    check_broadcast("power", x1, x2)
+    shp = check_broadcast("power", x1, x2)
     (d1, d2), dt_out, weak = resolve(np.power, [x1, x2], dtype, "power")
     x1c = cast(x1, d1, weak)
+    x2c = cast(x2, d2, weak)
     n = x2 if type(x2) is int else None
     if n is None and isinstance(x2, np.integer) or (
             isinstance(x2, np.ndarray) and x2.ndim == 0 and x2.dtype.kind in "iu"):
         n = int(x2)
-    if n is not None and (np.dtype(d1).kind in "fc" or n >= 0) and abs(n) <= 64:
+    if n is not None and (np.dtype(d1).kind in "fc" or n >= 0) and builtins.abs(n) <= 64:
         return _finish(lax.integer_pow(x1c, n), dt_out, weak)
     if np.dtype(d1).kind in "iu" and not is_tracer(x2):
         v = concrete_or_none(x2)
-        if v is not None and np.any(np.asarray(v) < 0):
+        if v is not None and np.any(np.asarray(v) < 0) and 0 not in shp:
             raise ValueError("Integers to negative integer powers are not allowed.")
-    return _finish(_pow_impl(x1c, cast(x2, d2, weak)), dt_out, weak)
+    return _finish(_pow_impl(x1c, x2c), dt_out, weak)
 
 
 power._ufunc = np.power
@@ -444,7 +485,7 @@ def _logaddexp(x, y):
 def _logaddexp2(x, y):
     m = lax.max(x, y)
     d = _where(lax.eq(x, y), 0.0, lax.abs(lax.sub(x, y)))
-    return lax.add(m, lax.mul(lax.log1p(lax.pow(2.0, lax.neg(d))), 1.0 / np.log(2.0)))
+    return lax.add(m, lax.mul(lax.log1p(lax.pow(2.0, lax.neg(d))), float(1.0 / np.log(2.0))))
 
 
 _binary("logaddexp", np.logaddexp, _logaddexp, "log(exp(x1) + exp(x2)) without overflow.")
@@ -532,7 +573,9 @@ def where(condition, x=None, y=None, /):
 
     (x, y), dt, weak = promote("where", x, y)
     c = _to_bool(cast(condition, np.dtype(bool)) if is_py_scalar(condition) else condition)
-    return _out(_where(c, x, y, dt))
+    from ._promote import out_array
+
+    return out_array(_where(c, x, y, dt))
 
 
 __all__.append("where")

@@ -46,7 +46,8 @@ def _abs(x):
 
 
 def _sq(x):
-    from ._ufuncs import conjugate, multiply, real
+    from ._shape import real
+    from ._ufuncs import conjugate, multiply
 
     if aval(x).dtype.kind == "c":
         return real(multiply(conjugate(x), x))

@@ -99,6 +99,8 @@ def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
         arg_names.append(a)
         if v.aval.ndim == 0:
             em.line(f"{a} = to_scalar({a})")
+        else:
+            mod.inputs.add(a)
         in_names.append(a)
     # constants: scalars inline, arrays as leading arguments
     const_names = []

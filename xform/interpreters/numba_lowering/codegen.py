@@ -92,6 +92,7 @@ class Module:
         self.imports: set[str] = set()    # names imported from numba_math
         self.runtime_imports: set[str] = {"to_scalar"}
         self.contig: set[str] = set()     # names known to be C-contiguous arrays
+        self.inputs: set[str] = set()     # kernel arguments (any layout)
         self.parallel = False
 
     def fresh(self, hint: str = "t") -> str:
@@ -133,13 +134,31 @@ class Emitter:
     def is_contig(self, name: str) -> bool:
         return name in self.mod.contig
 
-    def contiguous(self, name: str) -> str:
-        """An expression for a C-contiguous version of array ``name``."""
+    def contiguous(self, name: str, aval) -> str:
+        """A C-contiguous version of array ``name`` (a loop copy unless known contiguous)."""
         if name in self.mod.contig:
             return name
-        out = self.fresh("c")
-        self.line(f"{out} = np.ascontiguousarray({name})")
-        return self.mark_contig(out)
+        if name in self.mod.inputs:  # C-layout input arrays are used as they are
+            out = self.fresh("c")
+            self.line(f"{out} = {self.use_runtime('as_c')}({name})")
+            return self.mark_contig(out)
+        return self.copy_permuted(name, aval.shape, aval.dtype)
+
+    def copy_permuted(self, name: str, shape, dtype, perm=None) -> str:
+        """A fresh C-contiguous array ``transpose(name, perm)`` written by a loop nest
+        (numba's own transpose/ascontiguousarray cost far more compile time)."""
+        shape = tuple(shape)
+        perm = tuple(range(len(shape))) if perm is None else tuple(perm)
+        oshape = [shape[p] for p in perm]
+        out = self.alloc(oshape, dtype, hint="c")
+        idx = [self.fresh("j") for _ in oshape]
+        for i, n in zip(idx, oshape):
+            self.line(f"for {i} in range({n}):")
+            self.depth += 1
+        src = [idx[perm.index(d)] for d in range(len(shape))]
+        self.line(f"{out}[{index_text(idx)}] = {name}[{index_text(src)}]")
+        self.depth -= len(idx)
+        return out
 
     def as_array(self, expr: str, aval) -> str:
         """Array name for a value; 0-d values (scalars) become 0-d arrays."""

@@ -57,21 +57,69 @@ def _vector_math():
 VECTOR_MATH = _vector_math()
 
 
+def canon(shape) -> tuple:
+    """The iteration space of a shape: its dims without the size-1 ones."""
+    return tuple(d for d in shape if d != 1)
+
+
+def canon_pos(shape) -> list:
+    """For each dim of ``shape``: its position in ``canon(shape)``, or None (size 1)."""
+    out, k = [], 0
+    for d in shape:
+        if d == 1:
+            out.append(None)
+        else:
+            out.append(k)
+            k += 1
+    return out
+
+
+_UNIT_RESHAPES = ("reshape", "squeeze", "expand_dims")
+
+
 def fusible_kind(eqn):
+    """'ew' (one value per iteration point), 'reduce', or None (a kernel of its own)."""
     p = eqn.primitive
     if p.multiple_results or len(eqn.outvars) != 1:
         return None
     name = p.name
+    out = eqn.outvars[0].aval
     if name in REDUCERS:
         x = eqn.invars[0]
-        if type(x) is Var and x.aval.ndim > 0 and tuple(eqn.params.get("axes", ())):
+        if type(x) is not Var:
+            return None
+        axes = tuple(eqn.params.get("axes", ()))
+        if any(x.aval.shape[a] != 1 for a in axes):
             return "reduce"
+        return "ew"  # reduces only size-1 axes: a reshape
+    if name in _UNIT_RESHAPES:
+        x = eqn.invars[0]
+        if type(x) is Var and canon(x.aval.shape) == canon(out.shape):
+            return "ew"
         return None
-    if name == "broadcast_in_dim" or name == "iota":
+    if name in ("broadcast_in_dim", "iota", "transpose"):
         return "ew"
     if getattr(p, "elementwise", False) and getattr(p, "numba_scalar", None) is not None:
         return "ew"
     return None
+
+
+def _is_passthrough(eqn) -> bool:
+    """Whether the eqn's value equals its operand's at the same iteration point."""
+    name = eqn.primitive.name
+    return name in _UNIT_RESHAPES or name in REDUCERS
+
+
+def _member_ok(eqn, x) -> bool:
+    """A value computed in the group (same canonical space) can feed ``eqn`` directly."""
+    name = eqn.primitive.name
+    if name == "broadcast_in_dim":
+        bd = [d for d, n in zip(eqn.params["broadcast_dimensions"], x.aval.shape) if n != 1]
+        return bd == sorted(bd)
+    if name == "transpose":
+        perm = [p for p in eqn.params["permutation"] if x.aval.shape[p] != 1]
+        return perm == sorted(perm)
+    return True
 
 
 class Node:
@@ -125,7 +173,7 @@ class Group(Node):
                     self.deps.add(p)
         o = eqn.outvars[0]
         if kind == "reduce":
-            self.red_axes = tuple(eqn.params["axes"])
+            self.red_axes = _canon_axes(eqn)
             self.red_outs.add(o.id)
         else:
             self.members.add(o.id)
@@ -134,23 +182,25 @@ class Group(Node):
     def compatible(self, eqn, kind, shape) -> bool:
         if self.shape != tuple(shape):
             return False
-        if kind == "reduce" and self.red_axes is not None and self.red_axes != tuple(
-                eqn.params["axes"]):
+        if kind == "reduce" and self.red_axes is not None and self.red_axes != _canon_axes(eqn):
             return False
         for x in eqn.invars:
             if type(x) is Var:
                 if x.id in self.red_outs:
                     return False
                 if x.id in self.members:
-                    if x.aval.shape != self.shape:
-                        return False
-                    if eqn.primitive.name == "broadcast_in_dim" and tuple(
-                            eqn.params["broadcast_dimensions"]) != tuple(range(len(self.shape))):
+                    if canon(x.aval.shape) != self.shape or not _member_ok(eqn, x):
                         return False
         return True
 
     def emit(self, em, env):
         emit_group(em, self, env)
+
+
+def _canon_axes(eqn) -> tuple:
+    shape = eqn.invars[0].aval.shape
+    pos = canon_pos(shape)
+    return tuple(sorted(pos[a] for a in eqn.params["axes"] if pos[a] is not None))
 
 
 def _reaches(start: Node, target: Node) -> bool:
@@ -182,7 +232,7 @@ def plan(jaxpr) -> list[Node]:
                 producer[o.id] = node
             nodes.append(node)
             continue
-        shape = eqn.outvars[0].aval.shape if kind == "ew" else eqn.invars[0].aval.shape
+        shape = canon(eqn.outvars[0].aval.shape if kind == "ew" else eqn.invars[0].aval.shape)
         cands = []
         for x in eqn.invars:
             if type(x) is Var:
@@ -367,6 +417,12 @@ def _scalar_expr(em, eqn, ins):
     if vm is not None and dt.kind == "f" and len(ins) == 1 and not eqn.params:
         return cast(f"{em.use_helper(vm)}({ins[0]})", dt)
     params = eqn.params
+    if prim.name == "integer_pow" and int(params["y"]) < 0 and dt.kind in "fc":
+        # numba's negative integer power raises ZeroDivisionError at 0 (whatever the
+        # error model); a float division gives numpy's inf
+        return cast(f"({literal_expr(1, dt)} / ({ins[0]} ** {-int(params['y'])}))", dt)
+    if prim.name == "sign" and dt.kind == "u":  # numba's np.sign treats uint as signed
+        return cast(f"({ins[0]} != 0)", dt)
     if getattr(prim.numba_scalar, "needs_dtype", False):
         params = dict(params, dtype=eqn.invars[0].aval.dtype)
     expr = prim.numba_scalar(*ins, **params)
@@ -422,6 +478,22 @@ def emit_group(em, g: Group, env):
             else:
                 ix, depth = _bid_index(x.aval.shape, eqn.params["broadcast_dimensions"], shape, idx)
                 values[out.id] = _read(env[x.id], x.id, ix, depth)
+            continue
+        if name == "transpose":
+            x = eqn.invars[0]
+            if x.id in values:  # identity permutation
+                values[out.id] = values[x.id]
+                continue
+            perm = tuple(eqn.params["permutation"])
+            ix, depth = [], 0
+            for d in range(x.aval.ndim):
+                k = perm.index(d)
+                if x.aval.shape[d] == 1:
+                    ix.append("0")
+                else:
+                    ix.append(idx[k])
+                    depth = max(depth, k + 1)
+            values[out.id] = _read(env[x.id], x.id, ix, depth)
             continue
         if name == "iota":
             d = eqn.params["dimension"]

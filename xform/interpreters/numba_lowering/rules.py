@@ -60,6 +60,16 @@ def _aval(v):
     return v.aval
 
 
+def assign_block(em, dst, src, src_shape, offsets, steps=None):
+    """dst[off0 + i0*step0, ...] = src[i0, ...] by a loop nest (numba's slice assignment
+    costs much more compile time). ``offsets`` are expressions."""
+    steps = steps or [1] * len(src_shape)
+    with loop_nest(em, src_shape) as idx:
+        tgt = [f"{o} + {i}" + (f" * {st}" if st != 1 else "") if str(o) != "0" else (
+            f"{i}" + (f" * {st}" if st != 1 else "")) for o, i, st in zip(offsets, idx, steps)]
+        em.line(f"{dst}[{index_text(tgt)}] = {src}[{index_text(idx)}]")
+
+
 def _out(eqn, i=0):
     return eqn.outvars[i].aval
 
@@ -83,7 +93,7 @@ def _reshape(em, eqn, ins):
         o = em.fresh("s")
         em.line(f"{o} = {x}[{index_text(['0'] * xa.ndim)}]")
         return [o]
-    c = em.contiguous(x)
+    c = em.contiguous(x, xa)
     o = em.fresh("v")
     em.line(f"{o} = {c}.reshape({shape_text(oa.shape)})")
     return [em.mark_contig(o)]
@@ -91,10 +101,14 @@ def _reshape(em, eqn, ins):
 
 @rule("transpose")
 def _transpose(em, eqn, ins):
+    # Normally fused (a permuted read in the consumer's loop nest); this is the fallback.
     perm = tuple(eqn.params["permutation"])
-    o = em.fresh("v")
-    em.line(f"{o} = {ins[0]}.transpose({shape_text(perm)})")
-    return [o]
+    xa = _aval(eqn.invars[0])
+    if perm == (1, 0):
+        o = em.fresh("v")
+        em.line(f"{o} = {ins[0]}.T")
+        return [o]
+    return [em.copy_permuted(ins[0], xa.shape, xa.dtype, perm)]
 
 
 @rule("rev")
@@ -151,9 +165,9 @@ def _concatenate(em, eqn, ins):
         n = v.aval.shape[dim]
         if n == 0:
             continue
-        parts = [":"] * oa.ndim
-        parts[dim] = f"{off}:{off + n}"
-        em.line(f"{o}[{_slices(parts)}] = {x}")
+        offs = [0] * oa.ndim
+        offs[dim] = off
+        assign_block(em, o, x, v.aval.shape, offs)
         off += n
     return [o]
 
@@ -167,11 +181,7 @@ def _pad(em, eqn, ins):
     if xa.size == 0 or oa.size == 0:
         return [o]
     if all(lo >= 0 and hi >= 0 for lo, hi, _ in cfg):
-        parts = []
-        for n, (lo, _, it) in zip(xa.shape, cfg):
-            step = it + 1
-            parts.append(f"{lo}:{lo + (n - 1) * step + 1}" + (f":{step}" if step != 1 else ""))
-        em.line(f"{o}[{_slices(parts)}] = {ins[0]}")
+        assign_block(em, o, x, xa.shape, [lo for lo, _, _ in cfg], [it + 1 for _, _, it in cfg])
         return [o]
     with loop_nest(em, xa.shape) as idx:
         conds, oidx = [], []
@@ -222,8 +232,7 @@ def _dynamic_update_slice(em, eqn, ins):
     em.line(f"{o} = {x}.copy()")
     em.mark_contig(o)
     st = _clamped_starts(em, starts, xa.shape, ua.shape)
-    parts = [f"{s}:{s} + {k}" for s, k in zip(st, ua.shape)]
-    em.line(f"{o}[{_slices(parts)}] = {upd}")
+    assign_block(em, o, upd, ua.shape, st)
     return [o]
 
 
@@ -231,18 +240,16 @@ def _dynamic_update_slice(em, eqn, ins):
 
 
 def _as_bmk(em, x, aval, batch, free, contract, order):
-    """View/copy operand as a 3-d (B, free, contract) or (B, contract, free) array."""
+    """Operand as a C-contiguous 3-d (B, free, contract) or (B, contract, free) array."""
     shape = aval.shape
     perm = list(batch) + (list(free) + list(contract) if order == "fk" else list(contract) + list(free))
     B = int(np.prod([shape[d] for d in batch], dtype=np.int64))
     F = int(np.prod([shape[d] for d in free], dtype=np.int64))
     K = int(np.prod([shape[d] for d in contract], dtype=np.int64))
-    src = x
     if perm != list(range(len(shape))):
-        t = em.fresh("v")
-        em.line(f"{t} = {x}.transpose({shape_text(perm)})")
-        src = t
-    c = em.contiguous(src)
+        c = em.copy_permuted(x, shape, aval.dtype, perm)
+    else:
+        c = em.contiguous(x, aval)
     t = em.fresh("v")
     dims = (B, F, K) if order == "fk" else (B, K, F)
     em.line(f"{t} = {c}.reshape({shape_text(dims)})")
@@ -261,18 +268,16 @@ def _operand_2d(em, x, aval, free, contract, want):
     rev_ = list(contract) + list(free) if want == "fk" else list(free) + list(contract)
     ident = list(range(len(shape)))
     if nat == ident:
-        c = em.contiguous(x)
+        c = em.contiguous(x, aval)
         t = em.fresh("v")
         em.line(f"{t} = {c}.reshape({shape_text((F, K) if want == 'fk' else (K, F))})")
         return t
     if rev_ == ident:
-        c = em.contiguous(x)
+        c = em.contiguous(x, aval)
         t = em.fresh("v")
         em.line(f"{t} = {c}.reshape({shape_text((K, F) if want == 'fk' else (F, K))}).T")
         return t
-    t = em.fresh("v")
-    em.line(f"{t} = {x}.transpose({shape_text(nat)})")
-    c = em.contiguous(t)
+    c = em.copy_permuted(x, shape, aval.dtype, nat)
     t2 = em.fresh("v")
     em.line(f"{t2} = {c}.reshape({shape_text((F, K) if want == 'fk' else (K, F))})")
     return t2
@@ -416,27 +421,24 @@ def _lane_matrix(em, x, aval, axis):
     perm = [d for d in range(aval.ndim) if d != axis] + [axis]
     n = aval.shape[axis]
     L = int(np.prod([aval.shape[d] for d in perm[:-1]], dtype=np.int64))
-    src = x
     if perm != list(range(aval.ndim)):
-        t = em.fresh("v")
-        em.line(f"{t} = {x}.transpose({shape_text(perm)})")
-        src = t
-    c = em.contiguous(src)
+        c = em.copy_permuted(x, aval.shape, aval.dtype, perm)
+    else:
+        c = em.contiguous(x, aval)
     m = em.fresh("v")
     em.line(f"{m} = {c}.reshape({shape_text((L, n))})")
     return m, perm, L, n
 
 
-def _from_lanes(em, r, aval_shape, perm):
+def _from_lanes(em, r, aval_shape, dtype, perm):
     tshape = [aval_shape[d] for d in perm]
     t = em.fresh("v")
     em.line(f"{t} = {r}.reshape({shape_text(tshape)})")
-    inv = list(np.argsort(perm))
+    em.mark_contig(t)
+    inv = [int(i) for i in np.argsort(perm)]
     if inv == list(range(len(perm))):
-        return em.mark_contig(t)
-    t2 = em.fresh("v")
-    em.line(f"{t2} = {t}.transpose({shape_text(inv)})")
-    return t2
+        return t
+    return em.copy_permuted(t, tshape, dtype, inv)
 
 
 @rule("sort", "argsort")
@@ -458,7 +460,7 @@ def _sort(em, eqn, ins):
             em.line(f"    {r}[{lane}, {q}] = {cast(f'{p}[{q}]', oa.dtype)}")
         else:
             em.line(f"    {r}[{lane}, {q}] = {m}[{lane}, {p}[{q}]]")
-    return [_from_lanes(em, r, xa.shape, perm)]
+    return [_from_lanes(em, r, xa.shape, oa.dtype, perm)]
 
 
 # -- gather / scatter_add -----------------------------------------------------------------------------

@@ -21,7 +21,21 @@ def _to_scalar_ol(x):
     return lambda x: x
 
 
-__all__ = ["to_scalar", "numba"]
+def as_c(x):  # pragma: no cover - only called from compiled code
+    """x itself if its numba type is C-contiguous, else a C-contiguous copy."""
+    raise NotImplementedError
+
+
+@overload(as_c, inline="always")
+def _as_c_ol(x):
+    if isinstance(x, types.Array):
+        if x.layout == "C":
+            return lambda x: x
+        return lambda x: x.copy()
+    return None
+
+
+__all__ = ["to_scalar", "as_c", "numba"]
 
 
 # -- heavy generic kernels: compiled once per dtype and cached on disk (cache=True), so a

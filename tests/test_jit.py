@@ -1,0 +1,392 @@
+"""jit (the Numba backend) against eager evaluation: every primitive, composite programs,
+all dtypes, NaN/inf, 0-d and empty arrays, and composition with transformations.
+
+Numba compile time dominates this file, so primitives are tested in batches: one
+jitted function returns the results of many primitives (one compilation), and each
+result is compared with eager evaluation of the same primitive.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import xform
+import xform.numpy as xnp
+from xform import lax
+
+RNG = np.random.default_rng(0)
+
+
+def _check(actual, expected, names=None, exact=False, rtol=1e-12, atol=1e-12):
+    if not isinstance(expected, (list, tuple)):
+        actual, expected = [actual], [expected]
+    names = names or [str(i) for i in range(len(expected))]
+    bad = []
+    for n, a, e in zip(names, actual, expected):
+        a, e = np.asarray(a), np.asarray(e)
+        if a.shape != e.shape or a.dtype != e.dtype:
+            bad.append(f"{n}: {a.dtype}{a.shape} vs eager {e.dtype}{e.shape}")
+            continue
+        if exact or e.dtype.kind not in "fc":
+            ok = np.array_equal(a, e, equal_nan=e.dtype.kind in "fc")
+        else:
+            with np.errstate(all="ignore"):
+                ok = np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+                ok = ok and np.array_equal(np.isnan(a), np.isnan(e))
+        if not ok:
+            bad.append(f"{n}: {a!r} vs eager {e!r}")
+    assert not bad, "jit differs from eager:\n" + "\n".join(bad)
+
+
+def _eager(f, *args):
+    with np.errstate(all="ignore"):
+        return f(*args)
+
+
+# -- elementwise ----------------------------------------------------------------------------
+
+UNARY = ["neg", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "asin", "acos", "atan",
+         "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sqrt", "rsqrt", "cbrt",
+         "logistic", "erf", "erf_inv", "abs", "sign", "floor", "ceil", "round", "is_finite",
+         "square", "reciprocal", "stop_gradient"]
+BINARY = ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2", "eq", "ne", "lt",
+          "le", "gt", "ge", "add_any"]
+SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1e-300, 3.0, -7.25,
+           1e10, 0.999, 2.5]
+
+
+def _unary_all(x):
+    return [getattr(lax, n)(x) for n in UNARY]
+
+
+def _binary_all(x, y):
+    return [getattr(lax, n)(x, y) for n in BINARY] + [
+        lax.select(lax.gt(x, y), x, y), lax.clamp(lax.neg(y), x, y), lax.integer_pow(x, 3),
+        lax.integer_pow(x, -2), lax.integer_pow(x, 0)]
+
+
+unary_jit = xform.jit(_unary_all)
+binary_jit = xform.jit(_binary_all)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_unary_float_with_special_values(dtype):
+    x = np.array(SPECIAL + list(RNG.uniform(-3, 3, 9)), dtype=dtype).reshape(4, 6)
+    rtol = 1e-12 if dtype == np.float64 else 2e-6
+    _check(unary_jit(x), _eager(_unary_all, x), UNARY, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_float_broadcasting_special_values(dtype):
+    x = np.array(SPECIAL + [2.0] * 9, dtype=dtype).reshape(4, 6)
+    y = np.array([np.nan, np.inf, 0.0, -2.0, 0.5, 3.0], dtype=dtype)  # broadcasts on rows
+    rtol = 1e-12 if dtype == np.float64 else 2e-6
+    names = BINARY + ["select", "clamp", "ipow3", "ipow-2", "ipow0"]
+    _check(binary_jit(x, y), _eager(_binary_all, x, y), names, rtol=rtol, atol=rtol)
+
+
+INT_BINARY = ["add", "sub", "mul", "div", "rem", "max", "min", "eq", "ne", "lt", "le", "gt",
+              "ge", "bitwise_and", "bitwise_or", "bitwise_xor"]
+
+
+def _int_all(x, y):
+    return [getattr(lax, n)(x, y) for n in INT_BINARY] + [
+        lax.bitwise_not(x), lax.neg(x), lax.abs(x), lax.sign(x), lax.integer_pow(x, 3),
+        lax.square(x), lax.select(lax.lt(x, y), x, y), lax.convert_element_type(x, np.float32),
+        lax.convert_element_type(x, np.bool_), lax.reduce_sum(x, (0,)), lax.reduce_max(x, (1,)),
+        lax.reduce_prod(x, (0, 1)), lax.cumsum(x, 1)]
+
+
+int_jit = xform.jit(_int_all)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_integer_ops_exact(dtype):
+    info = np.iinfo(dtype)
+    lo = max(info.min, -1000)
+    x = RNG.integers(lo, min(info.max, 1000), (3, 5)).astype(dtype)
+    x[0, :3] = [info.max, info.min, 0]
+    y = RNG.integers(1, 9, (3, 5)).astype(dtype)
+    names = INT_BINARY + ["not", "neg", "abs", "sign", "ipow3", "square", "select", "f32",
+                          "bool", "sum", "max", "prod", "cumsum"]
+    _check(int_jit(x, y), _eager(_int_all, x, y), names, exact=True)
+
+
+def test_bool_ops_exact():
+    def f(a, b):
+        return [lax.bitwise_and(a, b), lax.bitwise_or(a, b), lax.bitwise_xor(a, b),
+                lax.bitwise_not(a), lax.eq(a, b), lax.reduce_and(a, (1,)), lax.reduce_or(a, (0,)),
+                lax.select(a, b, lax.bitwise_not(b)), lax.convert_element_type(a, np.int32),
+                lax.reduce_max(a, (0,)), lax.reduce_min(a, (1,)), lax.reduce_sum(a, (1,))]
+
+    a = RNG.random((4, 3)) > 0.5
+    b = RNG.random((4, 3)) > 0.5
+    _check(xform.jit(f)(a, b), f(a, b), exact=True)
+
+
+# -- structural, reductions, indexing ------------------------------------------------------------
+
+
+IDX0 = np.array([2, 0, -1, 7])
+IDX_R = np.array([0, 2])
+IDX_C = np.array([[1], [-3]])
+
+
+def _structural_all(x):
+    y = x[::-1] * 2.0 + 1.0 if isinstance(x, np.ndarray) else lax.add(lax.mul(lax.rev(x, (0,)), 2.0), 1.0)
+    return [
+        lax.reduce_sum(x, (0,)), lax.reduce_sum(x, (1,)), lax.reduce_sum(x, (0, 1)),
+        lax.reduce_max(x, (0,)), lax.reduce_min(x, (1,)), lax.reduce_prod(x, (0, 1)),
+        lax.reduce_max(x, (0, 1)), lax.argmax(x, 1), lax.argmin(x, 0, np.int32),
+        lax.cumsum(x, 1), lax.cumprod(x, 0, reverse=True), lax.cummax(x, 1), lax.cummin(x, 0),
+        lax.transpose(x, (1, 0)), lax.reshape(x, (4, 3)), lax.rev(x, (0, 1)),
+        lax.slice(x, (0, 1), (3, 4), (2, 1)), lax.pad(x, 0.5, ((1, 2, 1), (-1, 0, 0))),
+        lax.pad(x, -1.0, ((0, 1, 0), (2, 0, 1))), lax.concatenate([x, y, x], 1),
+        lax.broadcast_in_dim(x, (2, 3, 4), (1, 2)), lax.expand_dims(x, (0, 3)),
+        lax.squeeze(lax.expand_dims(x, (0,)), (0,)), lax.sort(x, 1), lax.sort(x, 0),
+        lax.argsort(x, 0), lax.iota(np.int32, 5), lax.broadcasted_iota(np.float64, (2, 3), 1),
+        lax.dynamic_slice(x, (1, 2), (2, 2)), lax.dynamic_slice(x, (np.int32(-5), 9), (2, 3)),
+        lax.dynamic_update_slice(x, lax.neg(lax.slice(y, (0, 0), (2, 2), (1, 1))), (2, 3)),
+        lax.gather(x, IDX0, axes=(0,)), lax.gather(x, IDX_R, IDX_C, axes=(0, 1)),
+        lax.gather(x, IDX_R, axes=(1,)), lax.scatter_add(x, IDX0[:3], updates=y, axes=(0,)),
+        lax.scatter_add(x, IDX_R, IDX_C, updates=lax.full((2, 2), 1.0, x.dtype), axes=(0, 1)),
+        lax.dot_general(x, y, (((1,), (1,)), ((), ()))),
+        lax.dot_general(x, y, (((0,), (0,)), ((), ()))),
+        lax.dot_general(x, y, (((1,), (1,)), ((0,), (0,)))),
+        lax.dot_general(lax.reshape(x, (3, 2, 2)), lax.reshape(y, (3, 2, 2)),
+                        (((2,), (1,)), ((0,), (0,)))),
+        lax.dot_general(x, y, (((0, 1), (0, 1)), ((), ()))),
+        lax.transpose(lax.broadcast_in_dim(x, (3, 4, 2), (0, 1)), (2, 0, 1)),
+    ]
+
+
+structural_jit = xform.jit(_structural_all)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_structural_reductions_indexing(dtype):
+    x = RNG.standard_normal((3, 4)).astype(dtype)
+    x[1, 2] = x[0, 1]  # ties for sort/argmax
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    _check(structural_jit(x), _structural_all(x), rtol=rtol, atol=rtol)
+
+
+def test_structural_with_nans():
+    x = RNG.standard_normal((3, 4))
+    x[0, 1] = np.nan
+    x[2, 3] = np.inf
+    _check(structural_jit(x), _eager(_structural_all, x))
+
+
+def test_integer_structural_exact():
+    def f(x, i):
+        return [lax.dot_general(x, x, (((1,), (1,)), ((), ()))),
+                lax.dot_general(lax.reshape(x, (3, 2, 2)), lax.reshape(x, (3, 2, 2)),
+                                (((1,), (2,)), ((0,), (0,)))),
+                lax.gather(x, i, axes=(1,)), lax.scatter_add(x, i, updates=lax.full((3, 3), 7, np.int32), axes=(1,)),
+                lax.sort(x, 1), lax.argsort(x, 1), lax.argmax(x, 0), lax.cummax(x, 0),
+                lax.dynamic_slice(x, (i[0], i[1]), (2, 2)), lax.pad(x, np.int32(9), ((1, 0, 1), (0, 1, 0)))]
+
+    x = RNG.integers(-50, 50, (3, 4)).astype(np.int32)
+    i = np.array([3, 0, 1], dtype=np.int32)
+    _check(xform.jit(f)(x, i), f(x, i), exact=True)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_on_every_axis(keepdims):
+    def f(x):
+        outs = []
+        for axes in [None, 0, 1, 2, (0, 1), (0, 2), (1, 2)]:
+            outs += [xnp.sum(x, axes, keepdims=keepdims), xnp.max(x, axes, keepdims=keepdims),
+                     xnp.min(x, axes, keepdims=keepdims), xnp.prod(x, axes, keepdims=keepdims),
+                     xnp.mean(x, axes, keepdims=keepdims)]
+        return outs
+
+    x = RNG.standard_normal((2, 3, 4))
+    _check(xform.jit(f)(x), f(x))
+
+
+def test_zero_d_and_empty():
+    def f(s, e, x):
+        return [lax.add(lax.mul(s, s), 1.0), lax.reduce_sum(e, (0,)), lax.reduce_max(e, (1,)),
+                lax.mul(e, 2.0), lax.reduce_sum(x, (0,)), lax.concatenate([e, e], 0),
+                lax.dot_general(e, lax.transpose(e, (1, 0)), (((1,), (0,)), ((), ()))),
+                lax.reshape(s, (1, 1)), lax.exp(s)]
+
+    s, e, x = np.float64(1.5), np.zeros((0, 3)), np.ones(4)
+    out = xform.jit(f)(s, e, x)
+    _check(out, f(s, e, x))
+    assert isinstance(out[0], np.float64) and isinstance(out[-1], np.float64)
+    # a 0-d numpy array and a Python float are accepted as 0-d inputs too
+    _check(xform.jit(f)(np.array(1.5), e, x), f(s, e, x))
+    r = xform.jit(lambda a: lax.mul(a, 2.0))(3.0)
+    assert isinstance(r, np.float64) and r == 6.0
+
+
+def test_float32_stays_float32():
+    f = xform.jit(lambda x: xnp.sum(xnp.tanh(x) * 0.5 + 1e-3, axis=0) / 3.0)
+    x = RNG.standard_normal((5, 3)).astype(np.float32)
+    out = f(x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, (np.tanh(x) * np.float32(0.5) + np.float32(1e-3)).sum(0) / 3,
+                               rtol=1e-5)
+    assert "np.float32(0.5)" in f.lower(x).source  # typed constants
+
+
+# -- composite programs ------------------------------------------------------------------------
+
+
+def mlp_loss(params, x, y):
+    w1, b1, w2, b2 = params
+    h = xnp.tanh(x @ w1 + b1)
+    logits = h @ w2 + b2
+    logits = logits - xnp.max(logits, axis=1, keepdims=True)
+    logp = logits - xnp.log(xnp.sum(xnp.exp(logits), axis=1, keepdims=True))
+    return -xnp.mean(xnp.sum(logp * y, axis=1))
+
+
+def softmax(x):
+    e = xnp.exp(x - xnp.max(x, axis=-1, keepdims=True))
+    return e / xnp.sum(e, axis=-1, keepdims=True)
+
+
+def rosenbrock(x):
+    return xnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def _mlp_data(dtype=np.float64):
+    params = tuple(a.astype(dtype) for a in (RNG.standard_normal((6, 5)) * 0.3, np.zeros(5),
+                                            RNG.standard_normal((5, 3)) * 0.3, np.zeros(3)))
+    x = RNG.standard_normal((4, 6)).astype(dtype)
+    y = np.eye(3, dtype=dtype)[[0, 2, 1, 2]]
+    return params, x, y
+
+
+mlp_grad_jit = xform.jit(xform.grad(mlp_loss))
+mlp_vg_jit = xform.jit(xform.value_and_grad(mlp_loss))
+
+
+def test_mlp_loss_and_grad():
+    params, x, y = _mlp_data()
+    _check(xform.jit(mlp_loss)(params, x, y), mlp_loss(params, x, y))
+    _check(list(mlp_grad_jit(params, x, y)), list(xform.grad(mlp_loss)(params, x, y)))
+    v, g = mlp_vg_jit(params, x, y)
+    assert isinstance(g, tuple) and len(g) == 4
+    _check([v] + list(g), [mlp_loss(params, x, y)] + list(xform.grad(mlp_loss)(params, x, y)))
+
+
+def test_mlp_float32():
+    params, x, y = _mlp_data(np.float32)
+    g = mlp_grad_jit(params, x, y)
+    assert all(a.dtype == np.float32 for a in g)
+    _check(list(g), list(xform.grad(mlp_loss)(params, x, y)), rtol=1e-4, atol=1e-5)
+
+
+def test_softmax_and_rosenbrock():
+    x = RNG.standard_normal((3, 5))
+    _check(xform.jit(softmax)(x), softmax(x))
+    r = RNG.standard_normal(7)
+    _check(xform.jit(rosenbrock)(r), rosenbrock(r))
+    _check(xform.jit(xform.grad(rosenbrock))(r), xform.grad(rosenbrock)(r))
+
+
+# -- transformations -----------------------------------------------------------------------------
+
+
+def f_comp(x):
+    return xnp.sum(xnp.tanh(x) * xnp.sin(x) + xnp.exp(-x * x))
+
+
+jf_comp = xform.jit(f_comp)
+
+
+def test_jit_of_grad_and_grad_of_jit():
+    x = RNG.standard_normal(6)
+    expected = xform.grad(f_comp)(x)
+    _check(xform.jit(xform.grad(f_comp))(x), expected)
+    _check(xform.grad(jf_comp)(x), expected)
+    _check(xform.grad(xform.grad(lambda s: jf_comp(s * x)))(0.7),
+           xform.grad(xform.grad(lambda s: f_comp(s * x)))(0.7))
+
+
+def test_jvp_vmap_nested_jit():
+    x, t = RNG.standard_normal(6), RNG.standard_normal(6)
+    p, tan = xform.jvp(jf_comp, (x,), (t,))
+    p0, tan0 = xform.jvp(f_comp, (x,), (t,))
+    _check([p, tan], [p0, tan0])
+    xs = RNG.standard_normal((3, 6))
+    _check(xform.vmap(jf_comp)(xs), np.array([f_comp(r) for r in xs]))
+    _check(xform.jit(xform.vmap(jf_comp))(xs), np.array([f_comp(r) for r in xs]))
+    _check(xform.jit(lambda a: jf_comp(a) * 2.0)(x), f_comp(x) * 2.0)
+    _check(xform.jit(xform.jit(f_comp))(x), f_comp(x))
+
+
+def test_jit_hvp_and_jacrev():
+    x, v = RNG.standard_normal(5), RNG.standard_normal(5)
+    hv = xform.jit(lambda x, v: xform.hvp(rosenbrock, (x,), (v,)))
+    _check(hv(x, v), xform.hvp(rosenbrock, (x,), (v,)))
+    A = RNG.standard_normal((4, 4))
+    g = lambda x: xnp.tanh(A @ x) * x  # noqa: E731
+    _check(xform.jit(xform.jacrev(g))(x[:4]), xform.jacrev(g)(x[:4]))
+
+
+# -- caching, static arguments, lower() -------------------------------------------------------
+
+
+def test_no_retrace_and_static_args():
+    calls = []
+
+    def f(x, n):
+        calls.append(n)
+        return x * n
+
+    jf = xform.jit(f, static_argnums=1)
+    x = np.ones(3)
+    _check(jf(x, 2), x * 2)
+    _check(jf(x, 2), x * 2)
+    assert jf.trace_count == 1
+    _check(jf(x, 3), x * 3)
+    assert jf.trace_count == 2
+    with pytest.raises(TypeError, match="not hashable"):
+        jf(x, [1, 2])
+    g = xform.jit(lambda a, b: a * b + 1.0)
+    g(x, x)
+    g(x, x)
+    g(x + 1, x)
+    assert g.trace_count == 1
+    g(np.ones(4), np.ones(4))
+    assert g.trace_count == 2
+
+
+def test_lower_shows_jaxpr_and_source():
+    low = xform.jit(lambda x, y: xnp.sum(x * y + 1.0, axis=1)).lower(np.ones((2, 3)), np.ones(3))
+    assert "reduce_sum" in str(low.jaxpr)
+    assert "def kernel" in low.source and "for " in low.source
+    assert "# " in low.source and "reduce_sum" in low.source
+    assert low.source in low.as_text() and str(low.jaxpr) in low.as_text()
+
+
+def test_constants_are_arguments_not_source():
+    big = RNG.standard_normal(50)
+    low = xform.jit(lambda x: x * big).lower(np.ones(50))
+    assert "kernel(k" in low.source and repr(float(big[0]))[:8] not in low.source
+    _check(xform.jit(lambda x: x * big)(np.ones(50)), big)
+
+
+def test_python_fallback_never_runs(monkeypatch):
+    """The compiled kernel does not call primitive impls."""
+    from xform.lax import elementwise
+
+    jf = xform.jit(lambda x: lax.sin(x) * 2.0)
+    x = np.ones(3)
+    jf(x)
+    monkeypatch.setattr(elementwise.sin_p, "impl", None)
+    _check(jf(x), np.sin(x) * 2.0)
+
+
+def test_noncontiguous_inputs():
+    jf = xform.jit(lambda x: xnp.sum(x * 2.0, axis=0) + lax.reshape(x, (12,))[:3])
+    x = RNG.standard_normal((4, 6))[:, ::2]
+    expected = (x * 2.0).sum(0) + x.reshape(12)[:3]
+    _check(jf(x), expected)
+    _check(jf(np.asfortranarray(x)), expected)
