@@ -68,7 +68,7 @@ def _inputs(name, n, rng):
     return rng.uniform(lo, hi, n)
 
 
-def _best(fn, repeat=7):
+def _best(fn, repeat=15):
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()

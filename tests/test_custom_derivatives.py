@@ -256,3 +256,28 @@ def test_custom_rules_under_compiled_jit():
     f = lambda x: lax.mul(3.0, clip_gradient(-1.0, 1.0, x))  # noqa: E731
     assert xform.jit(xform.grad(f))(2.0) == 1.0
     assert xform.grad(xform.jit(f))(2.0) == 1.0
+
+
+def test_custom_rules_inside_control_flow():
+    from functools import partial
+
+    @partial(xform.custom_vjp, nondiff_argnums=(0,))
+    def scale_grad(k, x):
+        return x
+
+    scale_grad.defvjp(lambda k, x: (x, None), lambda k, res, g: (lax.mul(g, k),))
+    assert xform.grad(lambda x: lax.mul(scale_grad(3.0, x), 2.0))(1.0) == 6.0
+    # custom_vjp in a scan body: d/dx sum(x**2) scaled by 2
+    g = lambda xs: lax.scan(lambda c, x: (lax.add(c, scale_grad(2.0, lax.mul(x, x))), None), 0.0, xs)[0]  # noqa: E731,E501
+    np.testing.assert_allclose(xform.grad(g)(np.array([1.0, 2.0])), [4.0, 8.0])
+    with pytest.raises(TypeError, match="forward-mode"):
+        xform.jvp(g, (np.array([1.0, 2.0]),), (np.ones(2),))
+    # custom_vjp in a cond branch, vmapped with a batched predicate
+    h = lambda x: lax.cond(lax.gt(x, 0.0), lambda x: scale_grad(10.0, x), lax.sin, x)  # noqa: E731
+    np.testing.assert_allclose(xform.vmap(xform.grad(h))(np.array([1.0, -1.0])), [10.0, np.cos(-1.0)])
+    # custom_jvp in a scan body, with vmap
+    f = lambda xs: lax.scan(lambda c, x: (lax.add(c, log1pexp(x)), c), 0.0, xs)[0]  # noqa: E731
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.testing.assert_allclose(xform.grad(f)(np.array([1000.0, 0.0])), [1.0, 0.5])
+        np.testing.assert_allclose(xform.vmap(xform.grad(f))(np.array([[1000.0, 0.0], [1.0, 2.0]])),
+                                   [[1.0, 0.5], sigmoid(np.array([1.0, 2.0]))])

@@ -467,16 +467,17 @@ def check_grads(f: Callable, args: Sequence, order: int = 2, modes=("fwd", "rev"
             ct = tree_map(rand_like, out)
             cts = vjp_fn(ct)
             # <ct, J t> must equal <J^T ct, t>
-            _, t_out = jvp(fn, xs, ts)
-            lhs = sum(np.vdot(np.asarray(a), np.asarray(b))
-                      for a, b in zip(tree_flatten(ct)[0], tree_flatten(t_out)[0]))
             num = numerical_jvp(fn, xs, ts)
             lhs_num = sum(np.vdot(np.asarray(a), np.asarray(b))
                           for a, b in zip(tree_flatten(ct)[0], tree_flatten(num)[0]))
             rhs = sum(np.vdot(np.asarray(a), np.asarray(b))
                       for a, b in zip(tree_flatten(cts)[0], tree_flatten(ts)[0]))
             assert_close(rhs, lhs_num, "rev", k)
-            assert_close(rhs, lhs, "rev", k)
+            if "fwd" in modes:
+                _, t_out = jvp(fn, xs, ts)
+                lhs = sum(np.vdot(np.asarray(a), np.asarray(b))
+                          for a, b in zip(tree_flatten(ct)[0], tree_flatten(t_out)[0]))
+                assert_close(rhs, lhs, "rev", k)
         if k < order:
             if "rev" in modes:
                 def vjp_of(*xs_ct):

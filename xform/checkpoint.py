@@ -130,7 +130,7 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
     >>> from xform import lax
     >>> f = xform.checkpoint(lambda x: lax.sin(lax.sin(x)))
     >>> round(float(xform.grad(f)(0.5)), 6)
-    0.770154
+    0.778644
     """
     if fun is None:
         return functools.partial(checkpoint, prevent_cse=prevent_cse, policy=policy,

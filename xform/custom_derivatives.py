@@ -409,12 +409,6 @@ def _lin_abstract(*avals, bwd, num_res, in_avals, in_nonzero, out_avals, out_non
     return [a for a, nz in zip(out_avals, out_nonzero) if nz]
 
 
-def _lin_stage(trace, tracers, params):
-    if trace.main.payload.dynamic:
-        raise TypeError(_FWD_ERROR)
-    return trace.emit(custom_lin_p, tracers, params, _lin_abstract(**params))
-
-
 def _lin_transpose(cts, *args, bwd, num_res, in_avals, in_nonzero, out_avals, out_nonzero):
     res = list(args[:num_res])
     ct_it = iter(cts)
@@ -434,7 +428,6 @@ def _lin_jvp(primals, tangents, **params):
 
 custom_lin_p.impl = _lin_impl
 custom_lin_p.abstract_eval = _lin_abstract
-custom_lin_p.stage = _lin_stage
 custom_lin_p.transpose = _lin_transpose
 custom_lin_p.jvp = _lin_jvp
 

@@ -379,7 +379,7 @@ class Jitted:
         self._lock = threading.Lock()
         self._last_key = None
         self.trace_count = 0
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())
 
     def _signature(self, args, kwargs):
         where = f"jit of {self.name}"

@@ -285,6 +285,9 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
             x, y = ins
             if _is_const_val(scalar_of(y), 0) and _same_aval(x, out):
                 repl = x
+        elif name == "integer_pow" and int(e.params.get("y", 0)) == 1:
+            if _same_aval(ins[0], out):
+                repl = ins[0]
         elif name == "neg":
             (x,) = ins
             if type(x) is Var and x.id in _neg_of:
@@ -339,6 +342,12 @@ def _use_counts(jaxpr: Jaxpr) -> dict:
     return counts
 
 
+def _bid_prim():
+    from ..lax.structural import broadcast_in_dim_p
+
+    return broadcast_in_dim_p
+
+
 def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     """Rewrites of shape operations (exact, no arithmetic change):
 
@@ -377,7 +386,17 @@ def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
             params = dict(e.params, broadcast_dimensions=tuple(dims2[d] for d in dims1))
             e = Eqn(e.primitive, [src], e.outvars, params)
             changed = True
-        if getattr(e.primitive, "elementwise", False) and len(e.invars) > 1:
+        if getattr(e.primitive, "elementwise", False) and e.outvars[0].aval.ndim > 0 and all(
+                type(v) is Literal or v.aval.ndim == 0 or (v.id in bid_of and bid_of[v.id][0].aval.ndim == 0)
+                for v in e.invars):
+            # an elementwise op of broadcast scalars: compute the scalar, broadcast once
+            ins = [v if type(v) is Literal or v.aval.ndim == 0 else bid_of[v.id][0] for v in e.invars]
+            o = e.outvars[0]
+            so = Var(ShapedArray((), o.aval.dtype, o.aval.weak_type))
+            eqns.append(Eqn(e.primitive, ins, [so], e.params))
+            e = Eqn(_bid_prim(), [so], [o], dict(shape=o.aval.shape, broadcast_dimensions=()))
+            changed = True
+        elif getattr(e.primitive, "elementwise", False) and len(e.invars) > 1:
             out_shape = e.outvars[0].aval.shape
             ins = list(e.invars)
             for i, v in enumerate(ins):

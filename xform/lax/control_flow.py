@@ -856,7 +856,6 @@ def _scan_jvp_programs(jaxpr: ClosedJaxpr, nc: int, nk: int, nz: tuple):
     pclosed, tj, out_nz, n_out = linearize_jaxpr(jaxpr, nz)
     pj = pclosed.jaxpr
     res_vars = pj.outvars[n_out:]
-    n_in = len(pj.invars)
     inv = _invariant_vars(pj, nc)
     in_pos = {v.id: k for k, v in enumerate(pj.invars)}
     kinds = []  # per residual: ("hoist", j) | ("xs", operand index) | ("stack", j)
@@ -877,7 +876,6 @@ def _scan_jvp_programs(jaxpr: ClosedJaxpr, nc: int, nk: int, nz: tuple):
         dce_jaxpr(Jaxpr(pj.constvars, pj.invars[:nc], hoist_vars,
                         [e for e in pj.eqns if all(v.id in inv for v in e.outvars)])),
         pclosed.consts)
-    del n_in
     const_nz, carry_nz = nz[:nc], nz[nc:nc + nk]
     xs_nz = nz[nc + nk:]
     in_avals = jaxpr.in_avals
@@ -1059,7 +1057,7 @@ def scan(f, init, xs=None, length=None, reverse: bool = False, unroll=1):
     >>> import numpy as np; from xform import lax
     >>> carry, ys = lax.scan(lambda c, x: (lax.add(c, x), c), 0.0, np.arange(4.0))
     >>> carry, ys
-    (np.float64(6.0), array([0., 1., 3., 6.]))
+    (np.float64(6.0), array([0., 0., 1., 3.]))
     """
     where = "scan"
     if not callable(f):

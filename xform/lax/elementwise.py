@@ -399,30 +399,30 @@ def _div_impl(x, y):
     return q
 
 
-_INT_DIV = ("(np.floor_divide({x}, {y}) + 1 if ({x} % {y} != 0 and (({x} < 0) != ({y} < 0))) "
-            "else np.floor_divide({x}, {y}))")
-_INT_REM = ("(({x} % {y}) - {y} if (({x} % {y}) != 0 and ((({x} % {y}) < 0) != ({x} < 0))) "
-            "else ({x} % {y}))")
+# Inline lambdas (supported by Numba) evaluate each operand expression once.
+_INT_DIV = ("(lambda _x, _y: np.floor_divide(_x, _y) + 1 if (_x % _y != 0 and ((_x < 0) != (_y < 0)))"
+            " else np.floor_divide(_x, _y))")
+_INT_REM = "(lambda _x, _y: (lambda _m: _m - _y if (_m != 0 and ((_m < 0) != (_x < 0))) else _m)(_x % _y))"
 # Numba has no compile-time dtype test usable in an expression; np.reciprocal of an
 # integer 2 is 0 (integer reciprocal) and of a float 2 is 0.5.
-_IS_INT = "np.reciprocal({x} - {x} + 2) == 0"
+_IS_INT = "np.reciprocal(_x - _x + 2) == 0"
 
 
 def _div_numba(x, y, dtype=None):
     if dtype is not None:
         if np.dtype(dtype).kind in "iub":
-            return _INT_DIV.format(x=x, y=y)
+            return f"{_INT_DIV}({x}, {y})"
         return f"({x} / {y})"
-    return f"({_INT_DIV.format(x=x, y=y)} if {_IS_INT.format(x=x)} else {x} / {y})"
+    return f"(lambda _x, _y: {_INT_DIV}(_x, _y) if {_IS_INT} else _x / _y)({x}, {y})"
 
 
 def _rem_numba(x, y, dtype=None):
     # numba's integer np.fmod is wrong for negative operands: build it from %.
     if dtype is not None:
         if np.dtype(dtype).kind in "iub":
-            return _INT_REM.format(x=x, y=y)
+            return f"{_INT_REM}({x}, {y})"
         return f"np.fmod({x}, {y})"
-    return f"({_INT_REM.format(x=x, y=y)} if {_IS_INT.format(x=x)} else np.fmod({x}, {y}))"
+    return f"(lambda _x, _y: {_INT_REM}(_x, _y) if {_IS_INT} else np.fmod(_x, _y))({x}, {y})"
 
 
 _div_numba.needs_dtype = True
@@ -769,7 +769,8 @@ def _logistic_impl(x):
 
 logistic_p, logistic = _unop(
     "logistic", _logistic_impl, _FLOAT,
-    lambda x: f"(1.0 / (1.0 + np.exp(-{x})) if {x} >= 0 else np.exp({x}) / (1.0 + np.exp({x})))",
+    lambda x: (f"(lambda _x: 1.0 / (1.0 + np.exp(-_x)) if _x >= 0 else "
+               f"(lambda _e: _e / (1.0 + _e))(np.exp(_x)))({x})"),
     "    >>> lax.logistic(np.array([0.0, 1000.0, -1000.0]))\n    array([0.5, 1. , 0. ])\n",
     "Elementwise logistic sigmoid 1 / (1 + exp(-x)), stable for large |x|.")
 _defjvp(logistic_p, lambda g, ans, x: mul(g, mul(ans, sub(_c(ans, 1), ans))))
@@ -832,15 +833,16 @@ def _erf_inv_impl(y):
 
 
 def _erf_inv_numba(y):
-    a = f"abs({y})"
-    w = f"(-math.log((1.0 - {a}) * (1.0 + {a})))"
-    central = _horner_str(_GILES_CENTRAL, f"({w} - 2.5)")
-    tail = _horner_str(_GILES_TAIL, f"(math.sqrt({w}) - 3.0)")
-    x = f"({a} * ({central} if {w} < 5.0 else {tail}))"
-    r = f"((math.erf({x}) - {a}) if {a} < 0.5 else ((1.0 - {a}) - math.erfc({x})))"
-    x = f"({x} - {r} / ({_TWO_OVER_SQRT_PI!r} * math.exp(-{x} * {x}) + {x} * {r}))"
-    return (f"(math.copysign(math.inf, {y}) if {a} == 1.0 else "
-            f"(math.nan if {a} > 1.0 else math.copysign({x}, {y})))")
+    # Inline lambdas (supported by Numba) bind the intermediates once, keeping the
+    # expression small: the operand is evaluated exactly once.
+    central = _horner_str(_GILES_CENTRAL, "(_w - 2.5)")
+    tail = _horner_str(_GILES_TAIL, "(math.sqrt(_w) - 3.0)")
+    resid = "((math.erf(_x) - _a) if _a < 0.5 else ((1.0 - _a) - math.erfc(_x)))"
+    halley = f"(lambda _r: _x - _r / ({_TWO_OVER_SQRT_PI!r} * math.exp(-_x * _x) + _x * _r))"
+    refined = (f"(lambda _w: (lambda _x: {halley}({resid}))(_a * ({central} if _w < 5.0 else {tail})))"
+               f"(-math.log((1.0 - _a) * (1.0 + _a)))")
+    return (f"(lambda _y: (lambda _a: math.copysign(math.inf, _y) if _a == 1.0 else "
+            f"(math.nan if _a > 1.0 else math.copysign({refined}, _y)))(abs(_y)))({y})")
 
 
 def _horner_str(coefs, t):
@@ -1049,8 +1051,7 @@ _prims["convert_element_type"] = convert_element_type_p
 
 
 def _convert_impl(x, new_dtype, weak_type=False):
-    out = np.asarray(x).astype(new_dtype)
-    return out[()] if out.ndim == 0 else out
+    return np.asarray(x).astype(new_dtype)
 
 
 def _convert_abstract(x, new_dtype, weak_type=False):

@@ -75,6 +75,7 @@ def canon_pos(shape) -> list:
 
 
 _UNIT_RESHAPES = ("reshape", "squeeze", "expand_dims")
+_SHIFTED = ("pad", "concatenate", "slice", "rev")
 
 
 def fusible_kind(eqn):
@@ -99,6 +100,8 @@ def fusible_kind(eqn):
         return None
     if name in ("broadcast_in_dim", "iota", "transpose"):
         return "ew"
+    if name in _SHIFTED and all(type(x) is Var for x in eqn.invars[:1]):
+        return "ew"  # reads at shifted positions
     if getattr(p, "elementwise", False) and getattr(p, "numba_scalar", None) is not None:
         return "ew"
     return None
@@ -113,6 +116,8 @@ def _is_passthrough(eqn) -> bool:
 def _member_ok(eqn, x) -> bool:
     """A value computed in the group (same canonical space) can feed ``eqn`` directly."""
     name = eqn.primitive.name
+    if name in _SHIFTED:
+        return name == "pad" and x is eqn.invars[1]  # only the padding value
     if name == "broadcast_in_dim":
         bd = [d for d, n in zip(eqn.params["broadcast_dimensions"], x.aval.shape) if n != 1]
         return bd == sorted(bd)
@@ -244,6 +249,17 @@ def plan(jaxpr) -> list[Node]:
                 for g in reversed(readers.get(x.id, ())):
                     if g not in cands:
                         cands.append(g)
+        passthrough = kind == "ew" and _is_passthrough(eqn)
+        if passthrough:  # a reshape: fused only into the group computing its operand
+            x = eqn.invars[0]
+            cands = [g for g in cands if x.id in g.members]
+            if not cands:
+                node = Single(len(nodes), eqn)
+                if x.id in producer:
+                    node.deps.add(producer[x.id])
+                producer[eqn.outvars[0].id] = node
+                nodes.append(node)
+                continue
         chosen = None
         for g in cands:
             if not g.compatible(eqn, kind, shape):
@@ -383,30 +399,40 @@ def _accumulate(name, acc, v, dt) -> list[str]:
 
 
 def _bcast_index(x_shape, out_shape, idx):
-    """Index of operand x (numpy broadcasting against out_shape) from loop indices."""
-    r = len(out_shape)
-    lead = r - len(x_shape)
-    res = []
-    depth = 0
+    """Index of operand x (numpy broadcasting against out_shape) from the loop indices
+    of canon(out_shape); returns (index expressions, depth)."""
+    pos = canon_pos(out_shape)
+    lead = len(out_shape) - len(x_shape)
+    res, depth = [], 0
     for j, d in enumerate(x_shape):
-        a = lead + j
-        if d == 1:
+        k = pos[lead + j]
+        if d == 1 or k is None:
             res.append("0")
         else:
-            res.append(idx[a])
-            depth = max(depth, a + 1)
+            res.append(idx[k])
+            depth = max(depth, k + 1)
     return res, depth
 
 
-def _bid_index(x_shape, bdims, out_shape, idx):
-    res = []
-    depth = 0
-    for src, dst in enumerate(bdims):
-        if x_shape[src] == 1:
+def _mapped_index(x_shape, out_shape, dst_of, idx):
+    """Index of x whose dim j is result dim dst_of[j] (broadcast_in_dim, transpose)."""
+    pos = canon_pos(out_shape)
+    res, depth = [], 0
+    for j, d in enumerate(x_shape):
+        k = pos[dst_of[j]]
+        if d == 1 or k is None:
             res.append("0")
         else:
-            res.append(idx[dst])
-            depth = max(depth, dst + 1)
+            res.append(idx[k])
+            depth = max(depth, k + 1)
+    return res, depth
+
+
+def _canon_index(shape, idx):
+    """Index of an array whose non-unit dims are the iteration space, in order."""
+    pos = canon_pos(shape)
+    res = ["0" if k is None else idx[k] for k in pos]
+    depth = max((k + 1 for k in pos if k is not None), default=0)
     return res, depth
 
 
@@ -421,12 +447,77 @@ def _scalar_expr(em, eqn, ins):
         # numba's negative integer power raises ZeroDivisionError at 0 (whatever the
         # error model); a float division gives numpy's inf
         return cast(f"({literal_expr(1, dt)} / ({ins[0]} ** {-int(params['y'])}))", dt)
+    if prim.name == "integer_pow" and 0 <= int(params["y"]) <= 4:
+        y = int(params["y"])
+        if y == 0:
+            return literal_expr(1, dt)
+        return cast("(" + " * ".join([ins[0]] * y) + ")", dt)
     if prim.name == "sign" and dt.kind == "u":  # numba's np.sign treats uint as signed
         return cast(f"({ins[0]} != 0)", dt)
     if getattr(prim.numba_scalar, "needs_dtype", False):
         params = dict(params, dtype=eqn.invars[0].aval.dtype)
     expr = prim.numba_scalar(*ins, **params)
     return cast(expr, dt)
+
+
+def _shifted_read(eqn, env, values, oshape, idx, operand):
+    """Expression (and depth) of slice/rev/pad/concatenate at the current point."""
+    name = eqn.primitive.name
+    pos = canon_pos(oshape)
+    ivar = ["0" if k is None else idx[k] for k in pos]
+    depth = max((k + 1 for k in pos if k is not None), default=0)
+    p = eqn.params
+    if name == "slice":
+        x = eqn.invars[0]
+        strides = p.get("strides") or (1,) * x.aval.ndim
+        src = [_affine(lo, i, st) for lo, i, st in zip(p["start_indices"], ivar, strides)]
+        return f"{env[x.id]}[{index_text(src)}]", depth
+    if name == "rev":
+        x = eqn.invars[0]
+        dims = set(p["dimensions"])
+        src = [f"{n - 1} - {i}" if d in dims and n > 1 else i
+               for d, (n, i) in enumerate(zip(x.aval.shape, ivar))]
+        return f"{env[x.id]}[{index_text(src)}]", depth
+    if name == "pad":
+        x = eqn.invars[0]
+        pv, pdepth = operand(eqn.invars[1], ())
+        depth = max(depth, pdepth)
+        if x.aval.size == 0:
+            return pv, pdepth
+        conds, src = [], []
+        for (lo, _, it), n, i in zip(p["padding_config"], x.aval.shape, ivar):
+            q = f"({i} - {lo})" if lo > 0 else (f"({i} + {-lo})" if lo < 0 else i)
+            if it == 0:
+                if lo > 0:
+                    conds.append(f"{q} >= 0")
+                conds.append(f"{q} < {n}")
+                src.append(q)
+            else:
+                conds.append(f"{q} >= 0 and {q} % {it + 1} == 0 and {q} // {it + 1} < {n}")
+                src.append(f"{q} // {it + 1}")
+        cond = " and ".join(conds) if conds else "True"
+        return f"({env[x.id]}[{index_text(src)}] if {cond} else {pv})", depth
+    # concatenate
+    dim = p["dimension"]
+    parts = []
+    off = 0
+    for x in eqn.invars:
+        n = x.aval.shape[dim]
+        if n:
+            parts.append((off, n, x))
+        off += n
+    expr = None
+    for off, n, x in reversed(parts):
+        src = list(ivar)
+        src[dim] = f"{ivar[dim]} - {off}" if off else ivar[dim]
+        read = f"{env[x.id]}[{index_text(src)}]"
+        expr = read if expr is None else f"({read} if {ivar[dim]} < {off + n} else {expr})"
+    return expr, depth
+
+
+def _affine(lo, i, st):
+    e = i if st == 1 else f"{i} * {st}"
+    return e if lo == 0 else f"{lo} + {e}"
 
 
 def emit_group(em, g: Group, env):
@@ -441,17 +532,6 @@ def emit_group(em, g: Group, env):
     for eqn in g.eqns:
         em.comment(_eqn_text(eqn))
 
-    def operand(x):
-        if type(x) is Literal:
-            return literal_expr(x.val, x.aval.dtype), 0
-        if x.id in values:
-            return values[x.id]
-        name = env[x.id]
-        if x.aval.ndim == 0:
-            return name, 0
-        ix, depth = _bcast_index(x.aval.shape, shape, idx)
-        return _read(name, x.id, ix, depth)
-
     def _read(name, vid, ix, depth):
         key = (vid, tuple(ix))
         hit = reads.get(key)
@@ -461,47 +541,68 @@ def emit_group(em, g: Group, env):
             hit = reads[key] = (t, depth)
         return hit
 
+    def operand(x, out_shape):
+        if type(x) is Literal:
+            return literal_expr(x.val, x.aval.dtype), 0
+        if x.id in values:
+            return values[x.id]
+        name = env[x.id]
+        if x.aval.ndim == 0:
+            return name, 0
+        ix, depth = _bcast_index(x.aval.shape, out_shape, idx)
+        return _read(name, x.id, ix, depth)
+
     for eqn, kind in zip(g.eqns, g.kinds):
         out = eqn.outvars[0]
+        oshape = out.aval.shape
         name = eqn.primitive.name
         if kind == "reduce":
-            reductions.append((eqn, operand(eqn.invars[0])))
+            reductions.append((eqn, operand(eqn.invars[0], eqn.invars[0].aval.shape)))
             continue
-        if name == "broadcast_in_dim":
+        if _is_passthrough(eqn):  # unit-dim reshapes, reductions of size-1 axes
             x = eqn.invars[0]
-            if type(x) is Literal:
-                values[out.id] = (literal_expr(x.val, x.aval.dtype), 0)
-            elif x.id in values:
+            if x.id in values:
                 values[out.id] = values[x.id]
             elif x.aval.ndim == 0:
                 values[out.id] = (env[x.id], 0)
             else:
-                ix, depth = _bid_index(x.aval.shape, eqn.params["broadcast_dimensions"], shape, idx)
+                ix, depth = _canon_index(x.aval.shape, idx)
                 values[out.id] = _read(env[x.id], x.id, ix, depth)
             continue
-        if name == "transpose":
+        if name in ("broadcast_in_dim", "transpose"):
             x = eqn.invars[0]
-            if x.id in values:  # identity permutation
+            if type(x) is Literal:
+                values[out.id] = (literal_expr(x.val, x.aval.dtype), 0)
+            elif x.id in values:  # same iteration point (checked by _member_ok)
                 values[out.id] = values[x.id]
-                continue
-            perm = tuple(eqn.params["permutation"])
-            ix, depth = [], 0
-            for d in range(x.aval.ndim):
-                k = perm.index(d)
-                if x.aval.shape[d] == 1:
-                    ix.append("0")
+            elif x.aval.ndim == 0:
+                values[out.id] = (env[x.id], 0)
+            else:
+                if name == "broadcast_in_dim":
+                    dst_of = list(eqn.params["broadcast_dimensions"])
                 else:
-                    ix.append(idx[k])
-                    depth = max(depth, k + 1)
-            values[out.id] = _read(env[x.id], x.id, ix, depth)
+                    perm = list(eqn.params["permutation"])
+                    dst_of = [perm.index(d) for d in range(x.aval.ndim)]
+                ix, depth = _mapped_index(x.aval.shape, oshape, dst_of, idx)
+                values[out.id] = _read(env[x.id], x.id, ix, depth)
+            continue
+        if name in _SHIFTED:
+            t = em.fresh("t")
+            expr, depth = _shifted_read(eqn, env, values, oshape, idx, operand)
+            stmts.append((depth, [f"{t} = {expr}"]))
+            values[out.id] = (t, depth)
             continue
         if name == "iota":
             d = eqn.params["dimension"]
+            k = canon_pos(oshape)[d]
+            if k is None:
+                values[out.id] = (literal_expr(0, out.aval.dtype), 0)
+                continue
             t = em.fresh("t")
-            stmts.append((d + 1, [f"{t} = {cast(idx[d], out.aval.dtype)}"]))
-            values[out.id] = (t, d + 1)
+            stmts.append((k + 1, [f"{t} = {cast(idx[k], out.aval.dtype)}"]))
+            values[out.id] = (t, k + 1)
             continue
-        ops = [operand(x) for x in eqn.invars]
+        ops = [operand(x, oshape) for x in eqn.invars]
         depth = max((d for _, d in ops), default=0)
         t = em.fresh("t")
         stmts.append((depth, [f"{t} = {_scalar_expr(em, eqn, [e for e, _ in ops])}"]))
@@ -514,7 +615,7 @@ def emit_group(em, g: Group, env):
         if kind == "reduce" or o.id not in g.used_outside:
             continue
         expr, _ = values[o.id]
-        if r == 0:
+        if o.aval.ndim == 0:
             if expr.isidentifier():
                 env[o.id] = expr
             else:
@@ -522,9 +623,10 @@ def emit_group(em, g: Group, env):
                 em.line(f"{t} = {expr}")
                 env[o.id] = t
             continue
-        arr = em.alloc(shape, o.aval.dtype)
+        arr = em.alloc(o.aval.shape, o.aval.dtype)
         env[o.id] = arr
-        stores.append(f"{arr}[{index_text(idx)}] = {expr}")
+        ix, _ = _canon_index(o.aval.shape, idx)
+        stores.append(f"{arr}[{index_text(ix)}] = {expr}")
 
     # reductions
     red_axes = g.red_axes or ()
@@ -532,9 +634,13 @@ def emit_group(em, g: Group, env):
     suffix = nred > 0 and tuple(red_axes) == tuple(range(r - nred, r))
     init_level = r - nred if suffix else None
     acc_inits, acc_final, acc_updates = [], [], []
-    kept_idx = [idx[a] for a in range(r) if a not in red_axes]
     for eqn, (v, _) in reductions:
         o = eqn.outvars[0]
+        x_shape = eqn.invars[0].aval.shape
+        axes = set(eqn.params["axes"])
+        xpos = canon_pos(x_shape)
+        out_ix = ["0" if xpos[a] is None else idx[xpos[a]] for a in range(len(x_shape))
+                  if a not in axes]
         dt = o.aval.dtype
         rname = eqn.primitive.name
         adt = _acc_dtype(rname, dt)
@@ -544,27 +650,22 @@ def emit_group(em, g: Group, env):
             acc_inits.append(f"{acc} = {init}")
             acc_updates.extend(_accumulate(rname, acc, v, adt))
             final = acc if adt == dt else cast(acc, dt)
-            if kept_idx:
+            if o.aval.ndim:
                 arr = em.alloc(o.aval.shape, dt)
-                acc_final.append(f"{arr}[{index_text(kept_idx)}] = {final}")
+                acc_final.append(f"{arr}[{index_text(out_ix)}] = {final}")
                 env[o.id] = arr
+            elif adt != dt:
+                res = em.fresh("s")
+                acc_final.append(f"{res} = {final}")
+                env[o.id] = res
             else:
-                if adt != dt:
-                    res = em.fresh("s")
-                    acc_final.append(f"{res} = {final}")
-                    env[o.id] = res
-                else:
-                    env[o.id] = acc
+                env[o.id] = acc
         else:
             arr = em.alloc(o.aval.shape, adt, fill=init)
+            tgt = f"{arr}[{index_text(out_ix)}]"
+            acc_updates.extend(_accumulate(rname, tgt, v, adt))
             if adt != dt:
                 res = em.fresh("o")
-                acc_final_out = (arr, res, dt)
-            else:
-                acc_final_out = None
-            tgt = f"{arr}[{index_text(kept_idx)}]"
-            acc_updates.extend(_accumulate(rname, tgt, v, adt))
-            if acc_final_out is not None:
                 acc_final.append(f"{res} = {arr}.astype({np_type(dt)})")
                 em.mark_contig(res)
                 env[o.id] = res
@@ -594,11 +695,6 @@ def emit_group(em, g: Group, env):
             for ln in acc_final:
                 em.line(ln)
 
-    if r == 0:
-        for _d, lines in stmts:
-            for ln in lines:
-                em.line(ln)
-        return
     level(0)
 
 

@@ -146,10 +146,13 @@ def _copy(em, eqn, ins):
 
 @rule(*("reduce_sum", "reduce_max", "reduce_min", "reduce_prod"))
 def _reduce_trivial(em, eqn, ins):
-    # Only reached when nothing is reduced (fusible reductions are loop nests).
-    if tuple(eqn.params.get("axes", ())):
+    # Only reached when only size-1 axes are reduced (others are fused loop nests).
+    xa = _aval(eqn.invars[0])
+    if any(xa.shape[a] != 1 for a in eqn.params.get("axes", ())):
         raise LoweringError(f"jit: unexpected unfused {eqn.primitive.name}")
-    return [ins[0]]
+    if not eqn.params.get("axes"):
+        return [ins[0]]
+    return _reshape(em, eqn, ins)
 
 
 # -- concatenate / pad ---------------------------------------------------------------------
@@ -239,6 +242,12 @@ def _dynamic_update_slice(em, eqn, ins):
 # -- dot_general ---------------------------------------------------------------------------------
 
 
+def _same_order(perm, shape) -> bool:
+    """Whether transposing by ``perm`` keeps the memory order (only moves size-1 dims)."""
+    real = [p for p in perm if shape[p] != 1]
+    return real == sorted(real)
+
+
 def _as_bmk(em, x, aval, batch, free, contract, order):
     """Operand as a C-contiguous 3-d (B, free, contract) or (B, contract, free) array."""
     shape = aval.shape
@@ -246,7 +255,7 @@ def _as_bmk(em, x, aval, batch, free, contract, order):
     B = int(np.prod([shape[d] for d in batch], dtype=np.int64))
     F = int(np.prod([shape[d] for d in free], dtype=np.int64))
     K = int(np.prod([shape[d] for d in contract], dtype=np.int64))
-    if perm != list(range(len(shape))):
+    if not _same_order(perm, shape):
         c = em.copy_permuted(x, shape, aval.dtype, perm)
     else:
         c = em.contiguous(x, aval)
@@ -266,13 +275,12 @@ def _operand_2d(em, x, aval, free, contract, want):
     K = int(np.prod([shape[d] for d in contract], dtype=np.int64))
     nat = list(free) + list(contract) if want == "fk" else list(contract) + list(free)
     rev_ = list(contract) + list(free) if want == "fk" else list(free) + list(contract)
-    ident = list(range(len(shape)))
-    if nat == ident:
+    if _same_order(nat, shape):
         c = em.contiguous(x, aval)
         t = em.fresh("v")
         em.line(f"{t} = {c}.reshape({shape_text((F, K) if want == 'fk' else (K, F))})")
         return t
-    if rev_ == ident:
+    if _same_order(rev_, shape):
         c = em.contiguous(x, aval)
         t = em.fresh("v")
         em.line(f"{t} = {c}.reshape({shape_text((K, F) if want == 'fk' else (F, K))}).T")
@@ -421,7 +429,7 @@ def _lane_matrix(em, x, aval, axis):
     perm = [d for d in range(aval.ndim) if d != axis] + [axis]
     n = aval.shape[axis]
     L = int(np.prod([aval.shape[d] for d in perm[:-1]], dtype=np.int64))
-    if perm != list(range(aval.ndim)):
+    if not _same_order(perm, aval.shape):
         c = em.copy_permuted(x, aval.shape, aval.dtype, perm)
     else:
         c = em.contiguous(x, aval)
@@ -436,8 +444,10 @@ def _from_lanes(em, r, aval_shape, dtype, perm):
     em.line(f"{t} = {r}.reshape({shape_text(tshape)})")
     em.mark_contig(t)
     inv = [int(i) for i in np.argsort(perm)]
-    if inv == list(range(len(perm))):
-        return t
+    if _same_order(inv, tshape):
+        t2 = em.fresh("v")
+        em.line(f"{t2} = {t}.reshape({shape_text(aval_shape)})")
+        return em.mark_contig(t2)
     return em.copy_permuted(t, tshape, dtype, inv)
 
 
