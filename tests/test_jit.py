@@ -183,7 +183,8 @@ def test_integer_structural_exact():
         return [lax.dot_general(x, x, (((1,), (1,)), ((), ()))),
                 lax.dot_general(lax.reshape(x, (3, 2, 2)), lax.reshape(x, (3, 2, 2)),
                                 (((1,), (2,)), ((0,), (0,)))),
-                lax.gather(x, i, axes=(1,)), lax.scatter_add(x, i, updates=lax.full((3, 3), 7, np.int32), axes=(1,)),
+                lax.gather(x, i, axes=(1,)),
+                lax.scatter_add(x, i, updates=lax.full((3, 3), 7, np.int32), axes=(1,)),
                 lax.sort(x, 1), lax.argsort(x, 1), lax.argmax(x, 0), lax.cummax(x, 0),
                 lax.dynamic_slice(x, (i[0], i[1]), (2, 2)), lax.pad(x, np.int32(9), ((1, 0, 1), (0, 1, 0)))]
 

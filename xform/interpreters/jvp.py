@@ -64,16 +64,20 @@ _lazy: dict = {}
 
 
 class JVPTracer(Tracer):
-    __slots__ = ("primal", "tangent")
+    __slots__ = ("primal", "tangent", "_aval")
 
     def __init__(self, trace, primal, tangent):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
+        self._aval = None
 
     @property
     def aval(self):
-        return get_aval(self.primal)
+        a = self._aval
+        if a is None:  # computed once: rules ask for it many times
+            a = self._aval = get_aval(self.primal)
+        return a
 
     def full_lower(self):
         if type(self.tangent) is Zero:

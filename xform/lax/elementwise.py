@@ -51,6 +51,8 @@ __all__ = [
     # comparisons and bitwise
     "eq", "ne", "lt", "le", "gt", "ge",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+    # complex numbers
+    "real", "imag", "conj", "complex",
     # selection, conversion, autodiff control
     "select", "convert_element_type", "stop_gradient",
 ]
@@ -247,6 +249,21 @@ def _unop(name, fn, kinds, numba, doc_example, summary):
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"{summary}\n\n    >>> import numpy as np; from xform import lax\n{doc_example}"
     return prim, f
+
+
+def _real_dtype(dt):
+    return np.dtype(np.float32) if dt == np.complex64 else (
+        np.dtype(np.float64) if dt.kind == "c" else dt)
+
+
+def _real_result(rule):
+    """Wrap a shape rule: a complex operand gives a result of the matching real dtype."""
+
+    def abstract_eval(*avals, **params):
+        out = rule(*avals, **params)
+        return out.update(dtype=_real_dtype(out.dtype))
+
+    return abstract_eval
 
 
 # -- arithmetic ------------------------------------------------------------------
@@ -862,11 +879,23 @@ _defjvp(erf_inv_p, lambda g, ans, x: mul(g, mul(_c(x, _SQRT_PI_OVER_TWO), exp(sq
 
 # -- piecewise -------------------------------------------------------------------
 
-abs_p, abs = _unop("abs", np.abs, _REAL, lambda x: f"np.abs({x})",
-                   "    >>> lax.abs(np.array([-1.5, 2.0]))\n    array([1.5, 2. ])\n",
-                   "Elementwise absolute value (real operands).")
-# abs'(x) = sign(x), so abs'(0) = 0.
-_defjvp(abs_p, lambda g, ans, x: mul(g, sign(x)))
+abs_p, abs = _unop("abs", np.abs, _REAL + "c", lambda x: f"np.abs({x})",
+                   "    >>> lax.abs(np.array([-1.5, 2.0]))\n    array([1.5, 2. ])\n"
+                   "    >>> lax.abs(np.array([3 + 4j]))\n    array([5.])\n",
+                   "Elementwise absolute value (the modulus, a real result, for complex).")
+abs_p.abstract_eval = _real_result(abs_p.abstract_eval)
+
+
+def _abs_jvp_rule(g, ans, x):
+    if get_aval(x).dtype.kind == "c":
+        # d|z| = Re(conj(z) dz) / |z|, with 0 at z = 0
+        a = convert_element_type(ans, get_aval(x).dtype)
+        safe = select(eq(a, _c(a, 0)), _c(a, 1), a)
+        return real(mul(g, div(conj(x), safe)))
+    return mul(g, sign(x))  # abs'(x) = sign(x), so abs'(0) = 0
+
+
+_defjvp(abs_p, _abs_jvp_rule)
 
 sign_p, sign = _unop("sign", np.sign, _REAL, lambda x: f"np.sign({x})",
                      "    >>> lax.sign(np.array([-2.0, 0.0, 3.0]))\n    array([-1.,  0.,  1.])\n",
@@ -957,6 +986,78 @@ not_p, bitwise_not = _unop(
     "Elementwise bitwise NOT on integers (~x); logical NOT on booleans.")
 bitwise_not_p = not_p
 _zero_jvp(not_p)
+
+
+# -- complex numbers ----------------------------------------------------------------
+# Linear maps on complex values are transposed with the bilinear pairing Re(u * v)
+# (no conjugation), like mul's transpose and JAX: real^T ct = complex(ct, 0),
+# imag^T ct = complex(0, -ct), conj^T ct = conj(ct), complex^T ct = (re ct, -im ct).
+
+real_p, real = _unop("real", np.real, "c", lambda x: f"({x}).real",
+                     "    >>> lax.real(np.array([1 + 2j, 3 - 4j]))\n    array([1., 3.])\n",
+                     "Elementwise real part of a complex array (a real result).")
+real_p.abstract_eval = _real_result(real_p.abstract_eval)
+imag_p, imag = _unop("imag", np.imag, "c", lambda x: f"({x}).imag",
+                     "    >>> lax.imag(np.array([1 + 2j, 3 - 4j]))\n    array([ 2., -4.])\n",
+                     "Elementwise imaginary part of a complex array (a real result).")
+imag_p.abstract_eval = _real_result(imag_p.abstract_eval)
+conj_p, conj = _unop("conj", np.conj, "c", lambda x: f"np.conj({x})",
+                     "    >>> lax.conj(np.array([1 + 2j]))\n    array([1.-2.j])\n",
+                     "Elementwise complex conjugate (complex operands).")
+_defjvp(real_p, lambda g, ans, x: real(g))
+_defjvp(imag_p, lambda g, ans, x: imag(g))
+_defjvp(conj_p, lambda g, ans, x: conj(g))
+real_p.transpose = lambda ct, x: [
+    Zero(x.aval) if type(ct) is Zero else complex(ct, _c(ct, 0))]
+imag_p.transpose = lambda ct, x: [
+    Zero(x.aval) if type(ct) is Zero else complex(_c(ct, 0), neg(ct))]
+conj_p.transpose = lambda ct, x: [Zero(x.aval) if type(ct) is Zero else conj(ct)]
+
+
+def _complex_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    dt = np.result_type(x.dtype, np.complex64)
+    out = np.empty(np.broadcast_shapes(x.shape, y.shape), dt)
+    out.real, out.imag = x, y  # exact even for infinite parts (unlike x + 1j * y)
+    return out[()] if out.ndim == 0 else out
+
+
+complex_p = _prim("complex", _complex_impl, 2, _FLOAT,
+                  numba=lambda x, y: f"complex({x}, {y})")
+_complex_shape = complex_p.abstract_eval
+complex_p.abstract_eval = lambda x, y: _complex_shape(x, y).update(
+    dtype=np.result_type(x.dtype, np.complex64))
+
+
+def complex(x, y):
+    """Elementwise ``x + 1j * y`` from two floating arrays of one dtype (float32 gives
+    complex64, float64 complex128).
+
+    >>> import numpy as np; from xform import lax
+    >>> lax.complex(np.array([1.0, 2.0]), 3.0)
+    array([1.+3.j, 2.+3.j])
+    """
+    return complex_p.bind(*_binary_args(x, y, "complex"))
+
+
+def _complex_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    ans = complex(x, y)
+    if type(tx) is Zero and type(ty) is Zero:
+        return ans, Zero.like(ans)
+    zero = _c(x, 0)
+    t = complex(zero if type(tx) is Zero else tx, zero if type(ty) is Zero else ty)
+    return ans, _bcast_tangent(t, ans)
+
+
+def _complex_transpose(ct, x, y):
+    return [_ct_for(ct if type(ct) is Zero else real(ct), x) if is_undefined(x) else None,
+            _ct_for(ct if type(ct) is Zero else neg(imag(ct)), y) if is_undefined(y) else None]
+
+
+complex_p.jvp = _complex_jvp
+complex_p.transpose = _complex_transpose
 
 
 # -- select ----------------------------------------------------------------------
@@ -1071,6 +1172,8 @@ def _convert_jvp(primals, tangents, new_dtype, weak_type=False):
 def _convert_transpose(ct, x, new_dtype, weak_type=False):
     if type(ct) is Zero or x.aval.dtype.kind not in "fc":
         return [Zero(x.aval)]
+    if x.aval.dtype.kind == "f" and get_aval(ct).dtype.kind == "c":
+        ct = real(ct)  # the transpose of the real -> complex embedding (Re pairing)
     return [convert_element_type(ct, x.aval.dtype)]
 
 

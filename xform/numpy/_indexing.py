@@ -100,6 +100,8 @@ def _normalize(idx, ndim):
     for e in entries:
         if e is Ellipsis:
             out_entries.extend([slice(None)] * (ndim - consumed))
+            if ndim == consumed:
+                out_entries.append(_ELLIPSIS_MARK)  # still separates advanced indices
             seen_ellipsis = True
         elif isinstance(e, tuple):
             out_entries.append(e)
@@ -108,6 +110,9 @@ def _normalize(idx, ndim):
     if not seen_ellipsis:
         out_entries.extend([slice(None)] * (ndim - consumed))
     return out_entries
+
+
+_ELLIPSIS_MARK = object()
 
 
 def _has_tracer(seq):
@@ -136,6 +141,9 @@ def getitem(x, idx):
 def _getitem(x, idx):
     xa = aval(x)
     entries = _normalize(idx, xa.ndim)
+    # numpy: advanced indices separated by anything (even an empty '...') are not adjacent
+    mark_entries = entries
+    entries = [e for e in entries if e is not _ELLIPSIS_MARK]
     # masks -> integer arrays over the axes they cover
     expanded = []
     dim = 0
@@ -145,7 +153,7 @@ def _getitem(x, idx):
             shp = xa.shape[dim:dim + mask.ndim]
             if mask.shape != tuple(shp):
                 for k, (ms, xs) in enumerate(zip(mask.shape, shp)):
-                    if ms != xs:
+                    if ms != xs and mask.size != 0:  # numpy accepts any empty mask
                         raise IndexError(
                             f"boolean index did not match indexed array along axis {dim + k}; "
                             f"size of axis is {xs} but size of corresponding boolean axis is {ms}")
@@ -160,6 +168,13 @@ def _getitem(x, idx):
                 dim += 1
     entries = expanded
     have_adv = any(isinstance(e, _Adv) for e in entries)
+    mark_pos = []  # positions (in entries) just before which an empty '...' stood
+    k = 0
+    for e in mark_entries:
+        if e is _ELLIPSIS_MARK:
+            mark_pos.append(k)
+        else:
+            k += e[1].ndim if isinstance(e, tuple) else 1
 
     starts, limits, strides, revs = [], [], [], []
     kinds = []  # per consumed axis of x: 's' slice, 'i' int (dropped), 'a' advanced
@@ -244,7 +259,8 @@ def _getitem(x, idx):
     nb = len(bshape)
     # positions (in the entry list) of advanced entries: ints count as advanced here
     adv_pos = [i for i, e in enumerate(entries) if isinstance(e, (_Adv, int))]
-    adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1))
+    adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1)) and not any(
+        adv_pos[0] < m <= adv_pos[-1] for m in mark_pos)
     tokens = []  # final layout: ('B',) / ('s', k) / ('n',)
     k = 0
     placed = False

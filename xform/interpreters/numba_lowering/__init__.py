@@ -214,13 +214,15 @@ class Compiled:
                 return
             const_tys = tuple(_numba_typeof(c) for c in self.consts)
             sig = const_tys + tys
+            reused = sig in self.kernel.overloads
             t0 = time.perf_counter()
+            had_cache = self.from_disk and _cache.has_numba_cache(self.module.__file__)
             try:
                 self._compile(sig)
             except LoweringError:
                 raise
             except Exception as e:
-                if not self.from_disk:
+                if not had_cache:
                     raise
                 # a corrupt numba cache entry: drop it and compile from scratch
                 warnings.warn(f"xform: failed to load the cached kernel of `{self.name}` "
@@ -232,14 +234,19 @@ class Compiled:
             dt = time.perf_counter() - t0
             hit = self._cache_hit(sig)
             self._types_done.add(tys)
-            self._log(dt, hit)
+            self._log(dt, hit, reused)
 
     def _compile(self, sig):
         self.kernel.compile(sig)
 
     def _rebuild_in_memory(self):
         _cache.forget_module(self.module)
-        mod = _cache._exec_in_memory(self.module.__name__ + "_r", self.source, self.name)
+        path = getattr(self.module, "__file__", None)
+        try:  # re-import the (verified) file so that numba writes a fresh cache entry
+            mod = _cache._import_file(self.module.__name__ + "_r", path)
+        except Exception:
+            mod = _cache._exec_in_memory(self.module.__name__ + "_r", self.source, self.name)
+        self.module = mod
         self.module = mod
         self.kernel = mod.kernel
         self.from_disk = False
@@ -251,17 +258,22 @@ class Compiled:
         except Exception:  # pragma: no cover - numba internals changed
             return False
 
-    def _log(self, compile_time, hit):
+    def _log(self, compile_time, hit, reused=False):
         if not config.log_compiles:
             return
         info = self.info
         trace = info.get("trace_time")
         parts = [f"trace {trace * 1e3:.1f} ms" if trace is not None else None,
                  f"optimize+codegen {self.timing.get('codegen', 0) * 1e3:.1f} ms"]
-        what = "Loaded" if hit else "Compiling"
-        parts.append(("numba load " if hit else "numba compile ") + f"{compile_time * 1e3:.1f} ms")
-        if hit:
-            parts.append("disk cache hit")
+        if reused:
+            what = "Reusing"
+            parts.append("same program already compiled in this process")
+        else:
+            what = "Loaded" if hit else "Compiling"
+            parts.append(("numba load " if hit else "numba compile ")
+                         + f"{compile_time * 1e3:.1f} ms")
+            if hit:
+                parts.append("disk cache hit")
         msg = (f"{what} `{self.name}` for signature {_sig_text(self.in_avals)}: "
                + ", ".join(p for p in parts if p))
         reason = info.get("reason")

@@ -92,6 +92,12 @@ def _ensure_file(path: str, source: str) -> bool:
         return False
 
 
+def has_numba_cache(path: str) -> bool:
+    d = os.path.join(os.path.dirname(path), "__pycache__")
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return bool(glob.glob(os.path.join(d, stem + ".*.nbi")))
+
+
 def purge_numba_cache(path: str) -> None:
     """Delete numba's cached machine code (index and data files) for a module file."""
     d = os.path.join(os.path.dirname(path), "__pycache__")

@@ -42,6 +42,9 @@ REDUCERS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and
 # helper function, when the machine has more than one core.
 PARALLEL_MIN_SIZE = int(os.environ.get("XFORM_PARALLEL_MIN_SIZE", 1 << 18))
 REDUCTION_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+# Reductions over at least this many elements get a fast-math helper (vectorized sums).
+FASTMATH_MIN_SIZE = int(os.environ.get("XFORM_FASTMATH_MIN_SIZE", 1 << 14))
+PARALLEL = (os.cpu_count() or 1) > 1 and os.environ.get("XFORM_PARALLEL", "1") != "0"
 
 
 def _vector_math():
@@ -512,6 +515,8 @@ def _shifted_read(eqn, env, values, oshape, idx, operand):
         src[dim] = f"{ivar[dim]} - {off}" if off else ivar[dim]
         read = f"{env[x.id]}[{index_text(src)}]"
         expr = read if expr is None else f"({read} if {ivar[dim]} < {off + n} else {expr})"
+    if expr is None:  # every operand is empty along the dimension: so is the result
+        expr = literal_expr(0, eqn.outvars[0].aval.dtype)
     return expr, depth
 
 
@@ -520,7 +525,71 @@ def _affine(lo, i, st):
     return e if lo == 0 else f"{lo} + {e}"
 
 
+class _EnvRecorder:
+    """Records which outer names a group reads and which it defines (for outlining)."""
+
+    def __init__(self, env):
+        self.env = env
+        self.used: list = []
+        self.out: dict = {}
+
+    def __getitem__(self, k):
+        if k in self.out:
+            return self.out[k]
+        v = self.env[k]
+        if v.isidentifier() and v not in self.used:
+            self.used.append(v)
+        return v
+
+    def __setitem__(self, k, v):
+        self.out[k] = v
+
+
+def _outline_mode(g: Group):
+    """'parallel' (prange helper), 'fastmath' (reduction helper) or None (inline)."""
+    r = len(g.shape)
+    if r == 0:
+        return None
+    size = int(np.prod(g.shape, dtype=np.int64))
+    red = g.red_axes or ()
+    suffix = tuple(red) == tuple(range(r - len(red), r))
+    if (PARALLEL and size >= PARALLEL_MIN_SIZE and (not red or (suffix and len(red) < r))
+            and g.shape[0] > 1):
+        return "parallel"
+    if red and suffix and any(e.primitive.name in ("reduce_sum", "reduce_prod")
+                              and e.outvars[0].aval.dtype.kind in "fc"
+                              for e in g.eqns) and size >= FASTMATH_MIN_SIZE:
+        return "fastmath"
+    return None
+
+
 def emit_group(em, g: Group, env):
+    mode = _outline_mode(g)
+    if mode is None:
+        return _emit_group(em, g, env)
+    sub = em.sub(depth=1)
+    rec = _EnvRecorder(env)
+    _emit_group(sub, g, rec, prange=mode == "parallel")
+    outs = list(rec.out.values())
+    fname = em.fresh("_loop" if mode == "parallel" else "_reduce")
+    fm = "{" + ", ".join(repr(f) for f in sorted(REDUCTION_FASTMATH)) + "}"
+    opts = "parallel=True" if mode == "parallel" else f"fastmath={fm}"
+    src = [f"@numba.njit(cache=_XFORM_CACHE, {opts}, error_model='numpy', nogil=True)",
+           f"def {fname}({', '.join(rec.used)}):"]
+    src += sub.lines
+    src.append(f"    return ({', '.join(outs)},)")
+    em.mod.helpers.append("\n".join(src))
+    if mode == "parallel":
+        em.mod.parallel = True
+    for ln in sub.lines:
+        if ln.strip().startswith("#"):
+            em.line(ln.strip())
+    em.line(f"{', '.join(outs)}, = {fname}({', '.join(rec.used)})")
+    for k, v in rec.out.items():
+        env[k] = v
+
+
+def _emit_group(em, g: Group, env, prange=False):
     shape = g.shape
     r = len(shape)
     idx = [em.fresh("i") for _ in range(r)]
@@ -688,7 +757,8 @@ def emit_group(em, g: Group, env):
             for ln in acc_updates:
                 em.line(ln)
         else:
-            em.line(f"for {idx[k]} in range({shape[k]}):")
+            rng = "numba.prange" if prange and k == 0 else "range"
+            em.line(f"for {idx[k]} in {rng}({shape[k]}):")
             with em.indented():
                 level(k + 1)
         if k == init_level or (k == 0 and not suffix):
