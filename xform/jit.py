@@ -9,6 +9,7 @@ transformation in both directions.
 from __future__ import annotations
 
 import functools
+import operator
 import threading
 import time
 from typing import Callable, Iterable
@@ -21,6 +22,7 @@ from .core.ir import ClosedJaxpr, Jaxpr
 from .core.primitive import Primitive
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval
+from .core.trace import _state_holder
 from .core.trace import state as _state
 from .interpreters.batching import batch_flat
 from .interpreters.eval import eval_jaxpr
@@ -291,14 +293,19 @@ _FAST_SCALARS = frozenset({float, int, bool, complex, np.float64, np.float32, np
 _ndarray = np.ndarray
 
 
+_csd = operator.attrgetter("__class__", "shape", "dtype")
+
+
 def _fast_key(args):
-    """A cheap signature of flat positional arguments (arrays and scalars), or None."""
+    """A cheap signature of flat positional arguments (arrays and scalars), or None.
+
+    Arrays and numpy scalars are keyed by (class, shape, dtype), exactly as the hot path
+    in ``Jitted.__call__`` computes it (a C-level ``map``); Python scalars by type."""
     key = []
     for a in args:
         t = type(a)
-        if t is _ndarray:
-            key.append(a.shape)
-            key.append(a.dtype)
+        if t is _ndarray or (t in _FAST_SCALARS and hasattr(a, "dtype")):
+            key.append((t, a.shape, a.dtype))
         elif t in _FAST_SCALARS:
             key.append(t)
         else:
@@ -412,12 +419,13 @@ class Jitted:
         return closed, tracer_consts, store["tree"]
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and self._simple:
-            fk = _fast_key(args)
-            if fk is not None:
-                fn = self._fast.get(fk)
-                if fn is not None and _state().dynamic.level == 0:
-                    return fn(*args)
+        if not kwargs:  # hot path: one C-level map, one dict lookup, the kernel call
+            try:
+                fn = self._fast[tuple(map(_csd, args))]
+            except (AttributeError, KeyError):  # Python scalars, or not compiled yet
+                fn = self._fast.get(_fast_key(args)) if self._fast else None
+            if fn is not None and _state_holder["s"].dynamic.level == 0:
+                return fn(*args)
         key, static, leaves, in_tree = self._signature(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:

@@ -32,14 +32,10 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
     """
     env: dict = {}
     linear: set = set()
-
-    def read(v):
-        return v.val if type(v) is Literal else env[v.id]
-
     for v, c in zip(jaxpr.constvars, consts):
         env[v.id] = c
     for v, a in zip(jaxpr.invars, args):
-        if is_undefined(a):
+        if type(a) is UndefinedPrimal:
             linear.add(v.id)
         else:
             env[v.id] = a
@@ -47,11 +43,18 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
     # Forward: evaluate what does not depend on linear inputs; collect the rest.
     lin_eqns = []
     for eqn in jaxpr.eqns:
-        if any(type(v) is not Literal and v.id in linear for v in eqn.invars):
+        is_linear = False
+        for v in eqn.invars:
+            if type(v) is not Literal and v.id in linear:
+                is_linear = True
+                break
+        if is_linear:
             lin_eqns.append(eqn)
-            linear.update(v.id for v in eqn.outvars)
+            for v in eqn.outvars:
+                linear.add(v.id)
         else:
-            outs = eqn.primitive.bind(*[read(v) for v in eqn.invars], **eqn.params)
+            invals = [v.val if type(v) is Literal else env[v.id] for v in eqn.invars]
+            outs = eqn.primitive.bind(*invals, **eqn.params)
             if not eqn.primitive.multiple_results:
                 outs = [outs]
             for v, x in zip(eqn.outvars, outs):
@@ -69,21 +72,30 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
         write_ct(v, ct)
 
     for eqn in reversed(lin_eqns):
-        cts = [ct_env.pop(v.id, None) for v in eqn.outvars]
-        if all(c is None for c in cts):
-            continue
-        cts = [Zero(v.aval) if c is None else c for c in cts]
         prim = eqn.primitive
+        if prim.multiple_results:
+            cts = [ct_env.pop(v.id, None) for v in eqn.outvars]
+            if all(c is None for c in cts):
+                continue
+            ct = [Zero(v.aval) if c is None else c for v, c in zip(eqn.outvars, cts)]
+        else:
+            ct = ct_env.pop(eqn.outvars[0].id, None)
+            if ct is None:
+                continue
         if prim.transpose is None:
             raise missing_rule(prim, "transpose (reverse-mode differentiation)")
-        invals = [
-            UndefinedPrimal(v.aval) if type(v) is not Literal and v.id in linear else read(v)
-            for v in eqn.invars
-        ]
-        cts_in = prim.transpose(cts if prim.multiple_results else cts[0], *invals, **eqn.params)
-        for v, ct in zip(eqn.invars, cts_in):
-            if type(v) is not Literal and v.id in linear:
-                write_ct(v, ct)
+        invals = []
+        for v in eqn.invars:
+            if type(v) is Literal:
+                invals.append(v.val)
+            elif v.id in linear:
+                invals.append(UndefinedPrimal(v.aval))
+            else:
+                invals.append(env[v.id])
+        cts_in = prim.transpose(ct, *invals, **eqn.params)
+        for v, c in zip(eqn.invars, cts_in):
+            if c is not None and type(v) is not Literal and v.id in linear:
+                write_ct(v, c)
 
     results = []
     for v, a in zip(jaxpr.invars, args):

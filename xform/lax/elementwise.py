@@ -374,7 +374,20 @@ def mul(x, y):
     >>> lax.mul(np.array([1.0, 2.0]), 3.0)
     array([3., 6.])
     """
-    return mul_p.bind(*_binary_args(x, y, "mul"))
+    x, y = _binary_args(x, y, "mul")
+    # x * 1 == x exactly (NaN, inf, -0.0 included): autodiff multiplies by the unit
+    # cotangent constantly, so skipping it keeps eager and traced programs small.
+    if _is_unit_scalar(y) and type(x) not in _PY_SCALARS:
+        return x
+    if _is_unit_scalar(x) and type(y) not in _PY_SCALARS:
+        return y
+    return mul_p.bind(x, y)
+
+
+def _is_unit_scalar(v) -> bool:
+    t = type(v)
+    return (t is float or t is int or (isinstance(v, np.generic) and v.dtype.kind in "iuf")) \
+        and v == 1
 
 
 _defjvp(mul_p, lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g))

@@ -97,6 +97,10 @@ def arg(a, where: str):
 
 
 def aval(x, where: str = "xform") -> ShapedArray:
+    if type(x) is np.ndarray and x.dtype.kind in "biufc":
+        return ShapedArray(x.shape, x.dtype, False)
+    if isinstance(x, Tracer):
+        return x.aval
     return get_aval(x, where)
 
 
@@ -105,6 +109,8 @@ def ndim(x) -> int:
 
 
 def shape(x) -> tuple:
+    if type(x) is np.ndarray:
+        return x.shape
     return np.shape(x) if not isinstance(x, Tracer) else x.aval.shape
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import lax
 from ._promote import out as _out
+from ._promote import _resolve_cached
 from ._promote import (
     arg,
     cast,
@@ -39,12 +40,42 @@ def _check_kw(name, out_, where):
 
 
 def _finish(r, dt_out, weak):
+    t = type(r)
+    if t is np.ndarray or isinstance(r, np.generic):
+        if r.dtype != dt_out:
+            r = lax.convert_element_type(r, dt_out)
+        return r[()] if type(r) is np.ndarray and r.ndim == 0 else r
     from ._promote import aval
 
     a = aval(r)
     if a.dtype != dt_out:
         r = lax.convert_element_type(r, dt_out, weak_type=weak)
     return _out(r)
+
+
+def _fast_key(x):
+    """dtype key for numpy's type resolution of plain numpy/Python inputs, or None."""
+    t = type(x)
+    if t is np.ndarray:
+        dt = x.dtype
+        return dt if dt.kind in "biufc" else None
+    if t is float or t is complex:
+        return t
+    if t is int:
+        return t if -(2**63) <= x < 2**63 else None
+    if t is bool:
+        return _BOOL
+    return None
+
+
+_BOOL = np.dtype(bool)
+
+
+def _fast_cast(x, dt):
+    t = type(x)
+    if t is np.ndarray:
+        return x if x.dtype == dt else lax.convert_element_type(x, dt)
+    return cast(x, dt, False)
 
 
 def _example_doc(name, summary, example):
@@ -58,6 +89,10 @@ def _example_doc(name, summary, example):
 
 def _unary(name, ufunc, impl, summary, example="np.array([0.5, 1.0])"):
     def f(x, /, out=None, *, where=True, dtype=None):
+        if type(x) is np.ndarray and dtype is None and out is None and where is True \
+                and x.dtype.kind in "biufc":  # common eager case, fewer checks
+            dt_in, dt_out = _resolve_cached(ufunc, (x.dtype,))
+            return _finish(impl(_fast_cast(x, dt_in)), dt_out, False)
         _check_kw(name, out, where)
         x = arg(x, name)
         (dt_in,), dt_out, weak = resolve(ufunc, [x], dtype, name)
@@ -74,6 +109,15 @@ def _unary(name, ufunc, impl, summary, example="np.array([0.5, 1.0])"):
 
 def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array([3.0, 4.0])"):
     def f(x1, x2, /, out=None, *, where=True, dtype=None):
+        if dtype is None and out is None and where is True:
+            k1, k2 = _fast_key(x1), _fast_key(x2)
+            if k1 is not None and k2 is not None and (
+                    isinstance(k1, np.dtype) or isinstance(k2, np.dtype)) and (
+                    name not in _COMPARISONS or (k1 is not int and k2 is not int)):
+                if type(x1) is np.ndarray and type(x2) is np.ndarray and x1.shape != x2.shape:
+                    check_broadcast(name, x1, x2)
+                d1, d2, dt_out = _resolve_cached(ufunc, (k1, k2))
+                return _finish(impl(_fast_cast(x1, d1), _fast_cast(x2, d2)), dt_out, False)
         _check_kw(name, out, where)
         x1 = arg(x1, name)
         x2 = arg(x2, name)
@@ -116,6 +160,10 @@ def _alias(new, old):
 
 
 def _kind(x):
+    if type(x) is np.ndarray or isinstance(x, np.generic):
+        return x.dtype.kind
+    if is_tracer(x):
+        return x.aval.dtype.kind
     from ._promote import aval
 
     return aval(x).dtype.kind
