@@ -194,12 +194,27 @@ def test_missing_numpy_functions_are_clear_errors():
         xform.vmap(lambda x: np.ldexp(x, 2))(A)
     with pytest.raises(TypeError, match=r"numpy\.linalg\.eig has no xform implementation yet"):
         xform.vmap(lambda x: np.linalg.eig(x))(np.ones((2, 2, 2)))
+    with pytest.raises(TypeError, match=r"numpy\.linalg\.inv has no xform implementation yet"):
+        xform.grad(lambda x: np.linalg.inv(x).sum())(np.eye(2))
     with pytest.raises(TypeError, match=r"numpy\.add\.reduceat"):
         xform.vmap(lambda x: np.add.reduceat(x, [0, 1]))(A)
     with pytest.raises(TypeError, match="out="):
         xform.vmap(lambda x: np.sin(x, out=x))(A)
     with pytest.raises(TypeError, match="cannot be converted"):
         xform.vmap(lambda x: np.asarray(x))(A)
+
+
+def test_array_of_traced_values_is_stacked():
+    def f(x):
+        a = xnp.array([x[0], 2.0 * x[1], 3.0])
+        b = xnp.asarray([[x[0], 1.0], [x[1], x[0] * x[1]]])
+        return a.sum() + (b @ b).sum()
+
+    x = np.array([0.5, 1.5])
+    assert_same(xform.jvp(f, (x,), (x,))[0], np.float64(f(x)), check_type=False)
+    xform.check_grads(f, (x,), order=2)
+    assert xform.vmap(lambda v: xnp.array([v, v + 1]))(np.arange(3.0)).shape == (3, 2)
+    assert xform.vmap(lambda v: xnp.array([v, 1], dtype=np.float32))(np.arange(3.0)).dtype == np.float32
 
 
 def test_namespace():
@@ -218,3 +233,14 @@ def test_results_outside_transformations_are_numpy():
     assert type(xnp.dot(np.ones(2), np.ones(2))) is np.float64
     assert type(xnp.reshape(np.ones(2), (2, 1))) is np.ndarray
     assert type(xnp.einsum("i,i", np.ones(2), np.ones(2))) is np.float64
+
+
+@pytest.mark.parametrize("module", ["_ufuncs", "_reductions", "_shape", "_dot", "_indexing",
+                                    "_dispatch", "linalg", "__init__"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module("xform.numpy" + ("" if module == "__init__" else "." + module))
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

@@ -84,6 +84,8 @@ def test_einsum_dtype_and_errors():
         xnp.einsum("ij,j", a)
     with pytest.raises(ValueError):
         xnp.einsum("ij->k", a)
+    with pytest.raises(ValueError, match="ellipsis"):
+        xnp.einsum("...i->i", a)
 
 
 @given(st.data())

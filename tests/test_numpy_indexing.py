@@ -129,6 +129,13 @@ def test_traced_integer_indices():
 
 def test_jit_indexing():
     need_jit()
+    upd = xform.jit(lambda a, v: (a.at[[1, 1, 0]].set(v), a.at[::2].add(1.0), a.at[0].multiply(v[0])))
+    a, v = np.arange(4.0), np.array([5.0, 6.0, 7.0])
+    exp_set = a.copy()
+    exp_set[[1, 1, 0]] = v
+    assert_same(upd(a, v)[0], exp_set)
+    assert_same(upd(a, v)[1], a + np.array([1.0, 0, 1.0, 0]))
+    assert_same(upd(a, v)[2], np.array([0.0, 1.0, 2.0, 3.0]))
 
     def f(a, i):
         return a[1, ::-1, None, [0, 3]], a[..., 1:4:2], a[i, :, i], a[:, [True, False, True]]

@@ -27,6 +27,7 @@ UNARY = {
     "fix": (-3, 3), "rint": (-3, 3), "negative": (-3, 3), "positive": (-3, 3),
     "conjugate": (-3, 3), "conj": (-3, 3), "deg2rad": (-3, 3), "rad2deg": (-3, 3),
     "isnan": (-3, 3), "isfinite": (-3, 3), "isinf": (-3, 3), "logical_not": (-2, 2),
+    "signbit": (-3, 3),
     "invert": (-3, 3), "bitwise_not": (-3, 3), "radians": (-3, 3), "degrees": (-3, 3),
 }
 # composites whose last bits can differ from numpy's C implementation

@@ -47,10 +47,15 @@ class JaxprBuilder:
     def const(self, trace, val) -> StagingTracer:
         t = self.const_tracer.get(id(val))
         if t is None:
-            t = StagingTracer(trace, get_aval(val))
+            aval = get_aval(val)
+            t = StagingTracer(trace, aval)
+            lit = literal_or_none(val)
+            if lit is not None:
+                t.var = Literal(lit, aval)  # scalars are written inline in equations
+            else:
+                self.const_val[t.var.id] = val
             self.const_tracer[id(val)] = t
             self.keepalive.append(val)
-            self.const_val[t.var.id] = val
         return t
 
     @staticmethod
@@ -58,35 +63,19 @@ class JaxprBuilder:
         return tracer.var
 
     def to_jaxpr(self, in_tracers, out_tracers) -> tuple[Jaxpr, list]:
-        invars = [self.var(t) for t in in_tracers]
-        outvars = [self.var(t) for t in out_tracers]
-        literals: dict[int, Literal] = {}
-        for vid, val in self.const_val.items():
-            lit = literal_or_none(val)
-            if lit is not None:
-                literals[vid] = lit
-        consts_by_var = {}
-        for t in self.const_tracer.values():
-            v = t.var
-            consts_by_var[v.id] = (v, self.const_val[v.id])
-
-        def sub(v):
-            if v.id in literals:
-                val = literals[v.id]
-                return Literal(val, v.aval)
-            return v
-
-        eqns = [Eqn(e.primitive, [sub(v) for v in e.invars], e.outvars, e.params) for e in self.eqns]
-        outvars = [sub(v) for v in outvars]
-        jaxpr = Jaxpr([], invars, outvars, eqns)
-        jaxpr = dce_jaxpr(jaxpr)
-        used = {v.id for e in jaxpr.eqns for v in e.invars if isinstance(v, Var)}
-        used |= {v.id for v in jaxpr.outvars if isinstance(v, Var)}
+        invars = [t.var for t in in_tracers]
+        outvars = [t.var for t in out_tracers]
+        jaxpr = dce_jaxpr(Jaxpr([], invars, outvars, self.eqns))
         constvars, consts = [], []
-        for vid, (v, val) in consts_by_var.items():
-            if vid in used and vid not in literals and v not in invars:
-                constvars.append(v)
-                consts.append(val)
+        if self.const_val:
+            used = {v.id for e in jaxpr.eqns for v in e.invars if type(v) is Var}
+            used.update(v.id for v in jaxpr.outvars if type(v) is Var)
+            in_ids = {v.id for v in invars}
+            for t in self.const_tracer.values():
+                v = t.var
+                if type(v) is Var and v.id in used and v.id not in in_ids:
+                    constvars.append(v)
+                    consts.append(self.const_val[v.id])
         jaxpr.constvars = constvars
         return jaxpr, consts
 
@@ -160,12 +149,17 @@ def closure_convert(jaxpr: Jaxpr, consts) -> tuple[ClosedJaxpr, list]:
 
 def dce_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
     """Remove equations whose outputs are never used (all primitives are pure)."""
-    live = {v.id for v in jaxpr.outvars if isinstance(v, Var)}
+    live = {v.id for v in jaxpr.outvars if type(v) is Var}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v.id in live for v in eqn.outvars) or getattr(eqn.primitive, "effectful", False):
-            kept.append(eqn)
-            live.update(v.id for v in eqn.invars if isinstance(v, Var))
+        for v in eqn.outvars:
+            if v.id in live:
+                break
+        else:
+            if not getattr(eqn.primitive, "effectful", False):
+                continue
+        kept.append(eqn)
+        live.update(v.id for v in eqn.invars if type(v) is Var)
     kept.reverse()
     return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, kept)
 

@@ -97,14 +97,26 @@ def array_function(self, func, types, args, kwargs):
 
 
 def _result_type(*arrays_and_dtypes):
+    """numpy.result_type, also for traced arrays (their dtypes are used).
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.result_type(np.ones(2, np.float32), np.int64)
+    dtype('float64')
+    """
     from ..core.trace import Tracer
 
     return np.result_type(*[a.dtype if isinstance(a, Tracer) else a for a in arrays_and_dtypes])
 
 
 def _can_cast(from_, to, casting="safe"):
+    """numpy.can_cast, also for traced arrays (their dtype is used).
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.can_cast(np.int32, np.float64)
+    True
+    """
     from ..core.trace import Tracer
 
     if isinstance(from_, Tracer):
         from_ = from_.dtype
-    return np.can_cast(from_, to, casting)
+    return bool(np.can_cast(from_, to, casting))

@@ -80,6 +80,11 @@ def matmul(x1, x2, /, out=None, **kwargs):
     a, b, _ = _promote2(a, b, "matmul")
     sa, sb = tuple(aval(a).shape), tuple(aval(b).shape)
     a1, b1 = len(sa) == 1, len(sb) == 1
+    if (a1 or b1) and sa[-1] == sb[0 if b1 else -2]:
+        # vector cases contract directly (no reshapes): batch dims of the other operand stay
+        if b1:
+            return _out(_dg(a, b, ((len(sa) - 1,), (0,))))
+        return _out(_dg(a, b, ((0,), (len(sb) - 2,))))
     if a1:
         a = lax.reshape(a, (1,) + sa)
     if b1:
@@ -307,7 +312,11 @@ def _parse(subscripts, operands):
             fixed.append(sp)
     ell_labels = "".join(_ELL[:ell])
     if explicit:
-        outs = outs.replace("...", ell_labels)  # without '...', ellipsis dims are summed
+        if ell and "..." not in outs:
+            raise ValueError(
+                f"einsum: output has more dimensions than subscripts given in {subscripts!r}, "
+                f"but no '...' ellipsis provided to broadcast the extra dimensions.")
+        outs = outs.replace("...", ell_labels)
     else:
         counts = {}
         for sp in fixed:

@@ -402,7 +402,12 @@ def _update(x, idx, values, op):
         x = np.asarray(x)
     xa = aval(x)
     size = xa.size
-    positions = getitem(np.arange(size, dtype=np.int64).reshape(xa.shape), idx)
+    iota = np.arange(size, dtype=np.int64).reshape(xa.shape)
+    idx_t = idx if isinstance(idx, tuple) else (idx,)
+    if _has_tracer(idx_t):
+        positions = getitem(iota, idx)
+    else:  # concrete index: numpy computes the positions (also under jit)
+        positions = np.asarray(iota[idx])
     pshape = aval(positions).shape
     values = arg(values, f"at[].{op}")
     vshape = aval(values).shape

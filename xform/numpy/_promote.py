@@ -17,7 +17,7 @@ import numpy as np
 from .. import lax
 from ..core.abstract import ShapedArray
 from ..core.dtypes import check_dtype
-from ..core.trace import Tracer, get_aval, state
+from ..core.trace import Tracer, get_aval
 
 _PY_SCALARS = (bool, int, float, complex)
 _WEAK_PYTYPE = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
@@ -39,11 +39,6 @@ def concrete_or_none(x):
             return None
         return v._concrete_value() if isinstance(v, Tracer) else v
     return x
-
-
-def staging() -> bool:
-    """True inside jit/make_jaxpr (operations on constants are recorded)."""
-    return state().dynamic.level > 0
 
 
 def _contains_tracer(seq) -> bool:
@@ -152,10 +147,8 @@ def cast(x, dtype, weak: bool = False):
             return x
         return x.astype(dtype)
     a = aval(x)
-    if a.dtype == dtype and (a.weak_type == weak or not a.weak_type):
-        return x
-    if a.dtype == dtype and not weak:
-        return x  # a weak tracer meeting strong values: the primitive strips weakness
+    if a.dtype == dtype:
+        return x  # weakness of the result is decided by the primitive (all operands weak)
     return lax.convert_element_type(x, dtype, weak_type=weak and a.weak_type)
 
 

@@ -212,7 +212,7 @@ def expand_dims(a, axis):
     return out_array(lax.expand_dims(a, axes))
 
 
-def broadcast_to(array, shape):
+def broadcast_to(array, shape, subok=False):
     """Broadcast an array to ``shape`` (numpy's rules).
 
     >>> import numpy as np, xform.numpy as xnp

@@ -314,9 +314,19 @@ _unary("isnan", np.isnan, _isnan, "True where x is nan.", "np.array([1.0, np.nan
 _unary("isfinite", np.isfinite, _isfinite, "True where x is finite.",
        "np.array([1.0, np.inf, np.nan])")
 _unary("isinf", np.isinf, _isinf, "True where x is +-inf.", "np.array([1.0, -np.inf, np.nan])")
-_unary("signbit", np.signbit,
-       lambda x: _full_like(x, False, bool) if _kind(x) in "bu" else lax.lt(x, 0),
-       "True where x < 0 (note: -0.0 gives False, unlike numpy).", "np.array([-1.0, 2.0])")
+def _signbit(x):
+    if _kind(x) in "bu":
+        return _full_like(x, False, bool)
+    if _kind(x) in "i":
+        return lax.lt(x, 0)
+    zero = lax.eq(x, 0)
+    with np.errstate(divide="ignore"):
+        inv = lax.div(1.0, _where(zero, x, 1.0))  # 1 / -0.0 = -inf
+    return _where(zero, lax.lt(inv, 0), lax.lt(x, 0))
+
+
+_unary("signbit", np.signbit, _signbit, "True where the sign bit is set (x < 0, or x = -0.0).",
+       "np.array([-1.0, -0.0, 2.0])")
 
 
 def _logical_not(x):

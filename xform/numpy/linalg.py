@@ -1,7 +1,7 @@
 """xform.numpy.linalg: norms and products (numpy.linalg names and semantics).
 
-Decompositions (det, inv, solve, cholesky, ...) are forwarded to ``xform.lax`` when it
-provides them; otherwise they raise a clear NotImplementedError.
+Decompositions (det, inv, solve, svd, ...) are not implemented yet: they need
+``xform.lax`` primitives. ``numpy.linalg.inv(tracer)`` raises a TypeError naming it.
 """
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import numpy as np
 
 from .. import lax
 from ._dot import matmul, outer, tensordot, vecdot  # noqa: F401
-from ._promote import arg, astype, aval, is_py_scalar, normalize_axis, out
+from ._promote import arg as _arg
+from ._promote import astype as _astype
+from ._promote import aval as _aval
+from ._promote import is_py_scalar as _is_py_scalar
+from ._promote import normalize_axis as _normalize_axis
+from ._promote import out as _out
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "multi_dot", "matmul", "outer", "tensordot",
-           "vecdot", "matrix_transpose", "trace", "diagonal", "det", "slogdet", "inv", "solve",
-           "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_power"]
+           "vecdot", "matrix_transpose", "trace", "diagonal", "matrix_power"]
 
 
 def _a(x):
-    x = arg(x, "norm")
-    if is_py_scalar(x) or isinstance(x, np.generic):
+    x = _arg(x, "norm")
+    if _is_py_scalar(x) or isinstance(x, np.generic):
         x = np.asarray(x)
     return x
 
@@ -49,7 +53,7 @@ def _sq(x):
     from ._shape import real
     from ._ufuncs import conjugate, multiply
 
-    if aval(x).dtype.kind == "c":
+    if _aval(x).dtype.kind == "c":
         return real(multiply(conjugate(x), x))
     return multiply(x, x)
 
@@ -76,10 +80,10 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     from ._ufuncs import not_equal, power
 
     x = _a(x)
-    xa = aval(x)
+    xa = _aval(x)
     if xa.dtype.kind not in "fc":
-        x = astype(x, np.float64)
-        xa = aval(x)
+        x = _astype(x, np.float64)
+        xa = _aval(x)
     nd = xa.ndim
     real_dt = np.dtype(np.finfo(xa.dtype).dtype)
     if axis is None:
@@ -94,32 +98,32 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
             r = _safe_sqrt(s)
             if keepdims:
                 r = lax.reshape(r, (1,) * nd)
-            return out(r)
+            return _out(r)
         axis = tuple(range(nd))
     elif not isinstance(axis, tuple):
         axis = (int(axis),)
     if len(axis) == 1:
-        ax = normalize_axis(axis[0], nd, "norm")
+        ax = _normalize_axis(axis[0], nd, "norm")
         if ord == np.inf:
             return _max(_abs(x), axis=ax, keepdims=keepdims)
         if ord == -np.inf:
             return _min(_abs(x), axis=ax, keepdims=keepdims)
         if ord == 0:
-            return _sum(astype(not_equal(x, 0), real_dt), ax, keepdims)
+            return _sum(_astype(not_equal(x, 0), real_dt), ax, keepdims)
         if ord == 1:
             return _sum(_abs(x), ax, keepdims)
         if ord is None or ord == 2:
-            return out(_safe_sqrt(_sum(_sq(x), ax, keepdims)))
+            return _out(_safe_sqrt(_sum(_sq(x), ax, keepdims)))
         if isinstance(ord, str):
             raise ValueError(f"Invalid norm order '{ord}' for vectors")
         s = _sum(power(_abs(x), ord), ax, keepdims)
-        return power(s, np.reciprocal(np.asarray(ord, dtype=aval(s).dtype)))
+        return power(s, np.reciprocal(np.asarray(ord, dtype=_aval(s).dtype)))
     if len(axis) == 2:
-        row, col = (normalize_axis(a, nd, "norm") for a in axis)
+        row, col = (_normalize_axis(a, nd, "norm") for a in axis)
         if row == col:
             raise ValueError("Duplicate axes given.")
         if ord in (2, -2, "nuc"):
-            sv = svdvals(np.asarray(x) if not hasattr(x, "_trace") else x, _axes=(row, col))
+            sv = _svdvals(x, (row, col))
             if ord == 2:
                 r = _max(sv, axis=-1)
             elif ord == -2:
@@ -143,7 +147,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
             shp[row] = 1
             shp[col] = 1
             r = lax.reshape(r, tuple(shp))
-        return out(r)
+        return _out(r)
     raise ValueError("Improper number of dimensions to norm.")
 
 
@@ -155,23 +159,23 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
     np.float64(5.0)
     """
     x = _a(x)
-    shp = aval(x).shape
+    shp = _aval(x).shape
     if axis is None:
-        r = norm(lax.reshape(x, (aval(x).size,)), ord=ord, axis=0)
+        r = norm(lax.reshape(x, (_aval(x).size,)), ord=ord, axis=0)
         if keepdims:
             r = lax.reshape(r, (1,) * len(shp))
-        return out(r)
+        return _out(r)
     if isinstance(axis, tuple) and len(axis) > 1:
         from ._shape import moveaxis
 
-        axes = tuple(normalize_axis(a, len(shp), "vector_norm") for a in axis)
+        axes = tuple(_normalize_axis(a, len(shp), "vector_norm") for a in axis)
         rest = [d for d in range(len(shp)) if d not in axes]
         y = moveaxis(x, axes, tuple(range(len(shp) - len(axes), len(shp))))
         y = lax.reshape(y, tuple(shp[d] for d in rest) + (int(np.prod([shp[a] for a in axes])),))
         r = norm(y, ord=ord, axis=-1)
         if keepdims:
             r = lax.reshape(r, tuple(1 if d in axes else shp[d] for d in range(len(shp))))
-        return out(r)
+        return _out(r)
     return norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
@@ -251,14 +255,14 @@ def matrix_power(a, n):
 
     n = operator.index(n)
     a = _a(a)
-    m = aval(a).shape[-1]
+    m = _aval(a).shape[-1]
     if n == 0:
         from ._shape import broadcast_to
 
-        return broadcast_to(np.eye(m, dtype=aval(a).dtype), aval(a).shape)
+        return broadcast_to(np.eye(m, dtype=_aval(a).dtype), _aval(a).shape)
     if n < 0:
-        a = inv(a)
-        n = -n
+        raise NotImplementedError("matrix_power: negative powers need a matrix inverse, which "
+                                  "xform does not implement yet")
     result = None
     z = a
     while n:
@@ -270,70 +274,12 @@ def matrix_power(a, n):
     return result
 
 
-def _lax_linalg(name):
-    fn = getattr(lax, name, None)
-    if fn is None:
-        mod = getattr(lax, "linalg", None)
-        fn = getattr(mod, name, None) if mod is not None else None
+def _svdvals(x, axes):
+    fn = getattr(lax, "svdvals", None) or getattr(getattr(lax, "linalg", None), "svdvals", None)
     if fn is None:
         raise NotImplementedError(
-            f"xform.numpy.linalg.{name}: xform.lax has no `{name}` primitive yet")
-    return fn
+            "xform.numpy.linalg.norm: matrix norms of order 2, -2 and 'nuc' need singular "
+            "values, but xform.lax has no `svdvals` primitive yet")
+    from ._shape import moveaxis
 
-
-def _forward(name, doc):
-    def f(a, *args, **kwargs):
-        x = _a(a)
-        if aval(x).dtype.kind not in "fc":
-            x = astype(x, np.float64)
-        return out(_lax_linalg(name)(x, *args, **kwargs))
-
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = doc
-    return f
-
-
-det = _forward("det", "Determinant (via ``xform.lax.det``).")
-inv = _forward("inv", "Matrix inverse (via ``xform.lax.inv``).")
-cholesky = _forward("cholesky", "Cholesky factor (via ``xform.lax.cholesky``).")
-eigh = _forward("eigh", "Eigen-decomposition of a symmetric matrix (via ``xform.lax.eigh``).")
-qr = _forward("qr", "QR decomposition (via ``xform.lax.qr``).")
-svd = _forward("svd", "Singular value decomposition (via ``xform.lax.svd``).")
-pinv = _forward("pinv", "Pseudo-inverse (via ``xform.lax.pinv``).")
-slogdet = _forward("slogdet", "Sign and log of the determinant (via ``xform.lax.slogdet``).")
-
-
-def solve(a, b):
-    """Solve a @ x = b (via ``xform.lax.solve``)."""
-    return out(_lax_linalg("solve")(_a(a), _a(b)))
-
-
-def eigvalsh(a, UPLO="L"):
-    """Eigenvalues of a symmetric matrix (via ``xform.lax.eigh``)."""
-    r = eigh(a)
-    return r[0] if isinstance(r, (tuple, list)) else r
-
-
-def svdvals(x, /, *, _axes=None):
-    """Singular values (via ``xform.lax.svdvals`` or ``xform.lax.svd``)."""
-    x = _a(x)
-    if _axes is not None:
-        from ._shape import moveaxis
-
-        x = moveaxis(x, _axes, (-2, -1))
-    try:
-        fn = _lax_linalg("svdvals")
-        return out(fn(x))
-    except NotImplementedError:
-        pass
-    try:
-        fn = _lax_linalg("svd")
-    except NotImplementedError:
-        raise NotImplementedError(
-            "xform.numpy.linalg: matrix norms of order 2, -2 and 'nuc' need singular values, "
-            "but xform.lax has no `svd` primitive yet") from None
-    r = fn(x, compute_uv=False) if "compute_uv" in getattr(fn, "__code__", type(
-        "c", (), {"co_varnames": ()})).co_varnames else fn(x)
-    if isinstance(r, (tuple, list)):
-        r = r[1] if len(r) == 3 else r[0]
-    return out(r)
+    return fn(moveaxis(x, axes, (-2, -1)))
