@@ -391,3 +391,24 @@ def test_noncontiguous_inputs():
     expected = (x * 2.0).sum(0) + x.reshape(12)[:3]
     _check(jf(x), expected)
     _check(jf(np.asfortranarray(x)), expected)
+
+
+def test_control_flow_lowers_to_loops():
+    def f(x, n):
+        def body(i, c):
+            return lax.add(lax.mul(c, 0.5), lax.convert_element_type(i, c.dtype))
+
+        y = lax.fori_loop(0, 4, body, x)
+        z = lax.cond(lax.gt(lax.reduce_sum(y, (0,)), 0.0), lambda a: lax.mul(a, 2.0),
+                     lambda a: lax.neg(a), y)
+        w = lax.while_loop(lambda c: lax.lt(c[0], n), lambda c: (lax.add(c[0], 1), lax.mul(c[1], 1.5)),
+                           (0, z))
+        return w[1]
+
+    for dt in (np.float64, np.float32):
+        x = RNG.standard_normal(4).astype(dt)
+        out = xform.jit(f)(x, 3)
+        assert out.dtype == dt
+        _check(out, f(x, 3), rtol=1e-6)
+    src = xform.jit(f).lower(x, 3).source
+    assert "while True:" in src and "for " in src and "if " in src

@@ -560,3 +560,94 @@ def _scatter_add(em, eqn, ins):
             else:
                 em.line(f"{tgt} = {cast(f'{tgt} + {u}', dt)}")
     return [o]
+
+
+# -- control flow: sub-programs emitted inline as real branches and loops ---------------------
+
+
+def _assign_carry(em, names, values, avals):
+    """Loop-carried names keep one numba type: scalars are cast to their dtype. One
+    tuple assignment, so that a value that is itself a carry reads its old value."""
+    if not names:
+        return
+    rhs = [cast(v, a.dtype) if a.ndim == 0 else v for v, a in zip(values, avals)]
+    if len(names) == 1:
+        em.line(f"{names[0]} = {rhs[0]}")
+    else:
+        em.line(f"{', '.join(names)} = {', '.join(rhs)}")
+
+
+def _store_row(em, ys, i, val, aval):
+    """ys[i] = val with a loop nest (numba's slice assignment compiles slowly)."""
+    if aval.ndim == 0:
+        em.line(f"{ys}[{i}] = {val}")
+        return
+    with loop_nest(em, aval.shape) as idx:
+        em.line(f"{ys}[{index_text([i] + list(idx))}] = {val}[{index_text(idx)}]")
+
+
+@rule("cond")
+def _cond(em, eqn, ins):
+    branches = eqn.params["branches"]
+    index, ops = ins[0], ins[1:]
+    outs = [em.fresh("cr") for _ in eqn.outvars]
+    avals = [v.aval for v in eqn.outvars]
+    n = len(branches)
+    if n == 1:
+        res = em.emit_jaxpr(branches[0].jaxpr, ops, branches[0].consts)
+        _assign_carry(em, outs, res, avals)
+        return outs
+    k = em.fresh("br")
+    em.line(f"{k} = min(max(np.int64({index}), 0), {n - 1})")
+    for b, br in enumerate(branches):
+        head = "if" if b == 0 else "elif"
+        em.line(f"{head} {k} == {b}:" if b < n - 1 else "else:")
+        with em.indented():
+            res = em.emit_jaxpr(br.jaxpr, ops, br.consts)
+            _assign_carry(em, outs, res, avals)
+    return outs
+
+
+@rule("while")
+def _while(em, eqn, ins):
+    p = eqn.params
+    cj, bj = p["cond_jaxpr"], p["body_jaxpr"]
+    nc, nb = p["cond_nconsts"], p["body_nconsts"]
+    cc, bc, init = ins[:nc], ins[nc:nc + nb], ins[nc + nb:]
+    avals = [v.aval for v in eqn.outvars]
+    carry = [em.fresh("wc") for _ in init]
+    _assign_carry(em, carry, init, avals)
+    em.line("while True:")
+    with em.indented():
+        (pred,) = em.emit_jaxpr(cj.jaxpr, list(cc) + carry, cj.consts)
+        em.line(f"if not {pred}:")
+        em.line("    break")
+        res = em.emit_jaxpr(bj.jaxpr, list(bc) + carry, bj.consts)
+        _assign_carry(em, carry, res, avals)
+    return carry
+
+
+@rule("scan")
+def _scan(em, eqn, ins):
+    p = eqn.params
+    body, nconst, ncarry, length = p["jaxpr"], p["num_consts"], p["num_carry"], p["length"]
+    consts, init, xs = ins[:nconst], ins[nconst:nconst + ncarry], ins[nconst + ncarry:]
+    carry_avals = [v.aval for v in eqn.outvars[:ncarry]]
+    y_avals = [v.aval for v in eqn.outvars[ncarry:]]
+    carry = [em.fresh("sc") for _ in init]
+    _assign_carry(em, carry, init, carry_avals)
+    ys = [em.alloc(a.shape, a.dtype, hint="ys") for a in y_avals]
+    it, i = em.fresh("it"), em.fresh("si")
+    em.line(f"for {it} in range({length}):")
+    with em.indented():
+        em.line(f"{i} = {length - 1} - {it}" if p.get("reverse") else f"{i} = {it}")
+        slices = []
+        for x in xs:
+            s = em.fresh("xs")
+            em.line(f"{s} = {x}[{i}]")
+            slices.append(s)
+        res = em.emit_jaxpr(body.jaxpr, list(consts) + carry + slices, body.consts)
+        for y, v, a in zip(ys, res[ncarry:], y_avals):  # before the carry changes
+            _store_row(em, y, i, v, a.update(shape=a.shape[1:]))
+        _assign_carry(em, carry, res[:ncarry], carry_avals)
+    return carry + ys
