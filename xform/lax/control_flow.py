@@ -1135,6 +1135,299 @@ def map(f, xs):
     return ys
 
 
+# -- Numba lowering (jit) ------------------------------------------------------------------
+#
+# The three primitives lower to real control flow inside the one generated function
+# (``numba_lower`` attributes, see xform/interpreters/numba_lowering/__init__.py): held
+# programs are optimized like the top-level program and emitted inline, carries are
+# local variables, scan's ys are preallocated and written per iteration, its xs read
+# per iteration (``x[i]``). The source never depends on a scan's length except as a
+# loop bound, so a length-10,000 scan compiles like a length-10 one.
+#
+# Scan accumulators. A carry updated only as ``c = c + t`` (typically the gradient of
+# a loop-invariant weight in a transposed scan) is updated in place
+# (``c[...] += t[...]``, no new array per iteration). When ``t = dot_general(u, v)``
+# of per-iteration values, the sum over iterations is itself one contraction: the
+# loop only stacks ``u`` and ``v`` (or reads them from xs, which already are stacked)
+# and ``c_init + dot_general(U, V)`` runs once after the loop, contracting the
+# iteration axis too (a BLAS-3 product instead of ``length`` rank-k updates; only the
+# summation order changes).
+
+
+def _optimized(closed: ClosedJaxpr) -> ClosedJaxpr:
+    hit = closed.cache.get("optimized")
+    if hit is None:
+        from ..interpreters.optimize import optimize_jaxpr
+
+        hit = optimize_jaxpr(closed)
+        closed.cache["optimized"] = hit
+    return hit
+
+
+def _cast_scalar(expr: str, aval) -> str:
+    from ..interpreters.numba_lowering.codegen import cast
+
+    return cast(expr, aval.dtype) if aval.ndim == 0 else expr
+
+
+def _assign(em, names, values, avals):
+    """Loop-carried names keep one numba type (0-d values are cast to their dtype); one
+    tuple assignment, so that a value that is itself a carry is read before it changes."""
+    if names:
+        rhs = [_cast_scalar(v, a) for v, a in zip(values, avals)]
+        em.line(f"{', '.join(names)} = {', '.join(rhs)}")
+
+
+def _loop_nest_line(em, shape, text):
+    """Emit ``text(index)`` inside loops over ``shape`` (``index`` a list of names)."""
+    idx = [em.fresh("j") for _ in shape]
+    for i, n in zip(idx, shape):
+        em.line(f"for {i} in range({int(n)}):")
+        em.depth += 1
+    em.line(text(idx))
+    em.depth -= len(idx)
+
+
+def _cond_lower(em, eqn, ins):
+    branches = [_optimized(b) for b in eqn.params["branches"]]
+    index, ops = ins[0], ins[1:]
+    avals = [v.aval for v in eqn.outvars]
+    outs = [em.fresh("cr") for _ in avals]
+    if len(branches) == 1:
+        _assign(em, outs, em.emit_jaxpr(branches[0].jaxpr, ops, branches[0].consts), avals)
+        return outs
+    # the index is already clamped to [0, n) (see cond_p); ``else`` takes the last branch
+    k = em.fresh("br")
+    em.line(f"{k} = np.int64({index})")
+    for b, br in enumerate(branches):
+        em.line("else:" if b == len(branches) - 1 else f"{'if' if b == 0 else 'elif'} {k} == {b}:")
+        with em.indented():
+            res = em.emit_jaxpr(br.jaxpr, ops, br.consts)
+            if not outs:
+                em.line("pass")
+            _assign(em, outs, res, avals)
+    return outs
+
+
+def _while_lower(em, eqn, ins):
+    p = eqn.params
+    cj, bj = _optimized(p["cond_jaxpr"]), _optimized(p["body_jaxpr"])
+    nc, nb = p["cond_nconsts"], p["body_nconsts"]
+    cc, bc, init = _while_split(ins, nc, nb)
+    avals = [v.aval for v in eqn.outvars]
+    carry = [em.fresh("wc") for _ in init]
+    _assign(em, carry, init, avals)
+    em.line("while True:")
+    with em.indented():
+        (pred,) = em.emit_jaxpr(cj.jaxpr, list(cc) + carry, cj.consts)
+        em.line(f"if not {pred}:")
+        em.line("    break")
+        res = em.emit_jaxpr(bj.jaxpr, list(bc) + carry, bj.consts)
+        _assign(em, carry, res, avals)
+    return carry
+
+
+def _scan_accumulators(j: Jaxpr, nc: int, nk: int) -> dict:
+    """Carries updated only as ``c_out = add(c_in, t)``: ``{k: ("dot", add_eqn,
+    dot_eqn)}`` when ``t`` is a contraction of per-iteration values used only there,
+    else ``{k: ("add", add_eqn, t)}``."""
+    uses: dict = {}
+    producer: dict = {}
+    for e in j.eqns:
+        for v in e.invars:
+            if type(v) is Var:
+                uses[v.id] = uses.get(v.id, 0) + 1
+        for v in e.outvars:
+            producer[v.id] = e
+    for v in j.outvars:
+        if type(v) is Var:
+            uses[v.id] = uses.get(v.id, 0) + 1
+    inv = None
+    xs_ids = {v.id for v in j.invars[nc + nk:]}
+    acc = {}
+    for k in range(nk):
+        cin, cout = j.invars[nc + k], j.outvars[k]
+        if type(cout) is not Var or cin.aval.ndim == 0:
+            continue
+        e = producer.get(cout.id)
+        if e is None or e.primitive.name not in ("add", "add_any") or len(e.invars) != 2:
+            continue
+        a, b = e.invars
+        if type(a) is Var and a.id == cin.id:
+            t = b
+        elif type(b) is Var and b.id == cin.id:
+            t = a
+        else:
+            continue
+        if (type(t) is not Var or t.id == cin.id or not _same_type(t.aval, cin.aval)
+                or not _same_type(cout.aval, cin.aval)
+                or uses.get(cin.id) != 1 or uses.get(cout.id) != 1):
+            continue
+        d = producer.get(t.id)
+        if (d is not None and d.primitive.name == "dot_general" and uses.get(t.id) == 1
+                and cin.aval.dtype.kind in "fc" and not d.params["dimension_numbers"][1][0]):
+            if inv is None:
+                inv = _invariant_vars(j, nc)
+            if all(type(v) is Var and (v.id in xs_ids or v.id not in inv) for v in d.invars):
+                acc[k] = ("dot", e, d)
+                continue
+        acc[k] = ("add", e, t)
+    return acc
+
+
+def _dot_stack_plan(d, x_pos):
+    """Operand sources of a hoisted contraction ``sum_i dot_general(u_i, v_i)``.
+
+    The loop stacks each operand along a new iteration axis placed so that the final
+    product reads both operands in their natural BLAS order (no transposed copy): the
+    lhs as ``(free..., contracting..., iteration)``, the rhs as ``(contracting...,
+    iteration, free...)``; an rhs read from xs (iteration axis first) is used as it is
+    when the step contracts nothing else. Returns ``(sources, dimension_numbers)``;
+    a source is ``("xs", position)`` or ``("stack", var, perm, tpos)``."""
+    (lc, rc), _ = d.params["dimension_numbers"]
+    u, v = d.invars
+    free_l = [a for a in range(u.aval.ndim) if a not in lc]
+    free_r = [a for a in range(v.aval.ndim) if a not in rc]
+    nf = len(free_l)
+    src_l = ("stack", u, tuple(free_l) + tuple(lc), nf + len(lc))
+    lc2 = tuple(range(nf, nf + len(lc) + 1))
+    if v.id in x_pos and not rc:
+        src_r = ("xs", x_pos[v.id])
+    else:
+        src_r = ("stack", v, tuple(rc) + tuple(free_r), len(rc))
+    rc2 = tuple(range(len(rc) + 1))
+    return [src_l, src_r], ((lc2, rc2), ((), ()))
+
+
+def _stacked_aval(var, perm, tpos, length):
+    shape = [var.aval.shape[a] for a in perm]
+    shape.insert(tpos, length)
+    return ShapedArray(tuple(shape), var.aval.dtype)
+
+
+def _store_stacked(em, buf, i, val, aval, perm=None, tpos=0):
+    """``buf[..., i, ...] = val`` (the iteration index at ``tpos`` of the axes of
+    ``val`` permuted by ``perm``) with a loop nest."""
+    if aval.ndim == 0:
+        em.line(f"{buf}[{i}] = {val}")
+        return
+    perm = tuple(range(aval.ndim)) if perm is None else perm
+
+    def text(ix):
+        dst = [ix[a] for a in perm]
+        dst.insert(tpos, i)
+        return f"{buf}[{', '.join(dst)}] = {val}[{', '.join(ix)}]"
+
+    _loop_nest_line(em, aval.shape, text)
+
+
+def _scan_lower(em, eqn, ins):
+    from ..core.ir import Eqn
+
+    p = eqn.params
+    body = _optimized(p["jaxpr"])
+    j = body.jaxpr
+    nc, nk, length, reverse = p["num_consts"], p["num_carry"], p["length"], p["reverse"]
+    consts, init, xs = _scan_split(ins, nc, nk)
+    c_avals, k_avals, x_avals = _scan_split([v.aval for v in eqn.invars], nc, nk)
+    # loop-invariant and stacked operands: made C-contiguous once, outside the loop
+    consts = [em.contiguous(c, a) if a.ndim else c for c, a in zip(consts, c_avals)]
+    xs = [em.contiguous(x, a) if a.ndim > 1 else x for x, a in zip(xs, x_avals)]
+    carry_avals = [v.aval for v in eqn.outvars[:nk]]
+    y_avals = [v.aval for v in eqn.outvars[nk:]]
+    acc = _scan_accumulators(j, nc, nk)
+    x_pos = {v.id: n for n, v in enumerate(j.invars[nc + nk:])}
+
+    # The body actually emitted: accumulator updates removed; the in-place terms and
+    # the operands to stack are returned as extra outputs.
+    drop, add_terms, dots = set(), {}, {}
+    extra, stack_specs, stack_index = [], [], {}
+    for k, (kind, e, d) in sorted(acc.items()):
+        drop.add(id(e))
+        if kind == "add":
+            add_terms[k] = len(extra)
+            extra.append(d)
+            continue
+        drop.add(id(d))
+        srcs, dims = _dot_stack_plan(d, x_pos)
+        refs = []
+        for src in srcs:
+            if src[0] == "xs":
+                refs.append(src)
+                continue
+            key = (src[1].id, src[2], src[3])
+            if key not in stack_index:
+                stack_index[key] = len(stack_specs)
+                stack_specs.append(src[1:])
+            refs.append(("stack", stack_index[key]))
+        dots[k] = (refs, dims)
+    plain = [k for k in range(nk) if k not in acc]
+    outvars = ([j.outvars[k] for k in plain] + list(j.outvars[nk:]) + extra
+               + [spec[0] for spec in stack_specs])
+    bj = Jaxpr(j.constvars, j.invars, outvars, [e for e in j.eqns if id(e) not in drop])
+
+    carry = [None] * nk
+    for k in plain:
+        carry[k] = em.fresh("sc")
+    _assign(em, [carry[k] for k in plain], [init[k] for k in plain],
+            [carry_avals[k] for k in plain])
+    for k in add_terms:  # owned arrays, updated in place
+        carry[k] = em.fresh("sc")
+        em.line(f"{carry[k]} = {init[k]}.copy()")
+        em.mark_contig(carry[k])
+    stack_avals = [_stacked_aval(v, perm, tpos, length) for v, perm, tpos in stack_specs]
+    ys = [em.alloc(a.shape, a.dtype, hint="ys") for a in y_avals]
+    st = [em.alloc(a.shape, a.dtype, hint="st") for a in stack_avals]
+    it, i = em.fresh("it"), em.fresh("si")
+    em.line(f"for {it} in range({length}):")
+    with em.indented():
+        em.line(f"{i} = {length - 1} - {it}" if reverse else f"{i} = {it}")
+        slices = []
+        for x, a in zip(xs, x_avals):
+            sl = em.fresh("xs")
+            em.line(f"{sl} = {x}[{i}]")
+            if a.ndim > 1 and em.is_contig(x):
+                em.mark_contig(sl)
+            slices.append(sl)
+        # a hoisted accumulator's carry is read by nothing left in the body
+        body_in = (list(consts) + [carry[k] if carry[k] is not None else "_unused"
+                                   for k in range(nk)] + slices)
+        res = em.emit_jaxpr(bj, body_in, body.consts)
+        n_plain, n_y, n_extra = len(plain), len(y_avals), len(extra)
+        res_c, res_y = res[:n_plain], res[n_plain:n_plain + n_y]
+        res_extra = res[n_plain + n_y:n_plain + n_y + n_extra]
+        res_st = res[n_plain + n_y + n_extra:]
+        # stores first: they may read carries that change below
+        for buf, val, a in zip(ys, res_y, y_avals):
+            _store_stacked(em, buf, i, val, a.update(shape=a.shape[1:]))
+        for buf, val, (v, perm, tpos) in zip(st, res_st, stack_specs):
+            _store_stacked(em, buf, i, val, v.aval, perm, tpos)
+        for k, n in add_terms.items():
+            c, t = carry[k], res_extra[n]
+            _loop_nest_line(em, carry_avals[k].shape, lambda ix, c=c, t=t: (
+                f"{c}[{', '.join(ix)}] += {t}[{', '.join(ix)}]"))
+        _assign(em, [carry[k] for k in plain], res_c, [carry_avals[k] for k in plain])
+    # hoisted accumulators: c = c_init + one contraction over (iterations, ...)
+    for k, (refs, dims) in dots.items():
+        _, e, d = acc[k]
+        ops, op_avals = [], []
+        for kind, n in refs:
+            ops.append(xs[n] if kind == "xs" else st[n])
+            op_avals.append(x_avals[n] if kind == "xs" else stack_avals[n])
+        cv, uv, vv = Var(carry_avals[k]), Var(op_avals[0]), Var(op_avals[1])
+        tv, ov = Var(d.outvars[0].aval), Var(carry_avals[k])
+        post = Jaxpr([], [cv, uv, vv], [ov], [
+            Eqn(d.primitive, [uv, vv], [tv], dict(d.params, dimension_numbers=dims)),
+            Eqn(e.primitive, [cv, tv], [ov], e.params)])
+        (carry[k],) = em.emit_jaxpr(post, [init[k]] + ops)
+    return carry + ys
+
+
+cond_p.numba_lower = _cond_lower
+while_p.numba_lower = _while_lower
+scan_p.numba_lower = _scan_lower
+
+
 # -- fori_loop -------------------------------------------------------------------------
 
 

@@ -263,6 +263,15 @@ def plan(jaxpr) -> list[Node]:
                 producer[eqn.outvars[0].id] = node
                 nodes.append(node)
                 continue
+        # operands computed by several groups of this shape: merge those groups first
+        prods = [producer.get(x.id) for x in eqn.invars if type(x) is Var]
+        prods = [g for i, g in enumerate(prods) if isinstance(g, Group) and g.shape == shape
+                 and g not in prods[:i]]
+        if len(prods) > 1:
+            base = prods[0]
+            for other in prods[1:]:
+                if _try_merge(base, other, nodes, producer, readers):
+                    cands = [g for g in cands if g is not other]
         chosen = None
         for g in cands:
             if not g.compatible(eqn, kind, shape):
@@ -306,6 +315,56 @@ def plan(jaxpr) -> list[Node]:
         if isinstance(p, Group):
             p.used_outside.add(vid)
     return _toposort(nodes)
+
+
+def _try_merge(a: Group, b: Group, nodes, producer, readers) -> bool:
+    """Merge group ``b`` into ``a`` (same iteration space) if no cycle or invalid use
+    results. Returns whether it merged."""
+    if a.shape != b.shape or (a.red_axes is not None and b.red_axes is not None
+                              and a.red_axes != b.red_axes):
+        return False
+    for d in b.deps:
+        if d is not a and _reaches(d, a):
+            return False
+    for d in a.deps:
+        if d is not b and _reaches(d, b):
+            return False
+    first, second = (b, a) if b in a.deps else (a, b)
+    for g_from, g_to in ((first, second),):
+        for e in g_to.eqns:
+            for x in e.invars:
+                if type(x) is Var and x.id in g_from.red_outs:
+                    return False
+                if type(x) is Var and x.id in g_from.members and (
+                        canon(x.aval.shape) != a.shape or not _member_ok(e, x)):
+                    return False
+    eqns = first.eqns + second.eqns
+    kinds = first.kinds + second.kinds
+    a.eqns, a.kinds = eqns, kinds
+    a.members |= b.members
+    a.red_outs |= b.red_outs
+    if a.red_axes is None:
+        a.red_axes = b.red_axes
+    a.reads = (a.reads | b.reads) - a.members
+    a.deps = (a.deps | b.deps) - {a, b}
+    a.idx = min(a.idx, b.idx)
+    for vid, g in list(producer.items()):
+        if g is b:
+            producer[vid] = a
+    for lst in readers.values():
+        if b in lst:
+            lst.remove(b)
+            if a not in lst:
+                lst.append(a)
+    nodes.remove(b)
+    for n in nodes:
+        if b in n.deps:
+            n.deps.discard(b)
+            if n is not a:
+                n.deps.add(a)
+    for i, n in enumerate(nodes):
+        n.idx = i if not isinstance(n, Group) or n is not a else n.idx
+    return True
 
 
 def _mark_closure_uses(v, producer):

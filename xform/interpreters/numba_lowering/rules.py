@@ -30,9 +30,8 @@ class LoweringError(NotImplementedError):
 
 def lower_eqn(em, eqn, ins):
     name = eqn.primitive.name
-    fn = RULES.get(name)
-    if fn is None:
-        fn = getattr(eqn.primitive, "numba_lower", None)
+    # a primitive's own rule (``numba_lower``, set next to its definition) wins
+    fn = getattr(eqn.primitive, "numba_lower", None) or RULES.get(name)
     if fn is None:
         raise LoweringError(
             f"jit: primitive `{name}` has no Numba lowering rule; add one to "
