@@ -10,16 +10,13 @@ from hypothesis import strategies as st
 import xform
 from xform import lax
 
+from _lax_helpers import make_rand
+
 rng = np.random.default_rng(2)
+rand = make_rand(rng)
 
 
-def rand(shape, dtype=np.float64):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return rng.random(shape) > 0.5
-    if dtype.kind in "iu":
-        return rng.integers(-5, 6, shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
+
 
 
 def einsum_ref(lhs, rhs, dn, out_dtype=None):

@@ -17,7 +17,8 @@ rounds):
   (e.g. a broadcast of a literal to a big shape) are never folded: they fuse into
   loops instead.
 - **CSE**: equations with the same primitive, operands and parameters are merged.
-- **structural**: ``transpose(dot_general(x, y)) -> dot_general(y, x)``, nested
+- **structural**: ``transpose(dot_general(x, y)) -> dot_general(y, x)`` (batch
+  dimensions allowed), nested
   broadcasts composed, broadcasts of scalars feeding elementwise ops replaced by the
   scalar (numpy broadcasting does the rest).
 - **DCE**: equations whose results are unused are removed.
@@ -370,16 +371,18 @@ def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
                 and counts.get(e.invars[0].id) == 1:
             d = dot_of[e.invars[0].id]
             (lc, rc), (lb, rb) = d.params["dimension_numbers"]
-            if not lb:
-                x, y = d.invars
-                nl = x.aval.ndim - len(lc)
-                nr = y.aval.ndim - len(rc)
-                perm = tuple(range(nl, nl + nr)) + tuple(range(nl))
-                if tuple(e.params["permutation"]) == perm:
-                    params = dict(d.params, dimension_numbers=((tuple(rc), tuple(lc)), ((), ())))
-                    eqns.append(Eqn(d.primitive, [y, x], e.outvars, params))
-                    changed = True
-                    continue
+            x, y = d.invars
+            nb = len(lb)  # batch dims stay in front; the free blocks swap
+            nl = x.aval.ndim - len(lc) - nb
+            nr = y.aval.ndim - len(rc) - nb
+            perm = (tuple(range(nb)) + tuple(range(nb + nl, nb + nl + nr))
+                    + tuple(range(nb, nb + nl)))
+            if tuple(e.params["permutation"]) == perm:
+                params = dict(d.params, dimension_numbers=((tuple(rc), tuple(lc)),
+                                                           (tuple(rb), tuple(lb))))
+                eqns.append(Eqn(d.primitive, [y, x], e.outvars, params))
+                changed = True
+                continue
         if name == "broadcast_in_dim" and type(e.invars[0]) is Var and e.invars[0].id in bid_of:
             src, dims1 = bid_of[e.invars[0].id]
             dims2 = tuple(e.params["broadcast_dimensions"])
