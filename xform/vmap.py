@@ -51,8 +51,14 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
             if a is not None:
                 sizes.setdefault(get_aval(x).shape[a], []).append(i)
         if len(sizes) > 1:
-            desc = "; ".join(f"size {s} for flattened argument(s) {ix}" for s, ix in sizes.items())
-            raise ValueError(f"{where}: inputs have inconsistent batch sizes along in_axes: {desc}.")
+            owner = [i for i, a in enumerate(args) for _ in tree_flatten(a)[0]]
+            desc = "; ".join(
+                f"argument {owner[i]} (shape {get_aval(leaves[i]).shape}, axis {axes[i]}) has "
+                f"size {get_aval(leaves[i]).shape[axes[i]]}"
+                for ix in sizes.values() for i in ix[:2])
+            raise ValueError(
+                f"{where}: the batched axes have different sizes: {desc}. All mapped axes "
+                f"must have one size; use in_axes=None for arguments that are not batched.")
         if sizes:
             size = next(iter(sizes))
             if axis_size is not None and axis_size != size:
