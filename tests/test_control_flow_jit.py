@@ -166,6 +166,8 @@ def test_scan_grad_lowers_to_two_loops_with_hoisted_weight_gradients():
     # forward scan + transposed (reverse) scan; no unrolling, no per-step Python
     assert len(re.findall(r"for it\d+ in range\(7\)", body)) == 2
     assert re.search(r"si\d+ = 6 - it\d+", body)  # the reverse loop runs backwards
+    # dW and dU (sums of outer products over the steps) accumulate in blocked products
+    assert "blk" in body
 
 
 def batched_rnn(W, xs):
@@ -188,10 +190,12 @@ def accumulate(w, xs):
 
 
 def test_scan_accumulators_in_place_and_hoisted():
-    W = rng.standard_normal((3, 3)) * 0.4
-    xs = rng.standard_normal((5, 2, 3))
+    W = rng.standard_normal((4, 4)) * 0.4
+    xs = rng.standard_normal((5, 2, 4))  # 5 steps (not a multiple of the block), batch 2
     g = xform.grad(batched_rnn)
-    close(xform.jit(g)(W, xs), g(W, xs))
+    jg = xform.jit(g)
+    close(jg(W, xs), g(W, xs))
+    assert "blk" in jg.lower(W, xs).source  # dW: blocked products, contracting the batch
     w = np.array([0.5, -1.0, 2.0])
     xs2 = rng.standard_normal((6, 3))
     ja = xform.jit(accumulate)

@@ -178,6 +178,38 @@ def test_structural_with_nans():
     _check(structural_jit(x), _eager(_structural_all, x))
 
 
+def _shifted_of_computed(x, v):
+    # shifted reads (pad/slice/rev/concatenate) of values computed in other loop nests:
+    # fusion recomputes them at the shifted points instead of storing them
+    a = lax.sin(x) * 2.0 + v                      # expensive, used twice: stored
+    b = lax.mul(lax.add(x, 1.0), v)               # cheap: recomputed
+    c = lax.slice(b, (1, 0), (3, 4), (1, 1))
+    return [
+        lax.add(lax.pad(b, 0.0, ((1, 0, 0), (0, 1, 0))), lax.pad(b, 1.0, ((0, 1, 0), (1, 0, 0)))),
+        lax.pad(a, -1.0, ((1, 2, 1), (-1, 0, 0))) + 1.0,
+        lax.pad(lax.neg(a), 0.5, ((0, 1, 0), (2, 0, 1))),
+        lax.concatenate([b, lax.rev(b, (0, 1)), lax.mul(x, x)], 1) * 3.0,
+        lax.sub(lax.slice(b, (0, 1), (3, 4), (1, 1)), lax.slice(b, (0, 0), (3, 3), (1, 1))),
+        lax.add(c, lax.rev(c, (1,))),
+    ]
+
+
+def test_shifted_reads_of_computed_values():
+    x = RNG.standard_normal((3, 4))
+    v = RNG.standard_normal((3, 4))
+    x[1, 1] = np.nan
+    _check(xform.jit(_shifted_of_computed)(x, v), _eager(_shifted_of_computed, x, v))
+
+    def rosen_like(x):  # 1-D, big enough for the parallel path
+        d = x[1:] - x[:-1] ** 2
+        return xnp.concatenate([d, xnp.zeros(1)]) + xnp.pad(d * 3.0, (1, 0))
+
+    xb = RNG.standard_normal(300_001)
+    src = xform.jit(rosen_like).lower(xb).source
+    assert "recomputed at shifted points" in src and src.count("np.empty(") == 1
+    _check(xform.jit(rosen_like)(xb), rosen_like(xb))
+
+
 def test_integer_structural_exact():
     def f(x, i):
         return [lax.dot_general(x, x, (((1,), (1,)), ((), ()))),

@@ -112,32 +112,48 @@ def linearize(fun: Callable, *primals) -> tuple[Any, Callable]:
     return tree_unflatten(out_tree, [to_output(o) for o in outs]), f_jvp
 
 
-def _vjp(fun, primals, has_aux: bool, where: str):
+def _vjp(fun, primals, has_aux: bool, where: str, checked: bool = False):
+    """Returns ``(out, vjp_fn, aux, pull_flat)``; ``pull_flat(ct_leaves)`` is ``vjp_fn``
+    for flat cotangents already known to match the outputs (no checks)."""
     p_leaves, p_tree = tree_flatten(tuple(primals))
-    check_leaves(p_leaves, where)
+    if not checked:
+        check_leaves(p_leaves, where)
     aux_store: dict = {}
 
-    def f_main(*args):
-        out = fun(*args)
-        if has_aux:
+    if has_aux:
+        def f_main(*args):
+            out = fun(*args)
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
                 raise TypeError(
                     f"{where}: with has_aux=True the function must return a pair "
                     f"(output, auxiliary data), got {type(out).__name__}.")
             out, aux_store["aux"] = out
-        return out
+            return out
+    else:
+        f_main = fun
 
-    def f_with_aux(*args):
+    def flat(*leaves):
         # aux rides along as extra outputs so it leaves the transformation lowered.
-        return f_main(*args), aux_store.get("aux")
+        out = f_main(*tree_unflatten(p_tree, leaves))
+        out_leaves, out_tree = tree_flatten(out)
+        aux_leaves, aux_tree = tree_flatten(aux_store.get("aux"))
+        aux_store["trees"] = (out_tree, aux_tree)
+        return out_leaves + aux_leaves if aux_leaves else out_leaves
 
-    flat, store = flatten_fun(f_with_aux, p_tree)
     outs_all, lin = linearize_flat(flat, p_leaves)
-    (out_tree, aux_tree) = store["tree"].children
+    out_tree, aux_tree = aux_store["trees"]
     n_out = out_tree.num_leaves
-    outs = outs_all[:n_out]
+    outs = outs_all[:n_out] if len(outs_all) != n_out else outs_all
     aux = tree_unflatten(aux_tree, [to_output(a) for a in outs_all[n_out:]])
     out_avals = [get_aval(o) for o in outs]
+
+    def pull_flat(cts):
+        n_aux = len(lin.out_avals) - n_out
+        if n_aux:
+            cts = cts + [Zero(a) for a in lin.out_avals[n_out:]]
+        in_cts = lin.transpose(cts)
+        in_cts = [_zeros_out(c, get_aval(p)) for p, c in zip(p_leaves, in_cts)]
+        return tuple(tree_unflatten(p_tree, [to_output(c) for c in in_cts]))
 
     def vjp_fn(ct):
         ct_leaves, ct_tree = tree_flatten(ct)
@@ -160,12 +176,10 @@ def _vjp(fun, primals, has_aux: bool, where: str):
 
                 c = lax.convert_element_type(c, a.dtype)
             cts.append(c)
-        in_cts = lin.transpose(cts + [Zero(a) for a in lin.out_avals[n_out:]])
-        in_cts = [_zeros_out(c, get_aval(p)) for p, c in zip(p_leaves, in_cts)]
-        return tuple(tree_unflatten(p_tree, [to_output(c) for c in in_cts]))
+        return pull_flat(cts)
 
     out = tree_unflatten(out_tree, [to_output(o) for o in outs])
-    return out, vjp_fn, aux
+    return out, vjp_fn, aux, pull_flat
 
 
 def vjp(fun: Callable, *primals, has_aux: bool = False):
@@ -177,7 +191,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     >>> f_vjp(1.0)
     (np.float64(1.0),)
     """
-    out, fn, aux = _vjp(fun, primals, has_aux, "vjp")
+    out, fn, aux, _ = _vjp(fun, primals, has_aux, "vjp")
     return (out, fn, aux) if has_aux else (out, fn)
 
 
@@ -189,12 +203,13 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
     (np.float64(9.0), np.float64(6.0))
     """
     name = fun_name(fun)
+    where = f"grad of {name}"
 
     def value_and_grad_f(*args, **kwargs):
-        nums, single = normalize_argnums(argnums, len(args), f"grad of {name}")
+        nums, single = normalize_argnums(argnums, len(args), where)
         for i in nums:
             for leaf in tree_flatten(args[i])[0]:
-                aval = get_aval(leaf, f"grad of {name}")
+                aval = get_aval(leaf, where)
                 if aval.dtype.kind not in "fc":
                     raise TypeError(
                         f"grad of {name}: argument {i} has dtype {aval.dtype} "
@@ -202,13 +217,17 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
                         f"inputs. Pass a float array (e.g. x.astype(float)) or exclude it "
                         f"from argnums.")
 
-        def partial_f(*diff_args):
-            full = list(args)
-            for i, a in zip(nums, diff_args):
-                full[i] = a
-            return fun(*full, **kwargs)
+        if nums == (0,) and len(args) == 1 and not kwargs:  # differentiate fun itself
+            partial_f = fun
+        else:
+            def partial_f(*diff_args):
+                full = list(args)
+                for i, a in zip(nums, diff_args):
+                    full[i] = a
+                return fun(*full, **kwargs)
 
-        out, vjp_fn, aux = _vjp(partial_f, [args[i] for i in nums], has_aux, f"grad of {name}")
+        out, _, aux, pull_flat = _vjp(partial_f, [args[i] for i in nums], has_aux, where,
+                                      checked=True)
         out_leaves = tree_flatten(out)[0]
         if len(out_leaves) != 1 or get_aval(out_leaves[0]).shape != ():
             shapes = [get_aval(o).shape for o in out_leaves]
@@ -223,13 +242,23 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
             raise TypeError(
                 f"grad of {name}: the output must be a real floating scalar, got "
                 f"{out_aval.str_short()}.")
-        ct = tree_unflatten(tree_flatten(out)[1], [np.ones((), out_aval.dtype)[()]])
-        grads = vjp_fn(ct)
+        # The cotangent 1 has the output's structure, shape and dtype by construction.
+        grads = pull_flat([_one(out_aval.dtype)])
         g = grads[0] if single else tuple(grads)
         return ((out, aux) if has_aux else out), g
 
     value_and_grad_f.__name__ = f"value_and_grad_{name}"
     return value_and_grad_f
+
+
+_ONES: dict = {}
+
+
+def _one(dtype):
+    one = _ONES.get(dtype)
+    if one is None:  # numpy scalars are immutable: one per dtype
+        one = _ONES[dtype] = np.ones((), dtype)[()]
+    return one
 
 
 def grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
@@ -389,7 +418,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
                 full[i] = a
             return fun(*full)
 
-        out, vjp_fn, aux = _vjp(partial_f, diff, has_aux, f"jacrev of {name}")
+        out, vjp_fn, aux, _ = _vjp(partial_f, diff, has_aux, f"jacrev of {name}")
         y_leaves, y_tree = tree_flatten(out)
         basis, sizes = _std_basis(y_leaves)
         d_leaves, d_tree = tree_flatten(diff)

@@ -34,10 +34,8 @@ class ShapedArray:
 
     def __init__(self, shape, dtype, weak_type: bool = False):
         self.shape = shape if type(shape) is tuple else tuple(int(d) for d in shape)
-        self.dtype = dtype if type(dtype) is not type else np.dtype(dtype)
-        if not isinstance(self.dtype, np.dtype):
-            self.dtype = np.dtype(dtype)
-        self.weak_type = bool(weak_type)
+        self.dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
+        self.weak_type = weak_type if weak_type is False or weak_type is True else bool(weak_type)
 
     @property
     def ndim(self) -> int:
@@ -81,6 +79,10 @@ def raise_to_shaped(aval: ShapedArray) -> ShapedArray:
 
 
 _SCALAR_AVALS: dict = {}
+# Avals of numpy arrays, shared per (shape, dtype): eager autodiff asks for them on every
+# operation, and shared avals make the same-aval fast paths of shape rules hit.
+_ARRAY_AVALS: dict = {}
+_SUPPORTED = frozenset("biufc")
 
 
 def concrete_aval(x, where: str = "xform") -> ShapedArray:
@@ -92,7 +94,16 @@ def concrete_aval(x, where: str = "xform") -> ShapedArray:
             raise OverflowError(f"{where}: Python int {x} does not fit in int64.")
         return hit
     if t is np.ndarray:
-        return ShapedArray(x.shape, check_dtype(x.dtype, where), False)
+        dt = x.dtype
+        key = (x.shape, dt)
+        aval = _ARRAY_AVALS.get(key)
+        if aval is None:
+            aval = ShapedArray(x.shape, check_dtype(dt, where), False)
+            if dt.kind in _SUPPORTED:
+                if len(_ARRAY_AVALS) > 4096:
+                    _ARRAY_AVALS.clear()
+                _ARRAY_AVALS[key] = aval
+        return aval
     aval = _concrete_aval_slow(x, where)
     if t in (bool, int, float, complex) or (isinstance(x, np.generic) and x.dtype.kind in "biufc"):
         _SCALAR_AVALS[t] = aval

@@ -56,6 +56,20 @@ class Eqn:
         return f"Eqn({self.primitive.name})"
 
 
+def new_eqn(primitive, invars: list, outvars: list, params: dict) -> Eqn:
+    """An ``Eqn`` that takes ownership of its (fresh) lists and params dict, without
+    the defensive copies of ``Eqn(...)`` (staging creates one per traced operation)."""
+    e = _new_object(Eqn)
+    e.primitive = primitive
+    e.invars = invars
+    e.outvars = outvars
+    e.params = params
+    return e
+
+
+_new_object = object.__new__
+
+
 class Jaxpr:
     __slots__ = ("constvars", "invars", "outvars", "eqns")
 

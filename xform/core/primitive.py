@@ -19,6 +19,11 @@ from .trace import Tracer, find_top_trace, full_lower, full_raise, state
 
 class Primitive:
     multiple_results = False
+    # Optional rules/flags (class defaults; set on instances where they apply).
+    stage = None  # custom staging rule (see StagingTrace)
+    jvp_always = False  # run the JVP rule even when every tangent is Zero
+    effectful = False  # never removed by dead-code elimination
+    batch_needs_size = False  # the batching rule takes ``axis_size``
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -38,7 +43,7 @@ class Primitive:
     def bind(self, *args, **params):
         # Find the innermost interpreter among the arguments (inlined find_top_trace:
         # this is the hottest path of eager autodiff).
-        top = state().dynamic
+        top = (_state or _get_state()).dynamic
         level = top.level
         has_tracer = False
         for x in args:
@@ -46,7 +51,8 @@ class Primitive:
                 has_tracer = True
                 m = x._trace.main
                 if m.level > level:
-                    top, level = m, m.level
+                    top = m
+                    level = m.level
         if level == 0:
             if has_tracer:  # only dead tracers can be at level <= 0 here
                 find_top_trace(args)
@@ -61,7 +67,18 @@ class Primitive:
         out = trace.process_primitive(self, tracers, params)
         if self.multiple_results:
             return [full_lower(o) for o in out]
-        return full_lower(out)
+        return out.full_lower() if isinstance(out, Tracer) else out
+
+
+_state = None
+
+
+def _get_state():
+    # The thread-local state object is created once (lazily: it imports the eval
+    # interpreter); its attributes are per thread.
+    global _state
+    _state = state()
+    return _state
 
 
 def missing_rule(prim: Primitive, rule: str):

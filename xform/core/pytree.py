@@ -19,6 +19,12 @@ def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func:
     [1, 2, 3]
     """
     _registry[nodetype] = (flatten_func, unflatten_func)
+    _LEAF_TYPES.discard(nodetype)
+
+
+# Types known to be leaves (not containers, not registered, not namedtuples): a fast
+# path for the common single-array arguments and results of transformations.
+_LEAF_TYPES: set = set()
 
 
 def _is_namedtuple(x) -> bool:
@@ -28,7 +34,7 @@ def _is_namedtuple(x) -> bool:
 class PyTreeDef:
     """The structure of a pytree (hashable; leaves are ``*``)."""
 
-    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash")
+    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash", "_flat_seq")
 
     def __init__(self, kind, aux, children):
         self.kind = kind
@@ -36,6 +42,9 @@ class PyTreeDef:
         self.children = tuple(children)
         self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in self.children)
         self._hash = None
+        # A tuple/list whose children are all leaves (e.g. a function's arguments).
+        self._flat_seq = (kind is tuple or kind is list) and all(
+            c.kind == "leaf" for c in self.children)
 
     def _key(self):
         return (self.kind, self.aux, self.children)
@@ -79,6 +88,9 @@ def _flatten(x, leaves: list, is_leaf) -> PyTreeDef:
         leaves.append(x)
         return _LEAF
     t = type(x)
+    if t in _LEAF_TYPES:
+        leaves.append(x)
+        return _LEAF
     if x is None:
         return _NONE
     if t is tuple or t is list:
@@ -91,6 +103,8 @@ def _flatten(x, leaves: list, is_leaf) -> PyTreeDef:
         return PyTreeDef(t, aux, [_flatten(c, leaves, is_leaf) for c in children])
     if _is_namedtuple(x):
         return PyTreeDef(t, None, [_flatten(c, leaves, is_leaf) for c in x])
+    if len(_LEAF_TYPES) < 256:
+        _LEAF_TYPES.add(t)
     leaves.append(x)
     return _LEAF
 
@@ -105,6 +119,8 @@ def tree_flatten(tree, is_leaf=None) -> tuple[list, PyTreeDef]:
     >>> tree_flatten({'b': 2, 'a': (1, None)})
     ([1, 2], PyTreeDef({'a': (*, None), 'b': *}))
     """
+    if is_leaf is None and type(tree) in _LEAF_TYPES:
+        return [tree], _LEAF
     leaves: list = []
     treedef = _flatten(tree, leaves, is_leaf)
     return leaves, treedef
@@ -112,6 +128,11 @@ def tree_flatten(tree, is_leaf=None) -> tuple[list, PyTreeDef]:
 
 def tree_unflatten(treedef: PyTreeDef, leaves):
     """Rebuild a pytree from its structure and leaves (inverse of tree_flatten)."""
+    if type(leaves) is list or type(leaves) is tuple:
+        if treedef is _LEAF and len(leaves) == 1:
+            return leaves[0]
+        if treedef._flat_seq and len(leaves) == len(treedef.children):
+            return treedef.kind(leaves)
     it = iter(leaves)
     out = _unflatten(treedef, it)
     rest = list(it)

@@ -60,20 +60,32 @@ def state() -> _State:
     return st
 
 
-@contextlib.contextmanager
-def new_main(trace_type, payload=None, name: str = "", dynamic: bool = False):
-    """Push a new interpreter level; ``dynamic`` makes it the floor of trace search."""
-    st = state()
-    main = MainTrace(len(st.stack), trace_type, payload, name)
-    st.stack.append(main)
-    prev_dynamic = st.dynamic
-    if dynamic:
-        st.dynamic = main
-    try:
-        yield main
-    finally:
-        main.alive = False
-        st.dynamic = prev_dynamic
+class new_main:
+    """``with new_main(trace_type, payload, name, dynamic) as main``: push a new
+    interpreter level; ``dynamic`` makes it the floor of trace search.
+
+    (A class rather than a generator-based context manager: entered several times per
+    eager autodiff call.)"""
+
+    __slots__ = ("args", "main", "prev_dynamic", "dynamic", "st")
+
+    def __init__(self, trace_type, payload=None, name: str = "", dynamic: bool = False):
+        self.args = (trace_type, payload, name)
+        self.dynamic = dynamic
+
+    def __enter__(self) -> MainTrace:
+        st = self.st = state()
+        main = self.main = MainTrace(len(st.stack), *self.args)
+        st.stack.append(main)
+        self.prev_dynamic = st.dynamic
+        if self.dynamic:
+            st.dynamic = main
+        return main
+
+    def __exit__(self, *exc) -> None:
+        st = self.st
+        self.main.alive = False
+        st.dynamic = self.prev_dynamic
         st.stack.pop()
 
 

@@ -24,11 +24,21 @@ class Zero:
 
     @staticmethod
     def like(x) -> "Zero":
-        aval = get_aval(x)
-        return Zero(ShapedArray(aval.shape, tangent_dtype(aval.dtype), False))
+        aval = x.aval if isinstance(x, Tracer) else get_aval(x)
+        key = (aval.shape, aval.dtype)
+        z = _ZEROS.get(key)
+        if z is None:  # Zeros are immutable: one per (shape, dtype) is shared
+            z = Zero(ShapedArray(aval.shape, tangent_dtype(aval.dtype), False))
+            if len(_ZEROS) > 4096:
+                _ZEROS.clear()
+            _ZEROS[key] = z
+        return z
 
     def __repr__(self) -> str:
         return f"Zero({self.aval.str_short()})"
+
+
+_ZEROS: dict = {}
 
 
 def instantiate(t, aval=None):
@@ -76,11 +86,13 @@ class JVPTracer(Tracer):
     def aval(self):
         a = self._aval
         if a is None:  # computed once: rules ask for it many times
-            a = self._aval = get_aval(self.primal)
+            p = self.primal
+            a = self._aval = p.aval if isinstance(p, Tracer) else get_aval(p)
         return a
 
     def full_lower(self):
-        if type(self.tangent) is Zero:
+        t = self.tangent
+        if type(t) is Zero or t is _LAZY_ZERO:
             p = self.primal
             return p.full_lower() if isinstance(p, Tracer) else p
         return self
@@ -90,16 +102,36 @@ class JVPTracer(Tracer):
         return p._concrete_value() if isinstance(p, Tracer) else p
 
 
+# The tangent of a value lifted into a JVP trace (a Zero whose aval is made on demand).
+_LAZY_ZERO = object()
+_new_tracer = object.__new__
+
+
 class JVPTrace(Trace):
     def pure(self, val):
-        return JVPTracer(self, val, Zero.like(val))
+        # The Zero tangent's aval is only computed if a rule asks for it.
+        t = _new_tracer(JVPTracer)
+        t._trace = self
+        t.primal = val
+        t.tangent = _LAZY_ZERO
+        t._aval = None
+        return t
 
     lift = pure
 
     def process_primitive(self, primitive, tracers, params):
-        primals = [t.primal for t in tracers]
-        tangents = [t.tangent for t in tracers]
-        if all(type(t) is Zero for t in tangents) and not getattr(primitive, "jvp_always", False):
+        primals = []
+        tangents = []
+        nonzero = False
+        for t in tracers:
+            primals.append(t.primal)
+            g = t.tangent
+            if g is _LAZY_ZERO:
+                g = t.tangent = Zero.like(t.primal)
+            elif type(g) is not Zero:
+                nonzero = True
+            tangents.append(g)
+        if not nonzero and not primitive.jvp_always:
             out = primitive.bind(*primals, **params)
             if primitive.multiple_results:
                 return [JVPTracer(self, o, Zero.like(o)) for o in out]
@@ -116,14 +148,15 @@ class JVPTrace(Trace):
 def jvp_flat(fun, primals, tangents, name: str = "jvp"):
     """Run ``fun`` (flat -> flat) on JVP tracers; returns (primals_out, tangents_out)."""
     with new_main(JVPTrace, name=name) as main:
-        trace = JVPTrace(main)
+        trace = main.trace
         in_tracers = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
         outs = fun(*in_tracers)
         primals_out, tangents_out = [], []
         for o in outs:
             if isinstance(o, JVPTracer) and o._trace.main is main:
                 primals_out.append(o.primal)
-                tangents_out.append(o.tangent)
+                t = o.tangent
+                tangents_out.append(Zero.like(o.primal) if t is _LAZY_ZERO else t)
             else:
                 primals_out.append(o)
                 tangents_out.append(Zero.like(o))

@@ -8,11 +8,10 @@ then the transpose of that program.
 from __future__ import annotations
 
 from ..core.abstract import ShapedArray
-from ..core.dtypes import is_float
 from ..core.ir import ClosedJaxpr
 from ..core.trace import Tracer, full_raise, get_aval, new_main
 from .jvp import Zero, jvp_flat
-from .staging import JaxprBuilder, StagingTrace
+from .staging import JaxprBuilder, StagingTrace, StagingTracer
 from .transpose import UndefinedPrimal, backward_pass
 
 
@@ -41,7 +40,7 @@ class LinearFunction:
 
 
 def tangent_aval(aval: ShapedArray) -> ShapedArray:
-    return ShapedArray(aval.shape, aval.dtype, False)
+    return aval if not aval.weak_type else ShapedArray(aval.shape, aval.dtype, False)
 
 
 def linearize_flat(fun, primals, name: str = "linearize", in_nonzero=None):
@@ -51,14 +50,20 @@ def linearize_flat(fun, primals, name: str = "linearize", in_nonzero=None):
     """
     builder = JaxprBuilder(dynamic=False)
     with new_main(StagingTrace, builder, name=name) as smain:
-        strace = StagingTrace(smain)
+        strace = smain.trace
         in_avals = [get_aval(p) for p in primals]
         if in_nonzero is None:
-            in_nonzero = [is_float(a.dtype) for a in in_avals]
+            in_nonzero = [a.dtype.kind in "fc" for a in in_avals]
         tangent_avals = [tangent_aval(a) for a in in_avals]
-        tangent_in = [strace.new_arg(a) for a, nz in zip(tangent_avals, in_nonzero) if nz]
-        it = iter(tangent_in)
-        tangents = [next(it) if nz else Zero.like(p) for p, nz in zip(primals, in_nonzero)]
+        tangent_in = []
+        tangents = []
+        for p, a, nz in zip(primals, tangent_avals, in_nonzero):
+            if nz:
+                t = StagingTracer(strace, a)
+                tangent_in.append(t)
+                tangents.append(t)
+            else:
+                tangents.append(Zero.like(p))
         primals_out, tangents_out = jvp_flat(fun, primals, tangents, name=name)
         out_nonzero = [type(t) is not Zero for t in tangents_out]
         out_avals = [tangent_aval(get_aval(p)) for p in primals_out]

@@ -10,23 +10,26 @@ from typing import Callable
 
 import numpy as np
 
-from ..core.abstract import ShapedArray
-from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, literal_or_none
+from ..core.abstract import ShapedArray, concrete_aval
+from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, _var_ids, literal_or_none, new_eqn
 from ..core.primitive import missing_rule
 from ..core.trace import Trace, Tracer, full_raise, get_aval, new_main
 
 
+_new_var = object.__new__
+_next_id = _var_ids.__next__
+
+
 class StagingTracer(Tracer):
-    __slots__ = ("_aval", "var")
+    # ``aval`` is a plain slot here (it overrides Tracer's property): read constantly.
+    __slots__ = ("aval", "var")
 
     def __init__(self, trace, aval: ShapedArray):
         self._trace = trace
-        self._aval = aval
-        self.var = Var(aval)
-
-    @property
-    def aval(self):
-        return self._aval
+        self.aval = aval
+        var = self.var = _new_var(Var)  # Var(aval), inlined
+        var.aval = aval
+        var.id = _next_id()
 
 
 class JaxprBuilder:
@@ -47,12 +50,20 @@ class JaxprBuilder:
     def const(self, trace, val) -> StagingTracer:
         t = self.const_tracer.get(id(val))
         if t is None:
-            aval = get_aval(val)
-            t = StagingTracer(trace, aval)
-            lit = literal_or_none(val)
-            if lit is not None:
-                t.var = Literal(lit, aval)  # scalars are written inline in equations
+            tv = type(val)
+            if tv is np.float64 or tv is float:  # the common residual: a scalar literal
+                aval = concrete_aval(val)
+                lit = val
             else:
+                aval = get_aval(val)
+                lit = literal_or_none(val)
+            if lit is not None:  # scalars are written inline in equations
+                t = _new_tracer(StagingTracer)
+                t._trace = trace
+                t.aval = aval
+                t.var = Literal(lit, aval)
+            else:
+                t = StagingTracer(trace, aval)
                 self.const_val[t.var.id] = val
             self.const_tracer[id(val)] = t
             self.keepalive.append(val)
@@ -94,24 +105,40 @@ class StagingTrace(Trace):
         return self._builder().new_tracer(self, aval)
 
     def process_primitive(self, primitive, tracers, params):
-        stage = getattr(primitive, "stage", None)
+        stage = primitive.stage
         if stage is not None:  # e.g. nested jit is inlined, custom rules keep their rule
             return stage(self, tracers, params)
-        if primitive.abstract_eval is None:
+        abstract_eval = primitive.abstract_eval
+        if abstract_eval is None:
             raise missing_rule(primitive, "abstract evaluation")
-        avals_in = [t.aval for t in tracers]
-        avals_out = primitive.abstract_eval(*avals_in, **params)
-        return self.emit(primitive, tracers, params, avals_out)
+        if primitive.multiple_results:
+            avals_out = abstract_eval(*[t.aval for t in tracers], **params)
+            return self.emit(primitive, tracers, params, avals_out)
+        # The single-result case of ``emit``, inlined (the hot path of linearize).
+        if len(tracers) == 2:
+            x, y = tracers
+            aval = abstract_eval(x.aval, y.aval, **params)
+            invars = [x.var, y.var]
+        else:
+            aval = abstract_eval(*[t.aval for t in tracers], **params)
+            invars = [t.var for t in tracers]
+        out = StagingTracer(self, aval)
+        self.main.payload.eqns.append(new_eqn(primitive, invars, [out.var], params))
+        return out
 
     def emit(self, primitive, tracers, params, avals_out):
         b = self.main.payload
+        params = dict(params)
         if primitive.multiple_results:
             outs = [StagingTracer(self, a) for a in avals_out]
-            b.eqns.append(Eqn(primitive, [t.var for t in tracers], [t.var for t in outs], params))
+            b.eqns.append(new_eqn(primitive, [t.var for t in tracers], [t.var for t in outs], params))
             return outs
         out = StagingTracer(self, avals_out)
-        b.eqns.append(Eqn(primitive, [t.var for t in tracers], [out.var], params))
+        b.eqns.append(new_eqn(primitive, [t.var for t in tracers], [out.var], params))
         return out
+
+
+_new_tracer = object.__new__
 
 
 def trace_to_jaxpr(fun: Callable, in_avals, name: str = "make_jaxpr", dynamic: bool = True):

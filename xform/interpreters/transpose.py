@@ -43,15 +43,12 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
     # Forward: evaluate what does not depend on linear inputs; collect the rest.
     lin_eqns = []
     for eqn in jaxpr.eqns:
-        is_linear = False
         for v in eqn.invars:
             if type(v) is not Literal and v.id in linear:
-                is_linear = True
+                lin_eqns.append(eqn)
+                for o in eqn.outvars:
+                    linear.add(o.id)
                 break
-        if is_linear:
-            lin_eqns.append(eqn)
-            for v in eqn.outvars:
-                linear.add(v.id)
         else:
             invals = [v.val if type(v) is Literal else env[v.id] for v in eqn.invars]
             outs = eqn.primitive.bind(*invals, **eqn.params)
@@ -61,28 +58,23 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
                 env[v.id] = x
 
     ct_env: dict = {}
-
-    def write_ct(v, ct):
-        if ct is None or type(v) is Literal or type(ct) is Zero or v.id not in linear:
-            return
-        prev = ct_env.get(v.id)
-        ct_env[v.id] = ct if prev is None else add_tangents(prev, ct)
-
     for v, ct in zip(jaxpr.outvars, cts_out):
-        write_ct(v, ct)
+        _write_ct(ct_env, linear, v, ct)
 
+    pop = ct_env.pop
     for eqn in reversed(lin_eqns):
         prim = eqn.primitive
         if prim.multiple_results:
-            cts = [ct_env.pop(v.id, None) for v in eqn.outvars]
+            cts = [pop(v.id, None) for v in eqn.outvars]
             if all(c is None for c in cts):
                 continue
             ct = [Zero(v.aval) if c is None else c for v, c in zip(eqn.outvars, cts)]
         else:
-            ct = ct_env.pop(eqn.outvars[0].id, None)
+            ct = pop(eqn.outvars[0].id, None)
             if ct is None:
                 continue
-        if prim.transpose is None:
+        rule = prim.transpose
+        if rule is None:
             raise missing_rule(prim, "transpose (reverse-mode differentiation)")
         invals = []
         for v in eqn.invars:
@@ -92,14 +84,24 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
                 invals.append(UndefinedPrimal(v.aval))
             else:
                 invals.append(env[v.id])
-        cts_in = prim.transpose(ct, *invals, **eqn.params)
+        cts_in = rule(ct, *invals, **eqn.params)
         for v, c in zip(eqn.invars, cts_in):
-            if c is not None and type(v) is not Literal and v.id in linear:
-                write_ct(v, c)
+            if c is not None and type(c) is not Zero and type(v) is not Literal:
+                i = v.id
+                if i in linear:
+                    prev = ct_env.get(i)
+                    ct_env[i] = c if prev is None else add_tangents(prev, c)
 
     results = []
     for v, a in zip(jaxpr.invars, args):
-        if is_undefined(a):
+        if type(a) is UndefinedPrimal:
             ct = ct_env.get(v.id)
             results.append(Zero(a.aval) if ct is None else ct)
     return results
+
+
+def _write_ct(ct_env: dict, linear: set, v, ct) -> None:
+    if ct is None or type(v) is Literal or type(ct) is Zero or v.id not in linear:
+        return
+    prev = ct_env.get(v.id)
+    ct_env[v.id] = ct if prev is None else add_tangents(prev, ct)

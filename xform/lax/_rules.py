@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core.abstract import ShapedArray
 from ..core.primitive import Primitive
-from ..core.trace import get_aval
+from ..core.trace import Tracer, get_aval
 
 
 def broadcast_shapes(opname: str, *shapes) -> tuple:
@@ -67,6 +67,20 @@ def elementwise_primitive(name: str, numpy_fn, nargs: int, out_dtype=None,
     def abstract_eval(*avals, **params):
         if len(avals) != nargs:
             raise TypeError(f"{name}: takes {nargs} operands, got {len(avals)}")
+        a0 = avals[0]
+        if out_dtype is None and (allowed_kinds is None or a0.dtype.kind in allowed_kinds):
+            # Fast path: operands of one shape and dtype (the common case under
+            # autodiff). The result is the strong operand's aval (weak if all are weak),
+            # so no new aval is made.
+            res = a0
+            for a in avals:
+                if a is not res:
+                    if a.shape != a0.shape or (a.dtype is not a0.dtype and a.dtype != a0.dtype):
+                        break
+                    if res.weak_type and not a.weak_type:
+                        res = a
+            else:
+                return res
         if allowed_kinds is not None:
             for a in avals:
                 if a.dtype.kind not in allowed_kinds:
@@ -125,7 +139,7 @@ def broadcasting_batch_rule(prim: Primitive):
 
 def unbroadcast(ct, aval: ShapedArray):
     """Sum a cotangent of the broadcast result shape back to ``aval``'s shape."""
-    ct_shape = get_aval(ct).shape
+    ct_shape = ct.aval.shape if isinstance(ct, Tracer) else get_aval(ct).shape
     if ct_shape == aval.shape:
         return ct
     from . import reduce_sum, reshape

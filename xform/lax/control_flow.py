@@ -53,6 +53,12 @@ JVP, transpose (cond, scan) and batching rules:
   its transpose raises the error JAX gives, suggesting ``scan``/``fori_loop``.
 - Batching with a batched predicate: cond runs every branch and selects, while_loop
   runs until all lanes are done and updates only the lanes still running.
+
+Under ``jit`` (the ``numba_lower`` attributes, section "Numba lowering" below) the three
+primitives become real ``if``/``while``/``for`` statements of the one generated Numba
+function: held programs are optimized and emitted inline, carries are local variables,
+scan's ys are preallocated and written per iteration, and the generated source depends
+on a scan's length only through loop bounds.
 """
 from __future__ import annotations
 
@@ -1227,10 +1233,17 @@ def _while_lower(em, eqn, ins):
     return carry
 
 
+# Blocked accumulation: the products flushed every ``block`` iterations have at most
+# this many multiply-adds (OpenBLAS runs such products on one thread: no thread
+# synchronisation per flush, which is slow when the cores are busy).
+_BLOCK_FLOPS = 1 << 18
+_BLOCK_MAX = 128
+
+
 def _scan_accumulators(j: Jaxpr, nc: int, nk: int) -> dict:
     """Carries updated only as ``c_out = add(c_in, t)``: ``{k: ("dot", add_eqn,
-    dot_eqn)}`` when ``t`` is a contraction of per-iteration values used only there,
-    else ``{k: ("add", add_eqn, t)}``."""
+    dot_eqn)}`` when ``t`` is a low-rank contraction of per-iteration values used only
+    there, else ``{k: ("add", add_eqn, t)}``."""
     uses: dict = {}
     producer: dict = {}
     for e in j.eqns:
@@ -1243,7 +1256,6 @@ def _scan_accumulators(j: Jaxpr, nc: int, nk: int) -> dict:
         if type(v) is Var:
             uses[v.id] = uses.get(v.id, 0) + 1
     inv = None
-    xs_ids = {v.id for v in j.invars[nc + nk:]}
     acc = {}
     for k in range(nk):
         cin, cout = j.invars[nc + k], j.outvars[k]
@@ -1265,64 +1277,49 @@ def _scan_accumulators(j: Jaxpr, nc: int, nk: int) -> dict:
             continue
         d = producer.get(t.id)
         if (d is not None and d.primitive.name == "dot_general" and uses.get(t.id) == 1
-                and cin.aval.dtype.kind in "fc" and not d.params["dimension_numbers"][1][0]):
+                and cin.aval.dtype.kind in "fc" and not d.params["dimension_numbers"][1][0]
+                and all(type(v) is Var and v.aval.dtype == cin.aval.dtype for v in d.invars)
+                and sum(v.aval.size for v in d.invars) <= cin.aval.size):
+            # a low-rank update (operands smaller than the accumulator) of values that
+            # change per iteration (a loop-invariant operand is left to the plain path)
             if inv is None:
                 inv = _invariant_vars(j, nc)
-            if all(type(v) is Var and (v.id in xs_ids or v.id not in inv) for v in d.invars):
+            if not any(v.id in inv for v in d.invars):
                 acc[k] = ("dot", e, d)
                 continue
         acc[k] = ("add", e, t)
     return acc
 
 
-def _dot_stack_plan(d, x_pos):
-    """Operand sources of a hoisted contraction ``sum_i dot_general(u_i, v_i)``.
-
-    The loop stacks each operand along a new iteration axis placed so that the final
-    product reads both operands in their natural BLAS order (no transposed copy): the
-    lhs as ``(free..., contracting..., iteration)``, the rhs as ``(contracting...,
-    iteration, free...)``; an rhs read from xs (iteration axis first) is used as it is
-    when the step contracts nothing else. Returns ``(sources, dimension_numbers)``;
-    a source is ``("xs", position)`` or ``("stack", var, perm, tpos)``."""
+def _block_layout(d):
+    """Layouts of the block buffers of ``sum_i dot_general(u_i, v_i)``: the iteration
+    axis first, then the contracting axes, then the free ones (both operands read in
+    BLAS order without copies). Returns ``(perm_u, perm_v, dimension_numbers)``."""
     (lc, rc), _ = d.params["dimension_numbers"]
     u, v = d.invars
-    free_l = [a for a in range(u.aval.ndim) if a not in lc]
-    free_r = [a for a in range(v.aval.ndim) if a not in rc]
-    nf = len(free_l)
-    src_l = ("stack", u, tuple(free_l) + tuple(lc), nf + len(lc))
-    lc2 = tuple(range(nf, nf + len(lc) + 1))
-    if v.id in x_pos and not rc:
-        src_r = ("xs", x_pos[v.id])
-    else:
-        src_r = ("stack", v, tuple(rc) + tuple(free_r), len(rc))
-    rc2 = tuple(range(len(rc) + 1))
-    return [src_l, src_r], ((lc2, rc2), ((), ()))
+    perm_u = tuple(lc) + tuple(a for a in range(u.aval.ndim) if a not in lc)
+    perm_v = tuple(rc) + tuple(a for a in range(v.aval.ndim) if a not in rc)
+    dims = ((tuple(range(len(lc) + 1)), tuple(range(len(rc) + 1))), ((), ()))
+    return perm_u, perm_v, dims
 
 
-def _stacked_aval(var, perm, tpos, length):
-    shape = [var.aval.shape[a] for a in perm]
-    shape.insert(tpos, length)
-    return ShapedArray(tuple(shape), var.aval.dtype)
-
-
-def _store_stacked(em, buf, i, val, aval, perm=None, tpos=0):
-    """``buf[..., i, ...] = val`` (the iteration index at ``tpos`` of the axes of
-    ``val`` permuted by ``perm``) with a loop nest."""
+def _store_row(em, buf, i, val, aval, perm=None):
+    """``buf[i] = transpose(val, perm)`` with a loop nest."""
     if aval.ndim == 0:
         em.line(f"{buf}[{i}] = {val}")
         return
     perm = tuple(range(aval.ndim)) if perm is None else perm
-
-    def text(ix):
-        dst = [ix[a] for a in perm]
-        dst.insert(tpos, i)
-        return f"{buf}[{', '.join(dst)}] = {val}[{', '.join(ix)}]"
-
-    _loop_nest_line(em, aval.shape, text)
+    idx = [em.fresh("j") for _ in perm]
+    for a in perm:
+        em.line(f"for {idx[a]} in range({aval.shape[a]}):")
+        em.depth += 1
+    em.line(f"{buf}[{', '.join([i] + [idx[a] for a in perm])}] = {val}[{', '.join(idx)}]")
+    em.depth -= len(perm)
 
 
 def _scan_lower(em, eqn, ins):
     from ..core.ir import Eqn
+    from ..interpreters.numba_lowering.codegen import literal_expr
 
     p = eqn.params
     body = _optimized(p["jaxpr"])
@@ -1335,35 +1332,22 @@ def _scan_lower(em, eqn, ins):
     xs = [em.contiguous(x, a) if a.ndim > 1 else x for x, a in zip(xs, x_avals)]
     carry_avals = [v.aval for v in eqn.outvars[:nk]]
     y_avals = [v.aval for v in eqn.outvars[nk:]]
-    acc = _scan_accumulators(j, nc, nk)
-    x_pos = {v.id: n for n, v in enumerate(j.invars[nc + nk:])}
+    acc = _scan_accumulators(j, nc, nk) if length > 0 else {}
 
     # The body actually emitted: accumulator updates removed; the in-place terms and
-    # the operands to stack are returned as extra outputs.
-    drop, add_terms, dots = set(), {}, {}
-    extra, stack_specs, stack_index = [], [], {}
+    # the operands of the blocked products are returned as extra outputs.
+    drop, add_terms, dots, extra = set(), {}, {}, []
     for k, (kind, e, d) in sorted(acc.items()):
         drop.add(id(e))
         if kind == "add":
             add_terms[k] = len(extra)
             extra.append(d)
-            continue
-        drop.add(id(d))
-        srcs, dims = _dot_stack_plan(d, x_pos)
-        refs = []
-        for src in srcs:
-            if src[0] == "xs":
-                refs.append(src)
-                continue
-            key = (src[1].id, src[2], src[3])
-            if key not in stack_index:
-                stack_index[key] = len(stack_specs)
-                stack_specs.append(src[1:])
-            refs.append(("stack", stack_index[key]))
-        dots[k] = (refs, dims)
+        else:
+            drop.add(id(d))
+            dots[k] = len(extra)
+            extra.extend(d.invars)
     plain = [k for k in range(nk) if k not in acc]
-    outvars = ([j.outvars[k] for k in plain] + list(j.outvars[nk:]) + extra
-               + [spec[0] for spec in stack_specs])
+    outvars = [j.outvars[k] for k in plain] + list(j.outvars[nk:]) + extra
     bj = Jaxpr(j.constvars, j.invars, outvars, [e for e in j.eqns if id(e) not in drop])
 
     carry = [None] * nk
@@ -1371,13 +1355,39 @@ def _scan_lower(em, eqn, ins):
         carry[k] = em.fresh("sc")
     _assign(em, [carry[k] for k in plain], [init[k] for k in plain],
             [carry_avals[k] for k in plain])
-    for k in add_terms:  # owned arrays, updated in place
+    for k in list(add_terms) + list(dots):  # owned arrays, updated in place
         carry[k] = em.fresh("sc")
         em.line(f"{carry[k]} = {init[k]}.copy()")
         em.mark_contig(carry[k])
-    stack_avals = [_stacked_aval(v, perm, tpos, length) for v, perm, tpos in stack_specs]
     ys = [em.alloc(a.shape, a.dtype, hint="ys") for a in y_avals]
-    st = [em.alloc(a.shape, a.dtype, hint="st") for a in stack_avals]
+    blocks = {}  # k -> (block, buffer names, perms, flush jaxpr)
+    buffers = {}  # (var id, perm, block) -> name: operands shared by several products
+    for k in dots:
+        d = acc[k][2]
+        perm_u, perm_v, dims = _block_layout(d)
+        per_row = max(1, d.outvars[0].aval.size * max(1, int(np.prod(
+            [d.invars[0].aval.shape[a] for a in d.params["dimension_numbers"][0][0]]))))
+        block = int(min(length, _BLOCK_MAX, max(1, _BLOCK_FLOPS // per_row)))
+        bufs, bvars = [], []
+        for v, perm in zip(d.invars, (perm_u, perm_v)):
+            shape = (block,) + tuple(v.aval.shape[a] for a in perm)
+            key = (v.id, perm, block)
+            if key not in buffers:
+                buffers[key] = em.alloc(shape, v.aval.dtype, hint="blk")
+            bufs.append(buffers[key])
+            bvars.append(Var(ShapedArray(shape, v.aval.dtype)))
+        tv = Var(d.outvars[0].aval)
+        flush = Jaxpr([], bvars, [tv], [
+            Eqn(d.primitive, bvars, [tv], dict(d.params, dimension_numbers=dims))])
+        blocks[k] = (block, bufs, (perm_u, perm_v), flush)
+
+    def flush_into(k):
+        _, bufs, _, flush = blocks[k]
+        (t,) = em.emit_jaxpr(flush, bufs)
+        c = carry[k]
+        _loop_nest_line(em, carry_avals[k].shape, lambda ix: (
+            f"{c}[{', '.join(ix)}] += {t}[{', '.join(ix)}]"))
+
     it, i = em.fresh("it"), em.fresh("si")
     em.line(f"for {it} in range({length}):")
     with em.indented():
@@ -1389,37 +1399,54 @@ def _scan_lower(em, eqn, ins):
             if a.ndim > 1 and em.is_contig(x):
                 em.mark_contig(sl)
             slices.append(sl)
-        # a hoisted accumulator's carry is read by nothing left in the body
-        body_in = (list(consts) + [carry[k] if carry[k] is not None else "_unused"
+        # a blocked accumulator's carry is read by nothing left in the body
+        body_in = (list(consts) + [carry[k] if k not in dots else "_unused"
                                    for k in range(nk)] + slices)
         res = em.emit_jaxpr(bj, body_in, body.consts)
-        n_plain, n_y, n_extra = len(plain), len(y_avals), len(extra)
+        n_plain, n_y = len(plain), len(y_avals)
         res_c, res_y = res[:n_plain], res[n_plain:n_plain + n_y]
-        res_extra = res[n_plain + n_y:n_plain + n_y + n_extra]
-        res_st = res[n_plain + n_y + n_extra:]
+        res_extra = res[n_plain + n_y:]
         # stores first: they may read carries that change below
         for buf, val, a in zip(ys, res_y, y_avals):
-            _store_stacked(em, buf, i, val, a.update(shape=a.shape[1:]))
-        for buf, val, (v, perm, tpos) in zip(st, res_st, stack_specs):
-            _store_stacked(em, buf, i, val, v.aval, perm, tpos)
+            _store_row(em, buf, i, val, a.update(shape=a.shape[1:]))
         for k, n in add_terms.items():
             c, t = carry[k], res_extra[n]
             _loop_nest_line(em, carry_avals[k].shape, lambda ix, c=c, t=t: (
                 f"{c}[{', '.join(ix)}] += {t}[{', '.join(ix)}]"))
+        rows, stored = {}, set()
+        for k, n in dots.items():
+            block, bufs, perms, _ = blocks[k]
+            if block not in rows:
+                rows[block] = em.fresh("row")
+                em.line(f"{rows[block]} = {it} % {block}")
+            row = rows[block]
+            for buf, val, perm, v in zip(bufs, res_extra[n:n + 2], perms, acc[k][2].invars):
+                if buf not in stored:
+                    stored.add(buf)
+                    _store_row(em, buf, row, val, v.aval, perm)
+            em.line(f"if {row} == {block - 1}:")
+            with em.indented():
+                flush_into(k)
         _assign(em, [carry[k] for k in plain], res_c, [carry_avals[k] for k in plain])
-    # hoisted accumulators: c = c_init + one contraction over (iterations, ...)
-    for k, (refs, dims) in dots.items():
-        _, e, d = acc[k]
-        ops, op_avals = [], []
-        for kind, n in refs:
-            ops.append(xs[n] if kind == "xs" else st[n])
-            op_avals.append(x_avals[n] if kind == "xs" else stack_avals[n])
-        cv, uv, vv = Var(carry_avals[k]), Var(op_avals[0]), Var(op_avals[1])
-        tv, ov = Var(d.outvars[0].aval), Var(carry_avals[k])
-        post = Jaxpr([], [cv, uv, vv], [ov], [
-            Eqn(d.primitive, [uv, vv], [tv], dict(d.params, dimension_numbers=dims)),
-            Eqn(e.primitive, [cv, tv], [ov], e.params)])
-        (carry[k],) = em.emit_jaxpr(post, [init[k]] + ops)
+    # the last, partial block: its unused rows are zeroed (they add nothing)
+    zeroed = set()
+    for k in dots:
+        block, bufs, perms, _ = blocks[k]
+        rem = length % block
+        em.line(f"if {rem} > 0:")
+        with em.indented():
+            for buf, perm, v in zip(bufs, perms, acc[k][2].invars):
+                if buf in zeroed:
+                    continue
+                zeroed.add(buf)
+                r = em.fresh("row")
+                em.line(f"for {r} in range({rem}, {block}):")
+                with em.indented():
+                    zero = literal_expr(0, v.aval.dtype)
+                    row_shape = [v.aval.shape[a] for a in perm]
+                    _loop_nest_line(em, row_shape, lambda ix, buf=buf, r=r, zero=zero: (
+                        f"{buf}[{', '.join([r] + ix)}] = {zero}"))
+            flush_into(k)
     return carry + ys
 
 

@@ -33,9 +33,9 @@ import numpy as np
 from ..core.abstract import ShapedArray
 from ..core.dtypes import check_dtype
 from ..core.pytree import tree_map
-from ..core.trace import get_aval
+from ..core.trace import Tracer, get_aval
 from ..interpreters.jvp import Zero, add_tangents, defjvp
-from ..interpreters.transpose import is_undefined
+from ..interpreters.transpose import UndefinedPrimal, is_undefined
 from ._rules import broadcast_shapes, elementwise_primitive, unbroadcast
 
 __all__ = [
@@ -94,6 +94,8 @@ def _scalar_to(x, like, op: str):
         dt = get_aval(like).dtype
     if tx is float and dt == np.float64:
         return x
+    if tx not in _PY_SCALARS and x.dtype == dt:
+        return x  # a numpy scalar of the target dtype already
     if tx in _PY_SCALARS and _PY_RANK[tx] > _KIND_RANK.get(dt.kind, 3):
         raise TypeError(
             f"{op}: cannot combine a Python {tx.__name__} ({x!r}) with an operand of dtype "
@@ -137,7 +139,21 @@ def _binary_args(x, y, op: str = "xform.lax"):
 
 def _c(like, val):
     """The constant ``val`` as a scalar of ``like``'s dtype (for use in rules)."""
-    return np.asarray(val, dtype=get_aval(like).dtype)[()]
+    dt = like.aval.dtype if isinstance(like, Tracer) else get_aval(like).dtype
+    tv = type(val)
+    if tv is int or (tv is float and val != 0 and val == val):
+        key = (val, tv, dt)  # numpy scalars are immutable: share them (not +-0.0, nan)
+        c = _CONSTS.get(key)
+        if c is None:
+            c = np.asarray(val, dtype=dt)[()]
+            if len(_CONSTS) > 1024:
+                _CONSTS.clear()
+            _CONSTS[key] = c
+        return c
+    return np.asarray(val, dtype=dt)[()]
+
+
+_CONSTS: dict = {}
 
 
 def _shape(x):
@@ -156,7 +172,13 @@ def _bcast_tangent(t, ans):
     """A tangent of an operand broadcast to the result shape (Zero stays Zero)."""
     if type(t) is Zero:
         return t
-    return _bcast_to(t, _shape(ans))
+    ta = t.aval if isinstance(t, Tracer) else get_aval(t)
+    aa = ans.aval if isinstance(ans, Tracer) else get_aval(ans)
+    if ta is aa or ta.shape == aa.shape:
+        return t
+    from .structural import broadcast_to_shape
+
+    return broadcast_to_shape(t, aa.shape)
 
 
 def _ct_for(ct, x):
@@ -211,6 +233,22 @@ def _prim(name, fn, nargs, kinds, out_dtype=None, numba=None):
 def _defjvp(prim, *rules):
     """``defjvp`` whose contributions are broadcast to the result shape (an operand's
     tangent may have a smaller, broadcastable shape)."""
+    if len(rules) == 1:
+        rule0 = rules[0]
+
+        def jvp1(primals, tangents, **params):
+            # One operand: its tangent already has the result's shape.
+            ans = prim.bind(*primals, **params)
+            g = tangents[0]
+            if type(g) is Zero:
+                return ans, Zero.like(ans)
+            c = rule0(g, ans, *primals, **params)
+            if c is None or type(c) is Zero:
+                return ans, Zero.like(ans)
+            return ans, c
+
+        prim.jvp = jvp1
+        return jvp1
 
     def jvp(primals, tangents, **params):
         ans = prim.bind(*primals, **params)
@@ -374,6 +412,8 @@ def mul(x, y):
     >>> lax.mul(np.array([1.0, 2.0]), 3.0)
     array([3., 6.])
     """
+    if isinstance(x, Tracer) and isinstance(y, Tracer):
+        return mul_p.bind(x, y)
     x, y = _binary_args(x, y, "mul")
     # x * 1 == x exactly (NaN, inf, -0.0 included): autodiff multiplies by the unit
     # cotangent constantly, so skipping it keeps eager and traced programs small.
@@ -394,9 +434,10 @@ _defjvp(mul_p, lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g))
 
 
 def _mul_transpose(ct, x, y):
-    if is_undefined(x) and is_undefined(y):
+    ux = type(x) is UndefinedPrimal
+    if ux and type(y) is UndefinedPrimal:
         raise ValueError("mul: transpose of a product of two linear values (not linear)")
-    if is_undefined(x):
+    if ux:
         return [Zero(x.aval) if type(ct) is Zero else unbroadcast(mul(ct, y), x.aval), None]
     return [None, Zero(y.aval) if type(ct) is Zero else unbroadcast(mul(x, ct), y.aval)]
 
@@ -579,7 +620,8 @@ def _integer_pow_jvp_rule(g, ans, x, y):
         return None
     if y == 1:
         return g
-    return mul(g, mul(_c(x, y), integer_pow(x, y - 1)))
+    # x ** 1 is x exactly: no integer_pow for the common square
+    return mul(g, mul(_c(x, y), x if y == 2 else integer_pow(x, y - 1)))
 
 
 _defjvp(integer_pow_p, _integer_pow_jvp_rule)

@@ -15,7 +15,8 @@ import numpy as np
 
 from .. import lax
 from ._promote import out as _out
-from ._promote import _resolve_cached
+from ._promote import _resolve_cached, _resolve_key
+from ..core.trace import Tracer
 from ._promote import (
     arg,
     cast,
@@ -93,6 +94,12 @@ def _unary(name, ufunc, impl, summary, example="np.array([0.5, 1.0])"):
                 and x.dtype.kind in "biufc":  # common eager case, fewer checks
             dt_in, dt_out = _resolve_cached(ufunc, (x.dtype,))
             return _finish(impl(_fast_cast(x, dt_in)), dt_out, False)
+        if isinstance(x, Tracer) and dtype is None and out is None and where is True:
+            # traced operand: resolve() and cast() without the argument normalization
+            a = x.aval
+            dt_in, dt_out = _resolve_cached(ufunc, (_resolve_key(a),))
+            weak = a.weak_type
+            return _finish(impl(x if a.dtype == dt_in else cast(x, dt_in, weak)), dt_out, weak)
         _check_kw(name, out, where)
         x = arg(x, name)
         (dt_in,), dt_out, weak = resolve(ufunc, [x], dtype, name)
@@ -118,6 +125,13 @@ def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array(
                     check_broadcast(name, x1, x2)
                 d1, d2, dt_out = _resolve_cached(ufunc, (k1, k2))
                 return _finish(impl(_fast_cast(x1, d1), _fast_cast(x2, d2)), dt_out, False)
+            if isinstance(x1, Tracer) and isinstance(x2, Tracer):
+                # two traced operands of one shape: resolve() and cast() only
+                a1, a2 = x1.aval, x2.aval
+                if a1.shape == a2.shape:
+                    d1, d2, dt_out = _resolve_cached(ufunc, (_resolve_key(a1), _resolve_key(a2)))
+                    weak = a1.weak_type and a2.weak_type
+                    return _finish(impl(cast(x1, d1, weak), cast(x2, d2, weak)), dt_out, weak)
         _check_kw(name, out, where)
         x1 = arg(x1, name)
         x2 = arg(x2, name)
@@ -461,6 +475,14 @@ def power(x1, x2, /, out=None, *, where=True, dtype=None):
     >>> xnp.power(np.array([2.0, 3.0]), 2)
     array([4., 9.])
     """
+    if type(x2) is int and isinstance(x1, Tracer) and dtype is None and out is None \
+            and where is True and -64 <= x2 <= 64:
+        # traced base, small Python int exponent: resolve() and cast() only
+        a = x1.aval
+        d1, d2, dt_out = _resolve_cached(np.power, (_resolve_key(a), int))
+        weak = a.weak_type
+        if np.dtype(d1).kind in "fc" or x2 >= 0:
+            return _finish(lax.integer_pow(cast(x1, d1, weak), x2), dt_out, weak)
     _check_kw("power", out, where)
     x1 = arg(x1, "power")
     x2 = arg(x2, "power")

@@ -127,6 +127,9 @@ def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
     if mod.imports:
         head.append("from xform.interpreters.numba_math import "
                     + ", ".join(sorted(mod.imports)))
+    if mod.trig_imports:
+        head.append("from xform.interpreters.numba_lowering.trig import "
+                    + ", ".join(sorted(mod.trig_imports)))
     head.append("")
     for h in mod.helpers:
         head.append(h)

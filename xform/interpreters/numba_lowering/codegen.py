@@ -91,6 +91,7 @@ class Module:
         self.helpers: list[str] = []      # source of auxiliary njit functions
         self.imports: set[str] = set()    # names imported from numba_math
         self.runtime_imports: set[str] = {"to_scalar"}
+        self.trig_imports: set[str] = set()  # names imported from trig.py
         self.contig: set[str] = set()     # names known to be C-contiguous arrays
         self.inputs: set[str] = set()     # kernel arguments (any layout)
         self.parallel = False

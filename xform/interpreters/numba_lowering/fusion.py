@@ -33,7 +33,7 @@ import os
 import numpy as np
 
 from ...core.ir import Literal, Var
-from .codegen import cast, index_text, literal_expr, np_type, shape_text
+from .codegen import INDENT, cast, index_text, literal_expr, np_type, shape_text
 
 REDUCERS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
             "reduce_or")
@@ -58,6 +58,28 @@ def _vector_math():
 
 
 VECTOR_MATH = _vector_math()
+# sin/cos with a fast variant for |x| <= 2**20 (trig.py); loops run in blocks of about
+# TRIG_BLOCK elements, recomputed exactly when an argument is out of range.
+FAST_TRIG = ({} if os.environ.get("XFORM_FAST_TRIG", "1") == "0"
+             else {"sin": "vsin_fast", "cos": "vcos_fast"})
+TRIG_BLOCK = 2048
+
+
+def _wide_vectors() -> bool:
+    """Whether the compile target has AVX-512 (loops may then use 512-bit vectors)."""
+    if os.environ.get("XFORM_WIDE_VECTORS", "1") == "0":
+        return False
+    try:
+        import numba
+        from llvmlite import binding
+
+        feats = numba.config.CPU_FEATURES or binding.get_host_cpu_features().flatten()
+    except Exception:  # pragma: no cover
+        return False
+    return "+avx512f" in feats.split(",")
+
+
+WIDE_VECTORS = _wide_vectors()
 
 
 def canon(shape) -> tuple:
@@ -169,6 +191,8 @@ class Group(Node):
         self.reads: set = set()       # var ids read from outside
         self.deps = set()
         self.used_outside: set = set()  # filled by plan()
+        # var id -> eqns (of its producer group) recomputed here at shifted indices
+        self.recompute: dict = {}
 
     def add(self, eqn, kind, producer):
         self.eqns.append(eqn)
@@ -297,13 +321,13 @@ def plan(jaxpr) -> list[Node]:
                     lst.append(chosen)
     # which group values are needed outside their group
     outs = {v.id for v in jaxpr.outvars if type(v) is Var}
-    for n in nodes:
-        if isinstance(n, Group):
-            continue
+    _choose_recompute(jaxpr, nodes, producer)
     for n in nodes:
         ins = n.reads if isinstance(n, Group) else {
             x.id for x in n.eqn.invars if type(x) is Var}
         for vid in ins:
+            if isinstance(n, Group) and vid in n.recompute:
+                continue
             p = producer.get(vid)
             if isinstance(p, Group) and p is not n:
                 p.used_outside.add(vid)
@@ -315,6 +339,69 @@ def plan(jaxpr) -> list[Node]:
         if isinstance(p, Group):
             p.used_outside.add(vid)
     return _toposort(nodes)
+
+
+# Shifted reads (pad/slice/rev/concatenate) of a value computed by another loop nest
+# recompute that value at the shifted index instead of storing and re-reading it, when
+# its computation is small and cheap (or the shifted read is its only use).
+RECOMPUTE_MAX_EQNS = 48
+_CHEAP = frozenset((
+    "add", "add_any", "sub", "mul", "neg", "square", "integer_pow", "max", "min", "abs",
+    "sign", "select_n", "convert_element_type", "div", "eq", "ne", "lt", "le", "gt", "ge",
+    "and", "or", "not", "xor", "broadcast_in_dim", "transpose", "reshape", "squeeze",
+    "expand_dims", "slice", "rev", "pad", "concatenate", "iota", "copy", "copy_p"))
+
+
+def _cone(g: Group, vid) -> list | None:
+    """The member equations of ``g`` that value ``vid`` depends on (in order)."""
+    by_out = {e.outvars[0].id: e for e, k in zip(g.eqns, g.kinds) if k != "reduce"}
+    need, stack = set(), [vid]
+    while stack:
+        v = stack.pop()
+        if v in need or v not in by_out:
+            continue
+        need.add(v)
+        stack.extend(x.id for x in by_out[v].invars if type(x) is Var and x.id in g.members)
+    return [e for e, k in zip(g.eqns, g.kinds) if k != "reduce" and e.outvars[0].id in need]
+
+
+def _choose_recompute(jaxpr, nodes, producer) -> None:
+    uses: dict = {}
+    for e in jaxpr.eqns:
+        for x in e.invars:
+            if type(x) is Var:
+                uses[x.id] = uses.get(x.id, 0) + 1
+    for v in jaxpr.outvars:
+        if type(v) is Var:
+            uses[v.id] = uses.get(v.id, 0) + 1
+    for c in nodes:
+        if not isinstance(c, Group):
+            continue
+        shifted, direct = set(), set()
+        for e in c.eqns:
+            name = e.primitive.name
+            for j, x in enumerate(e.invars):
+                if type(x) is not Var:
+                    continue
+                if name in _SHIFTED and (name == "concatenate" or j == 0):
+                    shifted.add(x.id)
+                else:
+                    direct.add(x.id)
+        for vid in sorted(shifted - direct - c.members):
+            p = producer.get(vid)
+            if not isinstance(p, Group) or p is c or vid not in p.members:
+                continue
+            cone = _cone(p, vid)
+            if len(cone) > RECOMPUTE_MAX_EQNS:
+                continue
+            if uses.get(vid, 0) > 1 and any(e.primitive.name not in _CHEAP for e in cone):
+                continue
+            c.recompute[vid] = (p, cone)
+    for c in nodes:  # no nested recomputation
+        if isinstance(c, Group):
+            for vid, (p, cone) in list(c.recompute.items()):
+                if any(type(x) is Var and x.id in p.recompute for e in cone for x in e.invars):
+                    del c.recompute[vid]
 
 
 def _try_merge(a: Group, b: Group, nodes, producer, readers) -> bool:
@@ -522,30 +609,31 @@ def _scalar_expr(em, eqn, ins):
     return cast(expr, dt)
 
 
-def _shifted_read(eqn, env, values, oshape, idx, operand):
-    """Expression (and depth) of slice/rev/pad/concatenate at the current point."""
+def _shifted_parts(eqn, oshape, idx):
+    """How slice/rev/pad/concatenate read their operands at the current point.
+
+    Returns ``(parts, depth)``: ``parts`` is a list of ``(condition or None, operand var,
+    operand index expressions)``, tried in order; when no condition holds the value is
+    the pad value (pad) — the last part of the other primitives has no condition.
+    """
     name = eqn.primitive.name
     pos = canon_pos(oshape)
     ivar = ["0" if k is None else idx[k] for k in pos]
     depth = max((k + 1 for k in pos if k is not None), default=0)
     p = eqn.params
+    x = eqn.invars[0]
     if name == "slice":
-        x = eqn.invars[0]
         strides = p.get("strides") or (1,) * x.aval.ndim
         src = [_affine(lo, i, st) for lo, i, st in zip(p["start_indices"], ivar, strides)]
-        return f"{env[x.id]}[{index_text(src)}]", depth
+        return [(None, x, src)], depth
     if name == "rev":
-        x = eqn.invars[0]
         dims = set(p["dimensions"])
         src = [f"{n - 1} - {i}" if d in dims and n > 1 else i
                for d, (n, i) in enumerate(zip(x.aval.shape, ivar))]
-        return f"{env[x.id]}[{index_text(src)}]", depth
+        return [(None, x, src)], depth
     if name == "pad":
-        x = eqn.invars[0]
-        pv, pdepth = operand(eqn.invars[1], ())
-        depth = max(depth, pdepth)
         if x.aval.size == 0:
-            return pv, pdepth
+            return [], depth
         conds, src = [], []
         for (lo, _, it), n, i in zip(p["padding_config"], x.aval.shape, ivar):
             q = f"({i} - {lo})" if lo > 0 else (f"({i} + {-lo})" if lo < 0 else i)
@@ -557,26 +645,20 @@ def _shifted_read(eqn, env, values, oshape, idx, operand):
             else:
                 conds.append(f"{q} >= 0 and {q} % {it + 1} == 0 and {q} // {it + 1} < {n}")
                 src.append(f"{q} // {it + 1}")
-        cond = " and ".join(conds) if conds else "True"
-        return f"({env[x.id]}[{index_text(src)}] if {cond} else {pv})", depth
+        return [(" and ".join(conds) if conds else "True", x, src)], depth
     # concatenate
     dim = p["dimension"]
-    parts = []
-    off = 0
+    parts, off = [], 0
     for x in eqn.invars:
         n = x.aval.shape[dim]
         if n:
-            parts.append((off, n, x))
+            src = list(ivar)
+            src[dim] = f"{ivar[dim]} - {off}" if off else ivar[dim]
+            parts.append((f"{ivar[dim]} < {off + n}", x, src))
         off += n
-    expr = None
-    for off, n, x in reversed(parts):
-        src = list(ivar)
-        src[dim] = f"{ivar[dim]} - {off}" if off else ivar[dim]
-        read = f"{env[x.id]}[{index_text(src)}]"
-        expr = read if expr is None else f"({read} if {ivar[dim]} < {off + n} else {expr})"
-    if expr is None:  # every operand is empty along the dimension: so is the result
-        expr = literal_expr(0, eqn.outvars[0].aval.dtype)
-    return expr, depth
+    if parts:
+        parts[-1] = (None,) + parts[-1][1:]
+    return parts, depth
 
 
 def _affine(lo, i, st):
@@ -623,6 +705,8 @@ def _outline_mode(g: Group):
 
 
 def emit_group(em, g: Group, env):
+    if not g.used_outside and not g.red_outs:
+        return  # every value is recomputed where it is used (or unused)
     mode = _outline_mode(g)
     if mode is None:
         return _emit_group(em, g, env)
@@ -648,45 +732,119 @@ def emit_group(em, g: Group, env):
         env[k] = v
 
 
-def _emit_group(em, g: Group, env, prange=False):
-    shape = g.shape
-    r = len(shape)
-    idx = [em.fresh("i") for _ in range(r)]
-    values: dict = {}               # var id -> (expr, depth)
-    reads: dict = {}                # (var id, index) -> (name, depth)
-    stmts: list = []                # (depth, [lines])
-    reductions = []                 # (eqn, expr)
+class _Alt:
+    """A statement with a fast variant: ``fast`` lines replace ``exact`` in the first
+    pass over a block (sin/cos for moderate arguments, see ``trig.py``)."""
 
-    for eqn in g.eqns:
-        em.comment(_eqn_text(eqn))
+    __slots__ = ("exact", "fast")
 
-    def _read(name, vid, ix, depth):
+    def __init__(self, exact: str, fast: list):
+        self.exact, self.fast = exact, fast
+
+    def __radd__(self, prefix: str):  # indentation: INDENT + alt
+        return _Alt(prefix + self.exact, [prefix + f for f in self.fast])
+
+
+class _Gen:
+    """Scalar statements computing member values of a group at one iteration point
+    (``idx``: index expressions of the iteration space)."""
+
+    def __init__(self, em, env, idx, recompute):
+        self.em, self.env, self.idx = em, env, idx
+        self.recompute = recompute  # var id -> (producer group, cone eqns)
+        self.values: dict = {}      # var id -> (expr, depth)
+        self.reads: dict = {}       # (var id, index) -> (name, depth)
+        self.stmts: list = []       # (depth, [lines])
+        self.bad = None             # name of the fast-trig range flag, once used
+        self.has_alt = False
+        self.flagged: set = set()   # arguments already checked
+
+    def _flag(self):
+        if self.bad is None:
+            self.bad = self.em.fresh("big")
+        self.has_alt = True
+        return self.bad
+
+    def read(self, name, vid, ix, depth):
         key = (vid, tuple(ix))
-        hit = reads.get(key)
+        hit = self.reads.get(key)
         if hit is None:
-            t = em.fresh("r")
-            stmts.append((depth, [f"{t} = {name}[{index_text(ix)}]"]))
-            hit = reads[key] = (t, depth)
+            t = self.em.fresh("r")
+            self.stmts.append((depth, [f"{t} = {name}[{index_text(ix)}]"]))
+            hit = self.reads[key] = (t, depth)
         return hit
 
-    def operand(x, out_shape):
+    def operand(self, x, out_shape):
         if type(x) is Literal:
             return literal_expr(x.val, x.aval.dtype), 0
-        if x.id in values:
-            return values[x.id]
-        name = env[x.id]
+        if x.id in self.values:
+            return self.values[x.id]
+        name = self.env[x.id]
         if x.aval.ndim == 0:
             return name, 0
-        ix, depth = _bcast_index(x.aval.shape, out_shape, idx)
-        return _read(name, x.id, ix, depth)
+        ix, depth = _bcast_index(x.aval.shape, out_shape, self.idx)
+        return self.read(name, x.id, ix, depth)
 
-    for eqn, kind in zip(g.eqns, g.kinds):
+    def value_at(self, x, src):
+        """``(lines, expr)``: the value of ``x`` at full index ``src``, read from its
+        array or recomputed from its producer's equations."""
+        if x.id not in self.recompute:
+            return [], f"{self.env[x.id]}[{index_text(src)}]"
+        _, cone = self.recompute[x.id]
+        lines, q = [], []
+        for n, e in zip(x.aval.shape, src):
+            if n != 1:
+                t = self.em.fresh("q")
+                lines.append(f"{t} = {e}")
+                q.append(t)
+        sub = _Gen(self.em, self.env, q, {})
+        sub.bad = self.bad
+        for e in cone:
+            sub.eqn(e)
+        if sub.has_alt:
+            self.bad, self.has_alt = sub.bad, True
+        lines += [ln for _, ls in sub.stmts for ln in ls]
+        return lines, sub.values[x.id][0]
+
+    def shifted(self, eqn):
+        em = self.em
+        out = eqn.outvars[0]
+        parts, depth = _shifted_parts(eqn, out.aval.shape, self.idx)
+        dflt = None
+        if eqn.primitive.name == "pad":
+            dflt, pdepth = self.operand(eqn.invars[1], ())
+            depth = max(depth, pdepth)
+        elif not parts:  # every operand is empty along the dimension: so is the result
+            dflt = literal_expr(0, out.aval.dtype)
+        t = em.fresh("t")
+        if not any(x.id in self.recompute for _, x, _ in parts):
+            expr = dflt
+            for cond, x, src in reversed(parts):
+                read = f"{self.env[x.id]}[{index_text(src)}]"
+                expr = read if cond is None else f"({read} if {cond} else {expr})"
+            self.stmts.append((depth, [f"{t} = {expr}"]))
+        else:
+            lines = []
+            for k, (cond, x, src) in enumerate(parts):
+                body, v = self.value_at(x, src)
+                body.append(f"{t} = {v}")
+                if cond is None and k == 0:
+                    lines += body
+                    continue
+                lines.append("else:" if cond is None else ("if " if k == 0 else "elif ")
+                             + cond + ":")
+                lines += [INDENT + ln for ln in body]
+            if dflt is not None:
+                lines += ["else:", f"{INDENT}{t} = {dflt}"]
+            self.stmts.append((depth, lines))
+        self.values[out.id] = (t, depth)
+
+    def eqn(self, eqn):
+        """Generate a member (non-reduction) equation."""
+        em, env, idx, values = self.em, self.env, self.idx, self.values
         out = eqn.outvars[0]
         oshape = out.aval.shape
         name = eqn.primitive.name
-        if kind == "reduce":
-            reductions.append((eqn, operand(eqn.invars[0], eqn.invars[0].aval.shape)))
-            continue
         if _is_passthrough(eqn):  # unit-dim reshapes, reductions of size-1 axes
             x = eqn.invars[0]
             if x.id in values:
@@ -695,8 +853,8 @@ def _emit_group(em, g: Group, env, prange=False):
                 values[out.id] = (env[x.id], 0)
             else:
                 ix, depth = _canon_index(x.aval.shape, idx)
-                values[out.id] = _read(env[x.id], x.id, ix, depth)
-            continue
+                values[out.id] = self.read(env[x.id], x.id, ix, depth)
+            return
         if name in ("broadcast_in_dim", "transpose"):
             x = eqn.invars[0]
             if type(x) is Literal:
@@ -712,29 +870,57 @@ def _emit_group(em, g: Group, env, prange=False):
                     perm = list(eqn.params["permutation"])
                     dst_of = [perm.index(d) for d in range(x.aval.ndim)]
                 ix, depth = _mapped_index(x.aval.shape, oshape, dst_of, idx)
-                values[out.id] = _read(env[x.id], x.id, ix, depth)
-            continue
+                values[out.id] = self.read(env[x.id], x.id, ix, depth)
+            return
         if name in _SHIFTED:
-            t = em.fresh("t")
-            expr, depth = _shifted_read(eqn, env, values, oshape, idx, operand)
-            stmts.append((depth, [f"{t} = {expr}"]))
-            values[out.id] = (t, depth)
-            continue
+            self.shifted(eqn)
+            return
         if name == "iota":
             d = eqn.params["dimension"]
             k = canon_pos(oshape)[d]
             if k is None:
                 values[out.id] = (literal_expr(0, out.aval.dtype), 0)
-                continue
+                return
             t = em.fresh("t")
-            stmts.append((k + 1, [f"{t} = {cast(idx[k], out.aval.dtype)}"]))
+            self.stmts.append((k + 1, [f"{t} = {cast(idx[k], out.aval.dtype)}"]))
             values[out.id] = (t, k + 1)
-            continue
-        ops = [operand(x, oshape) for x in eqn.invars]
+            return
+        ops = [self.operand(x, oshape) for x in eqn.invars]
         depth = max((d for _, d in ops), default=0)
         t = em.fresh("t")
-        stmts.append((depth, [f"{t} = {_scalar_expr(em, eqn, [e for e, _ in ops])}"]))
+        line = f"{t} = {_scalar_expr(em, eqn, [e for e, _ in ops])}"
+        if (name in FAST_TRIG and name in VECTOR_MATH and out.aval.dtype.kind == "f"
+                and depth > 0 and not eqn.params):
+            arg = ops[0][0]
+            em.mod.trig_imports.update((FAST_TRIG[name], "trig_big"))
+            flag = self._flag()
+            fast = [f"{t} = {cast(f'{FAST_TRIG[name]}({arg})', out.aval.dtype)}"]
+            if arg not in self.flagged:
+                self.flagged.add(arg)
+                fast.append(f"{flag} = {flag} | trig_big({arg})")
+            line = _Alt(line, fast)
+        self.stmts.append((depth, [line]))
         values[out.id] = (t, depth)
+
+
+def _emit_group(em, g: Group, env, prange=False):
+    shape = g.shape
+    r = len(shape)
+    idx = [em.fresh("i") for _ in range(r)]
+    gen = _Gen(em, env, idx, g.recompute)
+    values, stmts = gen.values, gen.stmts
+    reductions = []                 # (eqn, (expr, depth))
+
+    for eqn in g.eqns:
+        em.comment(_eqn_text(eqn))
+    for vid, (_, cone) in g.recompute.items():
+        em.comment(f"v{vid} recomputed at shifted points ({len(cone)} equations)")
+
+    for eqn, kind in zip(g.eqns, g.kinds):
+        if kind == "reduce":
+            reductions.append((eqn, gen.operand(eqn.invars[0], eqn.invars[0].aval.shape)))
+        else:
+            gen.eqn(eqn)
 
     # outputs of the group
     stores = []
@@ -803,10 +989,23 @@ def _emit_group(em, g: Group, env, prange=False):
     by_depth: dict = {}
     for d, lines in stmts:
         by_depth.setdefault(d, []).extend(lines)
+    # sin/cos present and no reductions: blocks run with the fast sin/cos and are
+    # recomputed with the exact ones when an argument is out of their range
+    blocked = r > 0 and not reductions and gen.has_alt
+    if r > 0 and int(np.prod(shape, dtype=np.int64)) >= FASTMATH_MIN_SIZE and WIDE_VECTORS:
+        em.mod.runtime_imports.add("prefer_wide_vectors")
+        by_depth.setdefault(1, []).insert(0, "prefer_wide_vectors()")
 
-    def level(k):
-        for ln in by_depth.get(k, ()):
+    def put(ln, fast):
+        if isinstance(ln, _Alt):
+            for x in (ln.fast if fast else [ln.exact]):
+                em.line(x)
+        else:
             em.line(ln)
+
+    def level(k, fast=False):
+        for ln in by_depth.get(k, ()):
+            put(ln, fast)
         if k == init_level:
             for ln in acc_inits:
                 em.line(ln)
@@ -815,11 +1014,29 @@ def _emit_group(em, g: Group, env, prange=False):
                 em.line(ln)
             for ln in acc_updates:
                 em.line(ln)
+        elif k == 0 and blocked:
+            inner = int(np.prod(shape[1:], dtype=np.int64))
+            bs = max(1, TRIG_BLOCK // max(inner, 1))
+            nb = -(-shape[0] // bs)
+            b = em.fresh("b")
+            rng = "numba.prange" if prange else "range"
+            em.line(f"for {b} in {rng}({nb}):")
+            with em.indented():
+                em.line(f"{gen.bad} = 0")
+                loop = f"for {idx[0]} in range({b} * {bs}, min({b} * {bs} + {bs}, {shape[0]})):"
+                em.line(loop)
+                with em.indented():
+                    level(1, True)
+                em.line(f"if {gen.bad}:")
+                with em.indented():
+                    em.line(loop)
+                    with em.indented():
+                        level(1, False)
         else:
             rng = "numba.prange" if prange and k == 0 else "range"
             em.line(f"for {idx[k]} in {rng}({shape[k]}):")
             with em.indented():
-                level(k + 1)
+                level(k + 1, fast)
         if k == init_level or (k == 0 and not suffix):
             for ln in acc_final:
                 em.line(ln)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba.core import types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 
 def to_scalar(x):  # pragma: no cover - only called from compiled code
@@ -35,7 +35,23 @@ def _as_c_ol(x):
     return None
 
 
-__all__ = ["to_scalar", "as_c", "numba"]
+@intrinsic
+def prefer_wide_vectors(typingctx):
+    """Mark the enclosing LLVM function ``"prefer-vector-width"="512"``: on AVX-512
+    targets the loop vectorizer then uses 512-bit vectors (LLVM's default for these
+    CPUs is 256). Called at the top of a big loop body (in a prange body it marks the
+    parallel worker function). Numerically neutral: strict float semantics are kept."""
+
+    def codegen(context, builder, sig, args):
+        # llvmlite only knows a fixed set of attribute names; string attributes are
+        # written verbatim into the function header
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors"]
 
 
 # -- heavy generic kernels: compiled once per dtype and cached on disk (cache=True), so a
