@@ -210,6 +210,31 @@ def test_shifted_reads_of_computed_values():
     _check(xform.jit(rosen_like)(xb), rosen_like(xb))
 
 
+def test_fast_sin_cos_blocks_fall_back_exactly():
+    # fused loops with sin/cos run blocks with a fast reduction (|x| <= 2**20) and redo
+    # a block with the exact one when an argument is out of range (trig.py)
+    n = 20_000
+    x = RNG.standard_normal(n) * 10.0
+    x[5_000:5_010] = RNG.uniform(-1e300, 1e300, 10)      # one block falls back
+    x[7_000] = np.nan
+    x[9_000] = np.inf
+    x[11_000:11_004] = [2.0 ** 20, -2.0 ** 20, np.nextafter(2.0 ** 20, 3e6), -0.0]
+    x[12_000:14_000] = np.pi / 2 * np.arange(1, 2001) * 517  # near multiples of pi/2
+    x[15_000:] = RNG.uniform(-2.0 ** 20, 2.0 ** 20, n - 15_000)
+
+    def f(x):
+        return [xnp.sin(x) * 1.0, xnp.cos(x) + 0.0, xnp.sin(x * 0.5) * xnp.cos(x),
+                xnp.sin(x.astype(np.float32))]
+
+    src = xform.jit(f).lower(x).source
+    assert "vsin_fast" in src and "trig_big" in src
+    with np.errstate(all="ignore"):
+        ref = [np.sin(x), np.cos(x), np.sin(x * 0.5) * np.cos(x), np.sin(x.astype(np.float32))]
+    out = xform.jit(f)(x)
+    _check(out[:3], ref[:3], rtol=2e-15, atol=0.0)
+    _check(out[3], ref[3], rtol=1e-6, atol=1e-7)
+
+
 def test_integer_structural_exact():
     def f(x, i):
         return [lax.dot_general(x, x, (((1,), (1,)), ((), ()))),
