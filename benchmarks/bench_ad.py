@@ -2,6 +2,8 @@
 
 Run: ``python benchmarks/bench_ad.py``. Compares xform with autograd and JAX (eager,
 x64) when they are installed, and with the closed-form third derivative in numpy.
+Also prints how many primitive binds one xform call performs (every operation of every
+interpreter level is a ``Primitive.bind``), the structural measure of eager overhead.
 """
 from __future__ import annotations
 
@@ -15,10 +17,29 @@ from _harness import median_time, print_table  # noqa: E402
 
 import xform  # noqa: E402
 import xform.numpy as xnp  # noqa: E402
+from xform.core.primitive import Primitive  # noqa: E402
+
+
+def count_binds(fn) -> int:
+    """Number of ``Primitive.bind`` calls (all interpreter levels) during ``fn()``."""
+    n = [0]
+    orig = Primitive.bind
+
+    def bind(self, *args, **params):
+        n[0] += 1
+        return orig(self, *args, **params)
+
+    Primitive.bind = bind
+    try:
+        fn()
+    finally:
+        Primitive.bind = orig
+    return n[0]
 
 
 def main() -> None:
     rows = []
+    binds = []
 
     def f(x):
         return xnp.tanh(x) * xnp.sin(x)
@@ -45,6 +66,7 @@ def main() -> None:
     except ImportError:
         pass
     rows.append(("grad(grad(grad(tanh(x)*sin(x))))(0.5)", times))
+    binds.append(("grad(grad(grad(f)))", count_binds(lambda: g3(0.5))))
 
     def loss(w):
         return xnp.sum(xnp.tanh(w) ** 2)
@@ -61,7 +83,9 @@ def main() -> None:
     except ImportError:
         pass
     rows.append(("grad(sum(tanh(w)**2)), w: 100 elements", times))
+    binds.append(("grad(sum(tanh(w)**2))", count_binds(lambda: gl(w))))
     print_table("Eager autodiff (per call, median)", rows)
+    print("xform binds per call: " + ", ".join(f"{name}: {n}" for name, n in binds))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ Workloads:
  4. jit(jacrev) of tanh(A @ x) * x, n = 200
  5. dispatch latency of jit(lambda x, y: x * y + 1) on 10-element arrays
  6. first call (trace + compile) of workload 2 in a fresh process: cold disk cache and
-    warm disk cache
+    warm disk cache; 6c: numba import + initialization alone (the floor of 6a and 6b)
 """
 from __future__ import annotations
 
@@ -240,6 +240,28 @@ print(time.perf_counter() - t0, t_import)
 '''
 
 
+NUMBA_INIT = r'''
+import sys, time
+sys.path.insert(0, {root!r})
+import numpy as np
+import xform
+t0 = time.perf_counter()
+import numba
+t1 = time.perf_counter()
+numba.njit(lambda x: x + 1.0)(1.0)  # loads numba's typing/lowering registries (+ scipy BLAS)
+print(time.perf_counter() - t0, t1 - t0)
+'''
+
+
+def numba_init():
+    """Seconds for `import numba` + its one-time initialization in a fresh process."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", NUMBA_INIT.format(root=root)],
+                         capture_output=True, text=True, check=True)
+    total, imp = map(float, out.stdout.split())
+    return total, imp
+
+
 def first_call(mode, env):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = FIRST_CALL.format(root=root, mode=mode)
@@ -261,7 +283,11 @@ if jax:
     res_warm["jax"] = jcold
 rows.append(("6a first call of (2), cold cache", res_cold))
 rows.append(("6b first call of (2), warm disk cache", res_warm))
+nb_total, nb_import = numba_init()
+rows.append(("6c numba import + init alone (bound of 6a/6b)", {"xform": nb_total}))
 
 print_table(f"xform jit benchmarks (medians; numpy {np.__version__}"
             + (f", jax {jax.__version__}" if jax else "") + ")", rows)
-print(f"\n(import time in the fresh process: xform {imp_cold:.2f} s)")
+print(f"\n(import time in the fresh process: xform {imp_cold:.2f} s; numba import "
+      f"{nb_import:.2f} s + numba initialization {nb_total - nb_import:.2f} s happen "
+      f"inside xform's first call)")

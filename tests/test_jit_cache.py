@@ -64,6 +64,44 @@ def test_disk_cache_hit_in_fresh_process(cache_dir):
     assert "Compiling" not in r2.stderr and "disk cache hit" in r2.stderr, r2.stderr
 
 
+WARM_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    import numpy as np, xform, xform.numpy as xnp
+
+    def mlp(w, x):  # BLAS (dot) and a big fused loop (parallel, sin/cos blocks)
+        return xnp.sum(xnp.tanh(x @ w) ** 2) + xnp.sum(xnp.sin(x) * xnp.cos(x))
+
+    rng = np.random.default_rng(0)
+    w, x = rng.standard_normal((300, 20)), rng.standard_normal((1000, 300))
+    g = xform.jit(xform.grad(mlp, argnums=(0, 1)))(w, x)
+    e = xform.grad(mlp, argnums=(0, 1))(w, x)
+    for a, b in zip(g, e):
+        assert np.allclose(a, b, rtol=1e-10, atol=1e-12)
+    print("registries", "numba.np.arraymath" in sys.modules)
+    h = xform.jit(lambda a: xnp.cumsum(a) * {salt})(x[0])   # compiled in this process
+    assert np.allclose(h, np.cumsum(x[0]) * {salt})
+    assert np.allclose(xform.jit(xform.grad(mlp, argnums=(0, 1)))(w, x)[0], e[0])
+    print("OK")
+""")
+
+
+def test_warm_process_loads_without_numba_initialization(tmp_path):
+    # a disk-cache hit skips numba's registry initialization (numba.np.arraymath & co.);
+    # running cached BLAS/parallel kernels and compiling afterwards still work
+    env = dict(os.environ, XFORM_CACHE_DIR=str(tmp_path), XFORM_LOG_COMPILES="1")
+    env.pop("XFORM_DISABLE_DISK_CACHE", None)
+    outs = []
+    for salt in (2.0, 3.0):
+        r = subprocess.run([sys.executable, "-c", WARM_SCRIPT.format(root=ROOT, salt=salt)],
+                           env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert "OK" in r.stdout
+        outs.append(r)
+    assert "registries False" in outs[1].stdout, outs[1].stdout
+    assert "Loaded `grad_mlp`" in outs[1].stderr, outs[1].stderr
+
+
 def test_corrupt_cache_entries_are_rebuilt(cache_dir):
     r1 = _run(cache_dir, 2.5)
     assert r1.returncode == 0, r1.stderr

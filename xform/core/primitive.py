@@ -45,25 +45,35 @@ class Primitive:
         # this is the hottest path of eager autodiff).
         top = (_state or _get_state()).dynamic
         level = top.level
-        has_tracer = False
+        first = None  # the main of the first tracer argument
+        same = True  # every argument is a tracer of ``first``
         for x in args:
             if isinstance(x, Tracer):
-                has_tracer = True
                 m = x._trace.main
                 if m.level > level:
                     top = m
                     level = m.level
+                if first is None:
+                    first = m
+                elif m is not first:
+                    same = False
+            else:
+                same = False
         if level == 0:
-            if has_tracer:  # only dead tracers can be at level <= 0 here
+            if first is not None:  # only dead tracers can be at level <= 0 here
                 find_top_trace(args)
             return self.impl(*args, **params)
         if not top.alive:
             find_top_trace(args)  # raises the escaped-tracer error
         trace = top.trace
-        tracers = [
-            x if isinstance(x, Tracer) and x._trace.main is top else full_raise(trace, x)
-            for x in args
-        ]
+        if same and first is top:
+            tracers = args  # nothing to raise
+        else:
+            tracers = [
+                (x if x._trace.main is top else full_raise(trace, x)) if isinstance(x, Tracer)
+                else trace.pure(x)
+                for x in args
+            ]
         out = trace.process_primitive(self, tracers, params)
         if self.multiple_results:
             return [full_lower(o) for o in out]

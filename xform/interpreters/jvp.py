@@ -58,15 +58,21 @@ def add_tangents(a, b):
         return b
     if type(b) is Zero:
         return a
-    return _add_any()(a, b)
+    p = _lazy.get("add_any_p")
+    if p is None:
+        _add_any()
+        p = _lazy["add_any_p"]
+    return p.bind(a, b)  # lax.add_any(a, b)
 
 
 def _add_any():
     fn = _lazy.get("add_any")
     if fn is None:  # lax imports this module, so bind late (once)
         from ..lax import add_any as fn
+        from ..lax.elementwise import add_any_p
 
         _lazy["add_any"] = fn
+        _lazy["add_any_p"] = add_any_p
     return fn
 
 

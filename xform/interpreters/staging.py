@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.abstract import ShapedArray, concrete_aval
-from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, _var_ids, literal_or_none, new_eqn
+from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, _var_ids, literal_or_none, new_eqn
 from ..core.primitive import missing_rule
 from ..core.trace import Trace, Tracer, full_raise, get_aval, new_main
 
@@ -40,7 +40,8 @@ class JaxprBuilder:
         # the linear program of linearize (calls stay calls, so they transpose whole).
         self.dynamic = dynamic
         self.eqns: list[Eqn] = []
-        self.keepalive: list = []  # constants, so that their ids stay unique
+        # (each cached constant stays referenced by its Literal or by const_val, so the
+        # ids keying const_tracer stay unique)
         self.const_tracer: dict[int, StagingTracer] = {}
         self.const_val: dict[int, object] = {}  # var id -> value
 
@@ -66,7 +67,6 @@ class JaxprBuilder:
                 t = StagingTracer(trace, aval)
                 self.const_val[t.var.id] = val
             self.const_tracer[id(val)] = t
-            self.keepalive.append(val)
         return t
 
     @staticmethod
@@ -76,11 +76,9 @@ class JaxprBuilder:
     def to_jaxpr(self, in_tracers, out_tracers) -> tuple[Jaxpr, list]:
         invars = [t.var for t in in_tracers]
         outvars = [t.var for t in out_tracers]
-        jaxpr = dce_jaxpr(Jaxpr([], invars, outvars, self.eqns))
+        jaxpr, used = _dce(Jaxpr([], invars, outvars, self.eqns))
         constvars, consts = [], []
         if self.const_val:
-            used = {v.id for e in jaxpr.eqns for v in e.invars if type(v) is Var}
-            used.update(v.id for v in jaxpr.outvars if type(v) is Var)
             in_ids = {v.id for v in invars}
             for t in self.const_tracer.values():
                 v = t.var
@@ -96,10 +94,10 @@ class StagingTrace(Trace):
         return self.main.payload
 
     def pure(self, val):
-        return self._builder().const(self, val)
+        return self.main.payload.const(self, val)
 
     def lift(self, tracer):
-        return self._builder().const(self, tracer)
+        return self.main.payload.const(self, tracer)
 
     def new_arg(self, aval) -> StagingTracer:
         return self._builder().new_tracer(self, aval)
@@ -115,10 +113,15 @@ class StagingTrace(Trace):
             avals_out = abstract_eval(*[t.aval for t in tracers], **params)
             return self.emit(primitive, tracers, params, avals_out)
         # The single-result case of ``emit``, inlined (the hot path of linearize).
-        if len(tracers) == 2:
+        n = len(tracers)
+        if n == 2:
             x, y = tracers
             aval = abstract_eval(x.aval, y.aval, **params)
             invars = [x.var, y.var]
+        elif n == 1:
+            x = tracers[0]
+            aval = abstract_eval(x.aval, **params)
+            invars = [x.var]
         else:
             aval = abstract_eval(*[t.aval for t in tracers], **params)
             invars = [t.var for t in tracers]
@@ -176,19 +179,32 @@ def closure_convert(jaxpr: Jaxpr, consts) -> tuple[ClosedJaxpr, list]:
 
 def dce_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
     """Remove equations whose outputs are never used (all primitives are pure)."""
+    return _dce(jaxpr)[0]
+
+
+def _dce(jaxpr: Jaxpr):
+    """``dce_jaxpr`` that also returns the ids of the variables the result reads."""
     live = {v.id for v in jaxpr.outvars if type(v) is Var}
+    add = live.add
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        for v in eqn.outvars:
-            if v.id in live:
-                break
+        outs = eqn.outvars
+        if len(outs) == 1:
+            is_live = outs[0].id in live
         else:
-            if not getattr(eqn.primitive, "effectful", False):
-                continue
+            is_live = False
+            for v in outs:
+                if v.id in live:
+                    is_live = True
+                    break
+        if not is_live and not getattr(eqn.primitive, "effectful", False):
+            continue
         kept.append(eqn)
-        live.update(v.id for v in eqn.invars if type(v) is Var)
+        for v in eqn.invars:
+            if type(v) is Var:
+                add(v.id)
     kept.reverse()
-    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, kept)
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, kept), live
 
 
 def make_closed_jaxpr(fun: Callable, in_avals, name: str = "make_jaxpr"):

@@ -196,6 +196,25 @@ def _checked_impl(prim, fn, kinds):
     dtype kinds, mixed dtypes, unbroadcastable shapes) with the same clear errors."""
 
     def impl(*args, **params):
+        n = len(args)
+        if n == 2:  # fast path: two numpy operands of one allowed dtype
+            x, y = args
+            tx = type(x)
+            if tx is type(y) and (tx is np.float64 or tx is np.ndarray):
+                d = x.dtype
+                if (d is y.dtype or d == y.dtype) and (kinds is None or d.kind in kinds):
+                    try:
+                        return fn(x, y, **params)
+                    except ValueError:
+                        pass
+        elif n == 1:  # fast path: one numpy operand of an allowed dtype
+            x = args[0]
+            tx = type(x)
+            if (tx is np.float64 or tx is np.ndarray) and (kinds is None or x.dtype.kind in kinds):
+                try:
+                    return fn(x, **params)
+                except ValueError:
+                    pass
         d0 = None
         ok = True
         for a in args:
@@ -242,7 +261,7 @@ def _defjvp(prim, *rules):
             g = tangents[0]
             if type(g) is Zero:
                 return ans, Zero.like(ans)
-            c = rule0(g, ans, *primals, **params)
+            c = rule0(g, ans, *primals, **params) if params else rule0(g, ans, primals[0])
             if c is None or type(c) is Zero:
                 return ans, Zero.like(ans)
             return ans, c
@@ -329,8 +348,8 @@ def _add_jvp(primals, tangents):
 
 
 def _add_transpose(ct, x, y):
-    return [_ct_for(ct, x) if is_undefined(x) else None,
-            _ct_for(ct, y) if is_undefined(y) else None]
+    return [_ct_for(ct, x) if type(x) is UndefinedPrimal else None,
+            _ct_for(ct, y) if type(y) is UndefinedPrimal else None]
 
 
 add_p.jvp = _add_jvp
@@ -412,8 +431,28 @@ def mul(x, y):
     >>> lax.mul(np.array([1.0, 2.0]), 3.0)
     array([3., 6.])
     """
-    if isinstance(x, Tracer) and isinstance(y, Tracer):
-        return mul_p.bind(x, y)
+    # Fast paths (same results as below): traced operands, or a traced operand and a
+    # numpy scalar of its dtype (the residuals of autodiff).
+    if isinstance(x, Tracer):
+        if isinstance(y, Tracer):
+            return mul_p.bind(x, y)
+        if isinstance(y, np.generic):
+            dt = y.dtype
+            if dt is x.aval.dtype or dt == x.aval.dtype:
+                if dt.kind in "iuf" and y == 1:
+                    return x
+                return mul_p.bind(x, y)
+    elif isinstance(y, Tracer) and isinstance(x, np.generic):
+        dt = x.dtype
+        if dt is y.aval.dtype or dt == y.aval.dtype:
+            if dt.kind in "iuf" and x == 1:
+                return y
+            return mul_p.bind(x, y)
+    elif type(x) is type(y):
+        if type(x) is np.ndarray:
+            return mul_p.bind(x, y)
+        if type(x) is np.float64:
+            return x if y == 1 else (y if x == 1 else mul_p.bind(x, y))
     x, y = _binary_args(x, y, "mul")
     # x * 1 == x exactly (NaN, inf, -0.0 included): autodiff multiplies by the unit
     # cotangent constantly, so skipping it keeps eager and traced programs small.
@@ -431,6 +470,24 @@ def _is_unit_scalar(v) -> bool:
 
 
 _defjvp(mul_p, lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(x, g))
+
+
+def _mul_jvp(primals, tangents):
+    # The rule ``_defjvp`` builds from the two lambdas above, unrolled (it is the most
+    # frequent JVP of autodiff).
+    x, y = primals
+    tx, ty = tangents
+    ans = mul_p.bind(x, y)
+    out = None
+    if type(tx) is not Zero:
+        out = _bcast_tangent(mul(tx, y), ans)
+    if type(ty) is not Zero:
+        c = _bcast_tangent(mul(x, ty), ans)
+        out = c if out is None else add_tangents(out, c)
+    return ans, (Zero.like(ans) if out is None else out)
+
+
+mul_p.jvp = _mul_jvp
 
 
 def _mul_transpose(ct, x, y):

@@ -16,7 +16,11 @@ Numba options: ``error_model='numpy'``, ``nogil=True``, no fast-math on the kern
 reductions accumulating in scalars live in helper functions compiled with
 ``fastmath={'reassoc', 'contract', 'nsz', 'arcp'}`` (never ``fastmath=True``: it would
 break ``isnan``); big elementwise loop nests live in ``parallel=True`` helpers using
-``prange`` (chosen from the static shapes).
+``prange`` (chosen from the static shapes). Shifted reads of cheap computed values are
+recomputed in the consumer loop, sin/cos loops run a fast path with a checked exact
+fallback, and big loops use 512-bit vectors on AVX-512 targets (see ``fusion.py``).
+A disk-cache hit loads the machine code without numba's registry initialization
+(``_load_cached``).
 
 Writing a lowering rule
 -----------------------
@@ -176,6 +180,36 @@ def _numba_typeof(x):
     return numba.typeof(x)
 
 
+def _load_cached(kernel, sig) -> bool:
+    """Load ``kernel``'s machine code for ``sig`` from numba's disk cache, as
+    ``Dispatcher.compile`` does, but without ``target_context.refresh()``.
+
+    That refresh loads all of numba's typing/lowering registries (numba.np.arraymath,
+    linalg, ... and scipy's BLAS bindings): 0.2-0.35 s once per process, and not needed
+    to run cached machine code (a later compilation in this process still does it).
+    Returns False (the caller then compiles normally, with numba's own error handling)
+    when there is no usable entry or numba's internals differ.
+    """
+    try:
+        from numba.core.compiler_lock import global_compiler_lock
+        from numba.core.runtime import rtsys
+
+        with global_compiler_lock:
+            if tuple(sig) in kernel.overloads:
+                return True
+            rtsys.initialize(kernel.targetctx)  # the memory allocator (NRT) is needed
+            cres = kernel._cache._load_overload(sig, kernel.targetctx)
+            if cres is None or cres.objectmode:
+                return False
+            kernel._cache_hits[sig] += 1
+            kernel.targetctx.insert_user_function(cres.entry_point, cres.fndesc,
+                                                  [cres.library])
+            kernel.add_overload(cres)
+            return True
+    except Exception:
+        return False
+
+
 class Compiled:
     """A compiled program: call with the flat inputs, returns the list of outputs."""
 
@@ -240,6 +274,8 @@ class Compiled:
             self._log(dt, hit, reused)
 
     def _compile(self, sig):
+        if self.from_disk and _load_cached(self.kernel, sig):
+            return
         self.kernel.compile(sig)
 
     def _rebuild_in_memory(self):
