@@ -17,14 +17,12 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ._util import check_leaves, flatten_fun, fun_name, to_output
-from .core.abstract import ShapedArray
 from .core.ir import ClosedJaxpr, Jaxpr
 from .core.primitive import Primitive
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval
 from .core.trace import _state_holder
 from .core.trace import state as _state
-from .interpreters.batching import batch_flat
 from .interpreters.eval import eval_jaxpr
 from .interpreters.jvp import Zero, instantiate
 from .interpreters.linearize import linearize_flat
@@ -208,46 +206,10 @@ def _jit_jvp(primals, tangents, jaxpr: ClosedJaxpr, name: str):
     return outs, tangents_out
 
 
-def batch_jaxpr(closed: ClosedJaxpr, dims: tuple, axis_size: int) -> ClosedJaxpr:
-    """The program of ``vmap(closed)`` for inputs batched at ``dims``, outputs at 0."""
-    key = ("batch", dims, axis_size)
-    hit = closed.cache.get(key)
-    if hit is not None:
-        return hit
-    from . import lax
-
-    in_avals = []
-    for a, d in zip(closed.in_avals, dims):
-        if d is None:
-            in_avals.append(a)
-        else:
-            shape = list(a.shape)
-            shape.insert(d, axis_size)
-            in_avals.append(ShapedArray(shape, a.dtype, a.weak_type))
-
-    def fun(*args):
-        outs, odims = batch_flat(
-            lambda *xs: eval_jaxpr(closed.jaxpr, closed.consts, *xs), list(args), list(dims),
-            axis_size)
-        res = []
-        for o, d in zip(outs, odims):
-            if d is None:
-                shape = get_aval(o).shape
-                o = lax.broadcast_in_dim(o, (axis_size,) + shape, tuple(range(1, len(shape) + 1)))
-            elif d != 0:
-                o = lax.moveaxis(o, d, 0)
-            res.append(o)
-        return res
-
-    j, consts = trace_to_jaxpr(fun, in_avals, name="vmap")
-    out, tracer_consts = closure_convert(j, consts)
-    assert not tracer_consts
-    closed.cache[key] = out
-    return out
-
-
 def _jit_batch(vals, dims, jaxpr: ClosedJaxpr, name: str, axis_size: int):
-    bj = batch_jaxpr(jaxpr, tuple(dims), axis_size)
+    from .lax.control_flow import batch_closed  # the one vmap-of-a-program utility
+
+    bj, _ = batch_closed(jaxpr, tuple(dims), axis_size, (True,) * len(jaxpr.out_avals))
     outs = jit_p.bind(*vals, jaxpr=bj, name=name)
     return outs, [0] * len(outs)
 
