@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import NamedTuple
 
 import numpy as np
 
@@ -128,6 +129,44 @@ def _as_tangent(t, aval: ShapedArray, where: str, i: int):
     return t
 
 
+class _Traced(NamedTuple):
+    n: int
+    nums: list
+    nondiff: list
+    diff: list
+    leaves: list
+    in_tree: object
+    avals: list
+    closed: object
+    consts: list
+    out_tree: object
+
+
+class _CustomFunction:
+    """What ``custom_jvp`` and ``custom_vjp`` share: method binding and tracing the
+    function (``fun``, ``nondiff_argnums``) on its differentiable arguments."""
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    def _trace(self, args, where, name):
+        """None when ``args`` (resolved) need no tracing, else a ``_Traced``."""
+        nums, nondiff, diff = _split_nondiff(args, self.nondiff_argnums, where)
+        leaves, in_tree = tree_flatten(tuple(diff))
+        if not _needs_trace(leaves + tree_flatten(nondiff)[0]):
+            return None
+        n = len(args)
+        avals = [get_aval(x, where) for x in leaves]
+
+        def call(*diff_args):
+            return self.fun(*_merge(n, nums, nondiff, diff_args))
+
+        closed, consts, out_tree = trace_fun(call, in_tree, avals, name)
+        return _Traced(n, nums, nondiff, diff, leaves, in_tree, avals, closed, consts, out_tree)
+
+
 # -- custom_jvp ------------------------------------------------------------------------
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
@@ -186,7 +225,7 @@ custom_jvp_call_p.transpose = _cjvp_transpose
 custom_jvp_call_p.numba_lower = inline_lowering("call_jaxpr")
 
 
-class custom_jvp:
+class custom_jvp(_CustomFunction):
     """A function with a custom JVP (forward-mode) rule; reverse mode transposes it.
 
     >>> import numpy as np, xform
@@ -245,28 +284,16 @@ class custom_jvp:
 
         self.defjvp(rule)
 
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return functools.partial(self, obj)
-
     def __call__(self, *args, **kwargs):
         name = fun_name(self.fun)
         where = f"custom_jvp function {name}"
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
         args = _resolve_args(self.fun, args, kwargs)
-        nums, nondiff, diff = _split_nondiff(args, self.nondiff_argnums, where)
-        leaves, in_tree = tree_flatten(tuple(diff))
-        if not _needs_trace(leaves + tree_flatten(nondiff)[0]):
+        tr = self._trace(args, where, name)
+        if tr is None:
             return self.fun(*args)
-        n = len(args)
-        avals = [get_aval(x, where) for x in leaves]
-
-        def call(*diff_args):
-            return self.fun(*_merge(n, nums, nondiff, diff_args))
-
-        closed, consts, out_tree = trace_fun(call, in_tree, avals, name)
+        _, _, nondiff, _, leaves, in_tree, _, closed, consts, out_tree = tr
         out_avals = closed.out_avals
         user_jvp = self.jvp
 
@@ -432,7 +459,7 @@ custom_lin_p.transpose = _lin_transpose
 custom_lin_p.jvp = _lin_jvp
 
 
-class custom_vjp:
+class custom_vjp(_CustomFunction):
     """A function with a custom VJP (reverse-mode) rule.
 
     >>> import numpy as np, xform
@@ -470,29 +497,17 @@ class custom_vjp:
             raise TypeError("custom_vjp.defvjp: fwd and bwd must be callables")
         self._cd_fwd, self._cd_bwd = fwd, bwd
 
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return functools.partial(self, obj)
-
     def __call__(self, *args, **kwargs):
         name = fun_name(self.fun)
         where = f"custom_vjp function {name}"
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
         args = _resolve_args(self.fun, args, kwargs)
-        nums, nondiff, diff = _split_nondiff(args, self.nondiff_argnums, where)
-        leaves, in_tree = tree_flatten(tuple(diff))
-        if not _needs_trace(leaves + tree_flatten(nondiff)[0]):
+        tr = self._trace(args, where, name)
+        if tr is None:
             return self.fun(*args)
-        n = len(args)
-        avals = [get_aval(x, where) for x in leaves]
+        n, nums, nondiff, diff, leaves, in_tree, avals, closed, consts, out_tree = tr
         diff_trees = [tree_flatten(a)[1] for a in diff]
-
-        def call(*diff_args):
-            return self.fun(*_merge(n, nums, nondiff, diff_args))
-
-        closed, consts, out_tree = trace_fun(call, in_tree, avals, name)
         out_avals = closed.out_avals
         user_fwd, user_bwd = self.fwd, self.bwd
         store: dict = {}

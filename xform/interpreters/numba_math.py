@@ -547,15 +547,20 @@ def _kcos(x, y):
 
 
 @_jit
-def _sincos_quadrant(ax, shift):
-    """sin(ax + shift*pi/2) for ax >= 0 (shift 0 -> sin, 1 -> cos)."""
-    rh, rl, q = _reduce_pio2(ax)
-    q = q + shift
+def _sincos_reduced(rh, rl, q):
+    """sin(rh + rl + q*pi/2) for |rh| <= pi/4, rl the low part of a double-double."""
     s = _ksin(rh, rl)
     c = _kcos(rh, rl)
     res = c if q & 1 else s
     # Quadrants 2 and 3 negate; done on the sign bit.
     return _from_bits(_bits(res) ^ ((q & 2) << 62))
+
+
+@_jit
+def _sincos_quadrant(ax, shift):
+    """sin(ax + shift*pi/2) for ax >= 0 (shift 0 -> sin, 1 -> cos)."""
+    rh, rl, q = _reduce_pio2(ax)
+    return _sincos_reduced(rh, rl, q + shift)
 
 
 @_jit

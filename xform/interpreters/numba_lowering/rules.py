@@ -496,6 +496,21 @@ def _index_values(em, eqn, idx_names, idx_avals, B, b_idx, axes, xshape):
     return vals
 
 
+@contextlib.contextmanager
+def _gather_loops(em, eqn, idx_names, idx_avals, B, axes, rest, x_shape):
+    """Loops over the index batch shape ``B`` and the non-indexed dims ``rest`` of x;
+    yields (the loop indices, batch first, and the matching index into x)."""
+    with loop_nest(em, B) as bidx:
+        vals = _index_values(em, eqn, idx_names, idx_avals, B, bidx, axes, x_shape)
+        with loop_nest(em, [x_shape[d] for d in rest]) as ridx:
+            full = [None] * len(x_shape)
+            for a, v in zip(axes, vals):
+                full[a] = v
+            for d, r in zip(rest, ridx):
+                full[d] = r
+            yield list(bidx) + list(ridx), full
+
+
 @rule("gather")
 def _gather(em, eqn, ins):
     x, idx_names = ins[0], ins[1:]
@@ -513,15 +528,8 @@ def _gather(em, eqn, ins):
     o = em.alloc(oa.shape, oa.dtype)
     if oa.size == 0:
         return [o]
-    with loop_nest(em, B) as bidx:
-        vals = _index_values(em, eqn, idx_names, idx_avals, B, bidx, axes, xa.shape)
-        with loop_nest(em, [xa.shape[d] for d in rest]) as ridx:
-            full = [None] * xa.ndim
-            for a, v in zip(axes, vals):
-                full[a] = v
-            for d, r in zip(rest, ridx):
-                full[d] = r
-            em.line(f"{o}[{index_text(list(bidx) + list(ridx))}] = {x}[{index_text(full)}]")
+    with _gather_loops(em, eqn, idx_names, idx_avals, B, axes, rest, xa.shape) as (oidx, full):
+        em.line(f"{o}[{index_text(oidx)}] = {x}[{index_text(full)}]")
     return [o]
 
 
@@ -542,22 +550,15 @@ def _scatter_add(em, eqn, ins):
     em.mark_contig(o)
     if ua.size == 0:
         return [o]
-    with loop_nest(em, B) as bidx:
-        vals = _index_values(em, eqn, idx_names, idx_avals, B, bidx, axes, xa.shape)
-        with loop_nest(em, [xa.shape[d] for d in rest]) as ridx:
-            full = [None] * xa.ndim
-            for a, v in zip(axes, vals):
-                full[a] = v
-            for d, r in zip(rest, ridx):
-                full[d] = r
-            tgt = f"{o}[{index_text(full)}]"
-            u = f"{upd}[{index_text(list(bidx) + list(ridx))}]" if ua.ndim else upd
-            if dt.kind == "b":
-                em.line(f"{tgt} = {tgt} | {u}")
-            elif dt in (np.float64, np.int64, np.complex128, np.float32, np.complex64):
-                em.line(f"{tgt} += {u}")
-            else:
-                em.line(f"{tgt} = {cast(f'{tgt} + {u}', dt)}")
+    with _gather_loops(em, eqn, idx_names, idx_avals, B, axes, rest, xa.shape) as (uidx, full):
+        tgt = f"{o}[{index_text(full)}]"
+        u = f"{upd}[{index_text(uidx)}]" if ua.ndim else upd
+        if dt.kind == "b":
+            em.line(f"{tgt} = {tgt} | {u}")
+        elif dt in (np.float64, np.int64, np.complex128, np.float32, np.complex64):
+            em.line(f"{tgt} += {u}")
+        else:
+            em.line(f"{tgt} = {cast(f'{tgt} + {u}', dt)}")
     return [o]
 
 # Control flow (cond, while, scan) lowers through the `numba_lower` rules kept next to

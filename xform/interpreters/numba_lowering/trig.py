@@ -20,7 +20,7 @@ flag is set, the block is recomputed with the exact ``vsin``/``vcos`` (see
 """
 from __future__ import annotations
 
-from ..numba_math import (_ABS, _SIGN, _from_bits, _bits, _jit, _kcos, _ksin, _SHIFT,
+from ..numba_math import (_ABS, _SIGN, _from_bits, _bits, _jit, _sincos_reduced, _SHIFT,
                           _SHIFT_BITS, _two_prod_err)
 
 FAST_MAX = 1048576.0  # 2**20
@@ -65,11 +65,7 @@ def _fma_neg(n, c, x):
 @_jit
 def _quadrant(ax, shift):
     rh, rl, q = _reduce_fast(ax)
-    q = q + shift
-    s = _ksin(rh, rl)
-    c = _kcos(rh, rl)
-    res = c if q & 1 else s
-    return _from_bits(_bits(res) ^ ((q & 2) << 62))
+    return _sincos_reduced(rh, rl, q + shift)
 
 
 @_jit
