@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
+
+#: ``--quick`` on the command line: fewer repetitions and shorter samples.
+QUICK = "--quick" in sys.argv
+REPEAT = 3 if QUICK else 7
 
 
 def median_time(fn, *, repeat: int = 7, min_time: float = 0.05) -> float:
@@ -55,3 +60,28 @@ def print_table(title: str, rows: list[tuple], ref: str = "xform") -> None:
             a, b = times.get(ref), times.get(k)
             line += f"{(a / b):>18.2f}" if a and b else f"{'-':>18}"
         print(line)
+
+
+def t(fn) -> float:
+    """``median_time`` with the repetitions chosen by ``--quick``."""
+    return median_time(fn, repeat=REPEAT, min_time=0.05 if QUICK else 0.2)
+
+
+def jax_t(fn) -> float:
+    """``t`` of a JAX computation, waiting for its result."""
+    import jax
+
+    return t(lambda: jax.block_until_ready(fn()))
+
+
+def load_jax():
+    """``(jax, jax.numpy)`` set to x64 on the CPU, or ``(None, None)`` without JAX."""
+    try:
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_platform_name", "cpu")
+    except Exception:  # pragma: no cover
+        return None, None
+    return jax, jnp

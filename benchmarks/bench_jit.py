@@ -25,36 +25,18 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _harness import median_time, print_table  # noqa: E402
+from _harness import jax_t, load_jax, print_table, t  # noqa: E402
 
 import xform  # noqa: E402
 import xform.numpy as xnp  # noqa: E402
 
-QUICK = "--quick" in sys.argv
-REPEAT = 3 if QUICK else 7
-
-try:
-    import jax
-    import jax.numpy as jnp
-
-    jax.config.update("jax_enable_x64", True)
-    jax.config.update("jax_platform_name", "cpu")
-except Exception:  # pragma: no cover
-    jax = None
+jax, jnp = load_jax()
 
 try:
     import autograd
     import autograd.numpy as anp
 except Exception:  # pragma: no cover
     autograd = None
-
-
-def t(fn):
-    return median_time(fn, repeat=REPEAT, min_time=0.05 if QUICK else 0.2)
-
-
-def jax_t(fn):
-    return t(lambda: jax.block_until_ready(fn()))
 
 
 rows = []

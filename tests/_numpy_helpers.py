@@ -95,7 +95,3 @@ def vmap_reference(f, args, in_axes):
         outs.append(f(*[a if ax is None else np.take(a, i, axis=ax) for a, ax in zip(args, in_axes)]))
     return np.stack([np.asarray(o) for o in outs])
 
-
-def need_jit():
-    """Skip (at test level) until the Numba backend exists."""
-    return pytest.importorskip("xform.interpreters.numba_lowering")

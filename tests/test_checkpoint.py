@@ -122,7 +122,6 @@ def test_checkpoint_staged_and_grad_of_jit():
 
 @pytest.mark.filterwarnings("ignore")
 def test_checkpoint_under_compiled_jit():
-    pytest.importorskip("xform.interpreters.numba_lowering")
     fc = xform.checkpoint(block)
     assert xform.jit(fc)(0.3) == pytest.approx(block(0.3))
     assert xform.jit(xform.grad(fc))(0.3) == pytest.approx(xform.grad(block)(0.3))

@@ -414,7 +414,6 @@ jit_only = pytest.mark.filterwarnings("ignore")
 
 @jit_only
 def test_jit_compiled_control_flow():
-    pytest.importorskip("xform.interpreters.numba_lowering")
     args = _rnn_args()
     assert xform.jit(rnn_loss)(*args) == pytest.approx(rnn_loss(*args), rel=1e-12)
     np.testing.assert_allclose(xform.jit(xform.grad(rnn_loss))(*args), xform.grad(rnn_loss)(*args),

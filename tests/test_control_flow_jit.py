@@ -14,7 +14,6 @@ import xform
 import xform.numpy as xnp
 from xform import lax
 
-pytest.importorskip("numba")
 
 rng = np.random.default_rng(0)
 

@@ -2,7 +2,7 @@
 xform.numpy.linalg against numpy; grads, vmap, jit; error messages."""
 import numpy as np
 import pytest
-from _numpy_helpers import assert_same, compare, need_jit, rand, vmap_reference
+from _numpy_helpers import assert_same, compare, rand, vmap_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -199,7 +199,6 @@ def test_vmap_products(fn, in_axes):
 
 
 def test_jit_products():
-    need_jit()
     a, b = RNG.normal(size=(5, 2, 3)), RNG.normal(size=(3, 4))
 
     def f(a, b):

@@ -5,7 +5,7 @@ derivatives (the transpose of indexing is a scatter-add), vmap, jit; ``.at[]`` u
 error messages."""
 import numpy as np
 import pytest
-from _numpy_helpers import assert_same, need_jit
+from _numpy_helpers import assert_same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -128,7 +128,6 @@ def test_traced_integer_indices():
 
 
 def test_jit_indexing():
-    need_jit()
     upd = xform.jit(lambda a, v: (a.at[[1, 1, 0]].set(v), a.at[::2].add(1.0), a.at[0].multiply(v[0])))
     a, v = np.arange(4.0), np.array([5.0, 6.0, 7.0])
     exp_set = a.copy()

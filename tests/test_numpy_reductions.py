@@ -3,7 +3,7 @@ dtype rules: sum of bool/int8/int32 -> int64, mean of ints -> float64, float16 v
 float32), empty and 0-d inputs; grad, vmap and jit."""
 import numpy as np
 import pytest
-from _numpy_helpers import assert_same, compare, need_jit, rand, vmap_reference
+from _numpy_helpers import assert_same, compare, rand, vmap_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -179,7 +179,6 @@ def test_vmap_reductions(name, in_axis):
 
 
 def test_jit_reductions_match_eager():
-    need_jit()
     rng = np.random.default_rng(7)
     x = rng.normal(size=(3, 4))
     i = rng.integers(-3, 3, size=(3, 4)).astype(np.int32)

@@ -3,7 +3,7 @@ numpy's loop selection), broadcasting, 0-d/empty arrays, special values, errors;
 same functions under grad (check_grads), vmap and jit."""
 import numpy as np
 import pytest
-from _numpy_helpers import assert_same, compare, need_jit, rand, vmap_reference
+from _numpy_helpers import assert_same, compare, rand, vmap_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -287,7 +287,6 @@ def test_vmap_unary_chain():
 
 
 def test_jit_elementwise_matches_eager():
-    need_jit()
     rng = np.random.default_rng(8)
     x = rng.uniform(0.5, 2, size=(3, 4))
     y = rng.uniform(0.5, 2, size=(4,)).astype(np.float32)

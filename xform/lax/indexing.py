@@ -121,20 +121,32 @@ def _gather_impl(x, *indices, axes):
     return np.asarray(x[idx])
 
 
-def _gather_jvp(primals, tangents, axes):
-    x, *indices = primals
-    ans = gather_p.bind(x, *indices, axes=axes)
-    if type(tangents[0]) is Zero:
-        return ans, Zero.like(ans)
-    return ans, gather_p.bind(tangents[0], *indices, axes=axes)
+def _jvp_linear_in_x(prim):
+    """JVP of ``prim(x, *indices)``, linear in x: ``prim`` applied to x's tangent."""
+
+    def jvp(primals, tangents, **params):
+        x, *indices = primals
+        ans = prim.bind(x, *indices, **params)
+        if type(tangents[0]) is Zero:
+            return ans, Zero.like(ans)
+        return ans, prim.bind(tangents[0], *indices, **params)
+
+    return jvp
 
 
-def _gather_transpose(ct, x, *indices, axes):
-    none = [None] * len(indices)
+def _transpose_into_zeros(ct, x, n_indices, put):
+    """Transpose of an op linear in x whose other ``n_indices`` operands are indices:
+    ``put(zeros like x, ct)`` for x, None for the indices."""
+    none = [None] * n_indices
     if type(ct) is Zero:
         return [Zero(x.aval)] + none
     zeros = full(x.aval.shape, 0, x.aval.dtype)
-    return [scatter_add_p.bind(zeros, *indices, ct, axes=axes)] + none
+    return [put(zeros, ct)] + none
+
+
+def _gather_transpose(ct, x, *indices, axes):
+    return _transpose_into_zeros(
+        ct, x, len(indices), lambda zeros, c: scatter_add_p.bind(zeros, *indices, c, axes=axes))
 
 
 def _batch_indices(indices, idims, size):
@@ -176,7 +188,7 @@ def _gather_batch(vals, dims, axes):
 
 gather_p.impl = checked_impl(gather_p, _gather_impl)
 gather_p.abstract_eval = _gather_abstract
-gather_p.jvp = _gather_jvp
+gather_p.jvp = _jvp_linear_in_x(gather_p)
 gather_p.transpose = _gather_transpose
 gather_p.batch = _gather_batch
 
@@ -360,20 +372,9 @@ def _ds_impl(x, *starts, slice_sizes):
     return x[tuple(slice(s, s + k) for s, k in zip(st, slice_sizes))]
 
 
-def _ds_jvp(primals, tangents, slice_sizes):
-    x, *starts = primals
-    ans = dynamic_slice_p.bind(x, *starts, slice_sizes=slice_sizes)
-    if type(tangents[0]) is Zero:
-        return ans, Zero.like(ans)
-    return ans, dynamic_slice_p.bind(tangents[0], *starts, slice_sizes=slice_sizes)
-
-
 def _ds_transpose(ct, x, *starts, slice_sizes):
-    none = [None] * len(starts)
-    if type(ct) is Zero:
-        return [Zero(x.aval)] + none
-    zeros = full(x.aval.shape, 0, x.aval.dtype)
-    return [dynamic_update_slice_p.bind(zeros, ct, *starts)] + none
+    return _transpose_into_zeros(
+        ct, x, len(starts), lambda zeros, c: dynamic_update_slice_p.bind(zeros, c, *starts))
 
 
 def _window_indices(starts, sdims, shape, sizes, size):
@@ -417,7 +418,7 @@ def _ds_batch(vals, dims, slice_sizes):
 
 dynamic_slice_p.impl = checked_impl(dynamic_slice_p, _ds_impl)
 dynamic_slice_p.abstract_eval = _ds_abstract
-dynamic_slice_p.jvp = _ds_jvp
+dynamic_slice_p.jvp = _jvp_linear_in_x(dynamic_slice_p)
 dynamic_slice_p.transpose = _ds_transpose
 dynamic_slice_p.batch = _ds_batch
 

@@ -15,6 +15,7 @@ from ..core.abstract import ShapedArray
 from ..core.primitive import Primitive
 from ..core.trace import get_aval
 from ..interpreters.jvp import Zero, deflinear, jvp_flat
+from .elementwise import _zero_jvp
 from .structural import (
     shape_of,
     broadcast_in_dim,
@@ -123,6 +124,12 @@ reduce_max_p = _chooser("reduce_max", np.max, "max")
 reduce_min_p = _chooser("reduce_min", np.min, "min")
 
 
+def _bind_reduce(p, x, axes):
+    """The reduction ``p`` of x over ``axes`` (canonicalized); x itself for no axes."""
+    axes = canonicalize_axes(axes, len(shape_of(x)), p.name)
+    return p.bind(x, axes=axes) if axes else x
+
+
 def reduce_max(x, axes):
     """Maximum over ``axes`` (int or tuple, negative allowed). NaNs propagate; an empty
     reduction gives the identity (-inf, or the dtype's minimum; False for bool), as in
@@ -132,8 +139,7 @@ def reduce_max(x, axes):
     >>> reduce_max(np.array([[1., 5.], [7., 2.]]), 1)
     array([5., 7.])
     """
-    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_max")
-    return reduce_max_p.bind(x, axes=axes) if axes else x
+    return _bind_reduce(reduce_max_p, x, axes)
 
 
 def reduce_min(x, axes):
@@ -143,8 +149,7 @@ def reduce_min(x, axes):
     >>> reduce_min(np.array([[1., 5.], [7., 2.]]), -1)
     array([1., 2.])
     """
-    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_min")
-    return reduce_min_p.bind(x, axes=axes) if axes else x
+    return _bind_reduce(reduce_min_p, x, axes)
 
 
 # -- reduce_prod --------------------------------------------------------------------------
@@ -198,8 +203,7 @@ def reduce_prod(x, axes):
     >>> reduce_prod(np.array([[1., 2.], [3., 4.]]), 0)
     array([3., 8.])
     """
-    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_prod")
-    return reduce_prod_p.bind(x, axes=axes) if axes else x
+    return _bind_reduce(reduce_prod_p, x, axes)
 
 
 # -- reduce_and / reduce_or ------------------------------------------------------------------
@@ -221,12 +225,7 @@ def _logical_reduction(name, np_fn):
 
     p.impl = checked_impl(p, impl)
     p.abstract_eval = abstract
-
-    def jvp(primals, tangents, axes):
-        ans = p.bind(*primals, axes=axes)
-        return ans, Zero.like(ans)
-
-    p.jvp = jvp
+    _zero_jvp(p)
     p.batch = _reduce_batch(p)
     return p
 
@@ -242,8 +241,7 @@ def reduce_and(x, axes):
     >>> reduce_and(np.array([[True, False], [True, True]]), 1)
     array([False,  True])
     """
-    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_and")
-    return reduce_and_p.bind(x, axes=axes) if axes else x
+    return _bind_reduce(reduce_and_p, x, axes)
 
 
 def reduce_or(x, axes):
@@ -253,8 +251,7 @@ def reduce_or(x, axes):
     >>> reduce_or(np.array([[True, False], [False, False]]), 1)
     array([ True, False])
     """
-    axes = canonicalize_axes(axes, len(shape_of(x)), "reduce_or")
-    return reduce_or_p.bind(x, axes=axes) if axes else x
+    return _bind_reduce(reduce_or_p, x, axes)
 
 
 # -- argmax / argmin ----------------------------------------------------------------------------
@@ -280,13 +277,9 @@ def _arg_reduction(name, np_fn):
             raise TypeError(name)
         return np.asarray(np_fn(x, axis=axes[0])).astype(index_dtype)
 
-    def jvp(primals, tangents, axes, index_dtype):
-        ans = p.bind(*primals, axes=axes, index_dtype=index_dtype)
-        return ans, Zero.like(ans)
-
     p.impl = checked_impl(p, impl)
     p.abstract_eval = abstract
-    p.jvp = jvp
+    _zero_jvp(p)
     p.batch = _reduce_batch(p)
     return p
 

@@ -126,13 +126,18 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     >>> xnp.var(np.array([1.0, 2.0, 3.0, 4.0]), ddof=1)
     np.float64(1.6666666666666667)
     """
-    _check("var", out, where)
+    a, ddof = _var_args("var", a, out, where, mean, ddof, correction)
+    return _out(_var(a, axis, dtype, ddof, keepdims, "var"))
+
+
+def _var_args(name, a, out, where, mean, ddof, correction):
+    """The argument checks ``var`` and ``std`` share; returns (array, ddof)."""
+    _check(name, out, where)
     if mean is not None:
-        raise TypeError("var: mean= is not supported")
+        raise TypeError(f"{name}: mean= is not supported")
     if correction is not None:
         ddof = correction
-    a = _as_array(a, "var")
-    return _out(_var(a, axis, dtype, ddof, keepdims, "var"))
+    return _as_array(a, name), ddof
 
 
 def _var(a, axis, dtype, ddof, keepdims, name):
@@ -180,12 +185,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     >>> xnp.std(np.array([1.0, 3.0]))
     np.float64(1.0)
     """
-    _check("std", out, where)
-    if mean is not None:
-        raise TypeError("std: mean= is not supported")
-    if correction is not None:
-        ddof = correction
-    a = _as_array(a, "std")
+    a, ddof = _var_args("std", a, out, where, mean, ddof, correction)
     v = _var(a, axis, dtype, ddof, keepdims, "std")
     res = aval(v).dtype
     if res == np.float16:

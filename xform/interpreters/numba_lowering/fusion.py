@@ -51,6 +51,7 @@ import os
 import numpy as np
 
 from ...core.ir import Literal, Var
+from ..optimize import _use_counts
 from .codegen import INDENT, cast, index_text, literal_expr, np_type, shape_text
 
 REDUCERS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
@@ -384,14 +385,7 @@ def _cone(g: Group, vid) -> list | None:
 
 
 def _choose_recompute(jaxpr, nodes, producer) -> None:
-    uses: dict = {}
-    for e in jaxpr.eqns:
-        for x in e.invars:
-            if type(x) is Var:
-                uses[x.id] = uses.get(x.id, 0) + 1
-    for v in jaxpr.outvars:
-        if type(v) is Var:
-            uses[v.id] = uses.get(v.id, 0) + 1
+    uses = _use_counts(jaxpr)
     for c in nodes:
         if not isinstance(c, Group):
             continue
