@@ -58,15 +58,8 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         if fn is None or not callable(fn):
             raise _missing(qual)
         return fn(*inputs, **kwargs)
-    if method == "reduce":
-        target = _REDUCE.get(name)
-        if target is None:
-            raise _missing(qual)
-        (a,) = inputs
-        kwargs.setdefault("axis", 0)
-        return getattr(xnp, target)(a, **kwargs)
-    if method == "accumulate":
-        target = _ACCUMULATE.get(name)
+    if method in ("reduce", "accumulate"):
+        target = (_REDUCE if method == "reduce" else _ACCUMULATE).get(name)
         if target is None:
             raise _missing(qual)
         (a,) = inputs
