@@ -15,7 +15,7 @@ from .ad import (  # noqa: F401
 )
 from .core.dtypes import float0  # noqa: F401
 from .core.trace import ConcretizationTypeError, UnexpectedTracerError  # noqa: F401
-from .jit import jit, make_jaxpr  # noqa: F401
+from .jit import jit, make_jaxpr, wait_for_compilations  # noqa: F401
 from .vmap import vmap  # noqa: F401
 from .checkpoint import checkpoint, remat  # noqa: F401
 from .custom_derivatives import custom_jvp, custom_vjp  # noqa: F401

@@ -1,6 +1,9 @@
 """Small helpers shared by the public API modules."""
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -20,6 +23,19 @@ def flatten_fun(f: Callable, in_tree):
         return out_leaves
 
     return flat, store
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_user(message: str, category: type[Warning] = RuntimeWarning) -> None:
+    """Warn, attributing the warning to the first caller outside xform (and threading)."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE_DIR)
+                                 or frame.f_code.co_filename == warnings.__file__):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level + 1)
 
 
 def check_leaves(leaves, where: str) -> None:

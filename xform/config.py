@@ -3,6 +3,8 @@
 - ``log_compiles`` (env ``XFORM_LOG_COMPILES=1``): log every jit compilation on the
   ``xform`` logger (function, signature, trace/codegen/compile times, and why an
   existing jitted function recompiled). A handler is added if the logger has none.
+- ``jit_tiered`` (env ``XFORM_JIT_TIERED=1``): the default of ``jit(..., tiered=None)``:
+  run uncompiled while Numba compiles in the background (see ``xform.jit``).
 - ``XFORM_CACHE_DIR``: directory of the jit disk cache (default ``~/.cache/xform``).
 - ``XFORM_DISABLE_DISK_CACHE=1``: compile in memory only.
 """
@@ -12,6 +14,8 @@ import logging
 import os
 
 log_compiles: bool = os.environ.get("XFORM_LOG_COMPILES", "") not in ("", "0")
+
+jit_tiered: bool = os.environ.get("XFORM_JIT_TIERED", "") not in ("", "0")
 
 logger = logging.getLogger("xform")
 

@@ -16,7 +16,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ._util import check_leaves, flatten_fun, fun_name, to_output
+from . import config
+from ._util import check_leaves, warn_user, flatten_fun, fun_name, to_output
 from .core.ir import ClosedJaxpr, Jaxpr
 from .core.primitive import Primitive
 from .core.pytree import tree_flatten, tree_unflatten
@@ -113,8 +114,10 @@ def make_jaxpr(fun: Callable, static_argnums: int | Iterable[int] = ()) -> Calla
 jit_p = Primitive("jit", multiple_results=True)
 
 
-def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str):
+def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
     compiled = jaxpr.cache.get("compiled")
+    if tiered and (compiled is None or not compiled.ready) and _loop_free(jaxpr):
+        return _tiered_call(args, jaxpr, name)
     if compiled is None:
         from .interpreters.numba_lowering import compile_jaxpr
 
@@ -123,7 +126,123 @@ def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str):
     return compiled(*args)
 
 
-def _jit_abstract(*avals, jaxpr: ClosedJaxpr, name: str):
+# -- tiered execution: run uncompiled while Numba compiles in a background thread --------
+
+_TIER_LOCK = threading.Lock()
+
+
+class _BackgroundCompile:
+    """The background compilation of one program for ``jit(..., tiered=True)``.
+
+    Started after the first call's uncompiled evaluation (so that call does not compete
+    for the GIL with Numba's import and typing). A non-daemon thread: at interpreter exit
+    Python waits for it, so the kernel still reaches the disk cache for the next run.
+    """
+
+    def __init__(self, closed: ClosedJaxpr, name: str, args):
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.warned = False
+        self.name = name
+        self.thread = threading.Thread(target=self._run, args=(closed, name, args),
+                                       name=f"xform-compile-{name}")
+
+    def _run(self, closed, name, args):
+        try:
+            from .interpreters.numba_lowering import compile_jaxpr
+
+            compiled = compile_jaxpr(closed, name=name)
+            compiled.ensure_compiled(args)
+            compiled.ready = True
+        except BaseException as e:  # reported by the next call, which keeps running uncompiled
+            self.error = e
+        finally:
+            self.done.set()
+
+    def report_failure(self) -> None:
+        if self.error is not None and not self.warned:
+            self.warned = True
+            warn_user(
+                f"jit of {self.name}: background compilation failed "
+                f"({type(self.error).__name__}: {self.error}); the function keeps running "
+                f"uncompiled. Call it with tiered=False to see the error where it happens.")
+
+
+_LOOPS = frozenset({"while", "scan"})
+
+
+def _loop_free(closed: ClosedJaxpr) -> bool:
+    """Whether a program has no loops (at any depth): only such programs are run
+    uncompiled by tiered jit, since a loop evaluated op by op in Python can take far
+    longer than compiling it."""
+    hit = closed.cache.get("loop_free")
+    if hit is None:
+        hit = not any(_has_loop(e) for e in closed.jaxpr.eqns)
+        closed.cache["loop_free"] = hit
+    return hit
+
+
+def _has_loop(eqn) -> bool:
+    if eqn.primitive.name in _LOOPS:
+        return True
+    stack = list(eqn.params.values())
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (tuple, list)):
+            stack.extend(v)
+        elif isinstance(v, (ClosedJaxpr, Jaxpr)):
+            j = v.jaxpr if isinstance(v, ClosedJaxpr) else v
+            if any(_has_loop(e) for e in j.eqns):
+                return True
+    return False
+
+
+def _tiered_call(args, closed: ClosedJaxpr, name: str):
+    """Evaluate the traced program op by op (as the un-jitted function would run) and
+    make sure its compilation is under way; once compiled, ``_jit_impl`` switches."""
+    outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    job = closed.cache.get("background_compile")
+    if job is None:
+        with _TIER_LOCK:
+            job = closed.cache.get("background_compile")
+            if job is None:
+                job = _BackgroundCompile(closed, name, args)
+                closed.cache["background_compile"] = job
+                _PENDING.add(job)
+                job.thread.start()
+    job.report_failure()
+    return outs
+
+
+_PENDING: set = set()
+
+
+def wait_for_compilations(timeout: float | None = None) -> bool:
+    """Block until every background compilation started by ``jit(..., tiered=True)``
+    has finished (compiled or failed). Returns False if ``timeout`` seconds passed first.
+
+    >>> import numpy as np, xform
+    >>> f = xform.jit(lambda x: x * 2.0, tiered=True)
+    >>> f(np.ones(2))  # computed uncompiled; Numba compiles in the background
+    array([2., 2.])
+    >>> xform.wait_for_compilations()
+    True
+    """
+    deadline = None if timeout is None else time.perf_counter() + timeout
+    for job in list(_PENDING):
+        left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+        if not job.done.wait(left):
+            return False
+        _PENDING.discard(job)
+    return True
+
+
+def _tier_param(tiered: bool) -> dict:
+    """The ``tiered`` parameter appears on ``jit`` equations only when set."""
+    return {"tiered": True} if tiered else {}
+
+
+def _jit_abstract(*avals, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
     return jaxpr.out_avals
 
 
@@ -137,7 +256,7 @@ def _jit_stage(trace, tracers, params):
     return trace.emit(jit_p, tracers, params, closed.out_avals)
 
 
-def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str):
+def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
     linear = tuple(is_undefined(a) for a in args)
     ct_nonzero = tuple(type(c) is not Zero for c in cts)
     key = ("transpose", linear, ct_nonzero)
@@ -161,7 +280,7 @@ def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str):
         jaxpr.cache[key] = tj
     res_vals = [a for a, lin in zip(args, linear) if not lin]
     outs = iter(jit_p.bind(*res_vals, *[c for c in cts if type(c) is not Zero], jaxpr=tj,
-                           name=f"transpose_{name}"))
+                           name=f"transpose_{name}", **_tier_param(tiered)))
     return [next(outs) if lin else None for lin in linear]
 
 
@@ -195,22 +314,24 @@ def linearize_jaxpr(closed: ClosedJaxpr, in_nonzero: tuple[bool, ...]):
     return result
 
 
-def _jit_jvp(primals, tangents, jaxpr: ClosedJaxpr, name: str):
+def _jit_jvp(primals, tangents, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
     in_nonzero = tuple(type(t) is not Zero for t in tangents)
     primal_j, tangent_j, out_nonzero, n_out = linearize_jaxpr(jaxpr, in_nonzero)
-    outs_res = jit_p.bind(*primals, jaxpr=primal_j, name=name)
+    outs_res = jit_p.bind(*primals, jaxpr=primal_j, name=name, **_tier_param(tiered))
     outs, res = outs_res[:n_out], outs_res[n_out:]
     nz_tangents = [t for t in tangents if type(t) is not Zero]
-    t_outs = iter(jit_p.bind(*res, *nz_tangents, jaxpr=tangent_j, name=f"jvp_{name}"))
+    t_outs = iter(jit_p.bind(*res, *nz_tangents, jaxpr=tangent_j, name=f"jvp_{name}",
+                               **_tier_param(tiered)))
     tangents_out = [next(t_outs) if nz else Zero.like(o) for o, nz in zip(outs, out_nonzero)]
     return outs, tangents_out
 
 
-def _jit_batch(vals, dims, jaxpr: ClosedJaxpr, name: str, axis_size: int):
+def _jit_batch(vals, dims, jaxpr: ClosedJaxpr, name: str, axis_size: int,
+               tiered: bool = False):
     from .lax.control_flow import batch_closed  # the one vmap-of-a-program utility
 
     bj, _ = batch_closed(jaxpr, tuple(dims), axis_size, (True,) * len(jaxpr.out_avals))
-    outs = jit_p.bind(*vals, jaxpr=bj, name=name)
+    outs = jit_p.bind(*vals, jaxpr=bj, name=name, **_tier_param(tiered))
     return outs, [0] * len(outs)
 
 
@@ -337,8 +458,9 @@ class Jitted:
     by (shape, dtype) in ``_fast`` and call the compiled Numba kernel directly.
     """
 
-    def __init__(self, fun, static_argnums, static_argnames):
+    def __init__(self, fun, static_argnums, static_argnames, tiered=None):
         self.fun = fun
+        self.tiered = tiered
         self.static_argnums = static_argnums
         self.static_argnames = static_argnames
         self.name = fun_name(fun)
@@ -393,12 +515,13 @@ class Jitted:
         if entry is None:
             closed, tracer_consts, out_tree = self._trace(key, static, leaves, in_tree, len(args))
             if tracer_consts:  # closes over tracers of an outer transformation: no caching
-                outs = jit_p.bind(*tracer_consts, *leaves, jaxpr=closed, name=self.name)
+                outs = jit_p.bind(*tracer_consts, *leaves, jaxpr=closed, name=self.name,
+                                  **self._tier_param())
                 return tree_unflatten(out_tree, outs)
             entry = _CacheEntry(closed, out_tree)
             with self._lock:
                 entry = self._cache.setdefault(key, entry)
-        outs = jit_p.bind(*leaves, jaxpr=entry.jaxpr, name=self.name)
+        outs = jit_p.bind(*leaves, jaxpr=entry.jaxpr, name=self.name, **self._tier_param())
         if not kwargs and self._simple and _state().dynamic.level == 0:
             compiled = entry.jaxpr.cache.get("compiled")
             if compiled is not None and compiled.ready:
@@ -406,6 +529,12 @@ class Jitted:
                 if fk is not None and not any(isinstance(o, Tracer) for o in outs):
                     self._fast[fk] = _make_fast(compiled, entry.out_tree)
         return tree_unflatten(entry.out_tree, [to_output(o) for o in outs])
+
+    def _tier_param(self) -> dict:
+        tiered = self.tiered
+        if tiered is None:
+            tiered = config.jit_tiered
+        return _tier_param(tiered)
 
     def lower(self, *args, **kwargs):
         """Inspect what runs: an object with ``.jaxpr`` (optimized), ``.source`` (the
@@ -432,8 +561,17 @@ class Jitted:
 
 
 def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
-        static_argnames: str | Iterable[str] = ()) -> Jitted:
+        static_argnames: str | Iterable[str] = (), *, tiered: bool | None = None) -> Jitted:
     """Compile ``fun`` with Numba: traced once per input signature, cached.
+
+    ``tiered=True`` trades reproducibility for start-up latency: until a signature's
+    kernel is compiled, calls evaluate the traced program op by op (like the un-jitted
+    function, with numpy) while Numba compiles it in a background thread; later calls
+    use the kernel. Results before and after the switch can differ in the last bits
+    (like eager and jitted results), and when the switch happens depends on timing, so
+    the default is ``tiered=False``: the first call waits for the compiled kernel.
+    ``None`` follows ``xform.config.jit_tiered`` (env ``XFORM_JIT_TIERED=1``).
+    ``xform.wait_for_compilations()`` blocks until background compilations finish.
 
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> f = xform.jit(lambda x, y: x * y + 1.0)
@@ -444,6 +582,9 @@ def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
         static_argnums = (static_argnums,)
     if isinstance(static_argnames, str):
         static_argnames = (static_argnames,)
-    return Jitted(fun, tuple(static_argnums), tuple(static_argnames))
+    if tiered not in (None, True, False):
+        raise TypeError(f"jit of {fun_name(fun)}: tiered must be True, False or None, "
+                        f"got {tiered!r}.")
+    return Jitted(fun, tuple(static_argnums), tuple(static_argnames), tiered)
 
 

@@ -1,0 +1,209 @@
+"""jit(..., tiered=True): calls run uncompiled until the background compilation of
+their program finishes, then switch to the compiled kernel."""
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import xform
+import xform.numpy as xnp
+from xform import config, lax
+from xform.interpreters import numba_lowering
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _mlp_loss(params, x, y):
+    w1, b1, w2, b2 = params
+    h = xnp.tanh(x @ w1 + b1)
+    logits = h @ w2 + b2
+    logits = logits - xnp.max(logits, axis=1, keepdims=True)
+    logp = logits - xnp.log(xnp.sum(xnp.exp(logits), axis=1, keepdims=True))
+    return -xnp.mean(xnp.sum(logp * y, axis=1))
+
+
+def _mlp_data(seed=0):
+    rng = np.random.default_rng(seed)
+    params = (rng.standard_normal((7, 5)) * 0.3, rng.standard_normal(5),
+              rng.standard_normal((5, 3)) * 0.3, rng.standard_normal(3))
+    x = rng.standard_normal((4, 7))
+    y = np.eye(3)[rng.integers(0, 3, 4)]
+    return params, x, y
+
+
+@pytest.fixture
+def gated_compile(monkeypatch):
+    """compile_jaxpr blocks until the test opens the gate: proves that tiered calls
+    do not wait for the compiler."""
+    gate = threading.Event()
+    started = threading.Event()
+    real = numba_lowering.compile_jaxpr
+
+    def slow_compile(closed, name="kernel"):
+        started.set()
+        assert gate.wait(120), "the test never opened the gate"
+        return real(closed, name=name)
+
+    monkeypatch.setattr(numba_lowering, "compile_jaxpr", slow_compile)
+    yield gate, started
+    gate.set()
+    xform.wait_for_compilations(120)
+
+
+def _compiled_of(jitted):
+    (entry,) = jitted._cache.values()
+    return entry.jaxpr.cache.get("compiled")
+
+
+def test_first_calls_run_uncompiled_then_switch(gated_compile):
+    gate, started = gated_compile
+    f = xform.jit(lambda x, y: xnp.sin(x) * y + xnp.exp(-x * x), tiered=True)
+    x = np.linspace(-3, 3, 50)
+    eager = np.sin(x) * 2.0 + np.exp(-x * x)
+    for _ in range(3):  # the compiler is blocked: these calls must not wait for it
+        np.testing.assert_array_equal(f(x, 2.0), eager)
+    assert started.wait(60)
+    compiled = _compiled_of(f)
+    assert compiled is None or not compiled.ready
+    assert f.trace_count == 1
+    gate.set()
+    assert xform.wait_for_compilations(120)
+    assert _compiled_of(f).ready
+    np.testing.assert_allclose(f(x, 2.0), eager, rtol=1e-14, atol=1e-15)
+    assert f._fast, "after the switch the hot path calls the kernel directly"
+    assert f.trace_count == 1
+
+
+def test_tiered_grad_of_mlp_matches_eager_before_and_after_compiling():
+    params, x, y = _mlp_data()
+    g = xform.jit(xform.grad(_mlp_loss), tiered=True)
+    expected = xform.grad(_mlp_loss)(params, x, y)
+    first = g(params, x, y)
+    for a, b in zip(first, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert xform.wait_for_compilations(300)
+    later = g(params, x, y)
+    assert isinstance(later, tuple) and len(later) == 4
+    for a, b in zip(later, expected):
+        assert isinstance(a, np.ndarray) and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_tiered_composes_with_transformations():
+    f = xform.jit(lambda x: xnp.sum(xnp.tanh(x) ** 2), tiered=True)
+    x = np.linspace(-1, 1, 7)
+    expected = 2 * np.tanh(x) * (1 - np.tanh(x) ** 2)
+    np.testing.assert_allclose(xform.grad(f)(x), expected, rtol=1e-13)
+    np.testing.assert_allclose(xform.vmap(xform.grad(f))(np.stack([x, 2 * x])),
+                               np.stack([expected, 2 * np.tanh(2 * x) * (1 - np.tanh(2 * x) ** 2)]),
+                               rtol=1e-13)
+    assert xform.wait_for_compilations(300)
+    np.testing.assert_allclose(xform.grad(f)(x), expected, rtol=1e-13)
+
+
+def test_programs_with_loops_compile_before_running(gated_compile):
+    gate, started = gated_compile
+    f = xform.jit(lambda x: lax.fori_loop(0, 4, lambda i, c: c * 2.0, x), tiered=True)
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("out", f(np.ones(3))))
+    t.start()
+    assert started.wait(60), "a loop program is compiled on the calling thread"
+    assert "out" not in result  # the call waits for the (gated) compiler
+    gate.set()
+    t.join(120)
+    np.testing.assert_array_equal(result["out"], np.full(3, 16.0))
+    assert _compiled_of(f).ready
+
+
+def test_failed_background_compilation_warns_and_keeps_working(monkeypatch):
+    def broken(closed, name="kernel"):
+        raise RuntimeError("simulated backend failure")
+
+    monkeypatch.setattr(numba_lowering, "compile_jaxpr", broken)
+    f = xform.jit(lambda x: x * 3.0 + 1.0, tiered=True)
+    x = np.arange(4.0)
+    # the failure is reported by the first call that sees it: this one or the next
+    with pytest.warns(RuntimeWarning, match="jit of <lambda>: background compilation failed"
+                                            ".*simulated backend failure") as record:
+        np.testing.assert_array_equal(f(x), x * 3.0 + 1.0)
+        assert xform.wait_for_compilations(60)
+        np.testing.assert_array_equal(f(x), x * 3.0 + 1.0)
+    assert len(record) == 1 and record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # warned once, not on every call
+        np.testing.assert_array_equal(f(x), x * 3.0 + 1.0)
+
+
+def test_config_flag_sets_the_default(monkeypatch, gated_compile):
+    gate, started = gated_compile
+    monkeypatch.setattr(config, "jit_tiered", True)
+    f = xform.jit(lambda x: x - 0.5)
+    np.testing.assert_array_equal(f(np.ones(2)), np.full(2, 0.5))  # did not wait
+    assert started.wait(60)
+    g = xform.jit(lambda x: x - 0.25, tiered=False)  # an explicit False wins
+    gate.set()
+    np.testing.assert_array_equal(g(np.ones(2)), np.full(2, 0.75))
+    assert _compiled_of(g).ready
+
+
+def test_concurrent_first_calls_share_one_background_compilation(gated_compile):
+    gate, started = gated_compile
+    f = xform.jit(lambda x: xnp.cos(x) + x, tiered=True)
+    x = np.linspace(0, 1, 9)
+    outs, errors = [], []
+
+    def call():
+        try:
+            outs.append(f(x))
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and len(outs) == 4
+    for o in outs:
+        np.testing.assert_array_equal(o, np.cos(x) + x)
+    (entry,) = f._cache.values()
+    assert entry.jaxpr.cache.get("background_compile") is not None
+    gate.set()
+    assert xform.wait_for_compilations(120)
+
+
+def test_bad_tiered_value_is_a_clear_error():
+    with pytest.raises(TypeError, match="jit of <lambda>: tiered must be True, False or None"):
+        xform.jit(lambda x: x, tiered="yes")
+
+
+def test_fresh_process_exits_after_its_kernel_reaches_the_disk_cache(tmp_path):
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {ROOT!r})
+        import numpy as np, xform, xform.numpy as xnp
+        f = xform.jit(lambda x: xnp.sum(xnp.exp(x) * 0.5 + 2.75))
+        print(float(f(np.arange(5.0))))
+    """)
+    env = dict(os.environ, XFORM_CACHE_DIR=str(tmp_path), XFORM_JIT_TIERED="1",
+               XFORM_LOG_COMPILES="1")
+    env.pop("XFORM_DISABLE_DISK_CACHE", None)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert float(r.stdout) == pytest.approx(np.sum(np.exp(np.arange(5.0)) * 0.5 + 2.75))
+    # the script ended right after its (uncompiled) call; exit waited for the compiler
+    assert "Compiling `<lambda>`" in r.stderr
+    assert glob.glob(os.path.join(str(tmp_path), "xform_*.py"))
+    r2 = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                        text=True, timeout=300)
+    assert r2.returncode == 0, r2.stderr
+    assert "disk cache hit" in r2.stderr
