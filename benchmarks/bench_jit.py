@@ -11,7 +11,9 @@ Workloads:
  4. jit(jacrev) of tanh(A @ x) * x, n = 200
  5. dispatch latency of jit(lambda x, y: x * y + 1) on 10-element arrays
  6. first call (trace + compile) of workload 2 in a fresh process: cold disk cache and
-    warm disk cache; 6c: numba import + initialization alone (the floor of 6a and 6b)
+    warm disk cache; 6a': cold with jit(..., tiered=True) (first result computed
+    uncompiled while Numba compiles in the background) and 6a'': until its kernel is
+    compiled; 6c: numba import + initialization alone (the floor of 6a and 6b)
 """
 from __future__ import annotations
 
@@ -199,8 +201,9 @@ if MODE == "jax":
     jax.config.update("jax_enable_x64", True)
     grad, jit = jax.grad, jax.jit
 else:
+    import functools
     import xform, xform.numpy as np_
-    grad, jit = xform.grad, xform.jit
+    grad, jit = xform.grad, functools.partial(xform.jit, tiered=MODE == "xform-tiered")
 t_import = time.perf_counter() - t0
 def mlp_loss(params, x, y):
     w1, b1, w2, b2 = params
@@ -218,7 +221,10 @@ t0 = time.perf_counter()
 out = g(params, x, y)
 if MODE == "jax":
     jax.block_until_ready(out)
-print(time.perf_counter() - t0, t_import)
+first = time.perf_counter() - t0
+if MODE == "xform-tiered":
+    xform.wait_for_compilations()
+print(first, t_import, time.perf_counter() - t0)
 '''
 
 
@@ -249,21 +255,27 @@ def first_call(mode, env):
     code = FIRST_CALL.format(root=root, mode=mode)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
-    first, imp = map(float, out.stdout.split())
-    return first, imp
+    first, imp, until_compiled = map(float, out.stdout.split())
+    return first, imp, until_compiled
 
 
 with tempfile.TemporaryDirectory() as d:
     env = dict(os.environ, XFORM_CACHE_DIR=d)
-    cold, imp_cold = first_call("xform", env)
-    warm, imp_warm = first_call("xform", env)
+    cold, imp_cold, _ = first_call("xform", env)
+    warm, imp_warm, _ = first_call("xform", env)
+with tempfile.TemporaryDirectory() as d:
+    tiered, _, tiered_compiled = first_call("xform-tiered", dict(os.environ, XFORM_CACHE_DIR=d))
 res_cold = {"xform": cold}
 res_warm = {"xform": warm}
+res_tiered = {"xform": tiered}
+res_tiered_compiled = {"xform": tiered_compiled}
 if jax:
-    jcold, _ = first_call("jax", dict(os.environ))
-    res_cold["jax"] = jcold
-    res_warm["jax"] = jcold
+    jcold, _, _ = first_call("jax", dict(os.environ))
+    for r in (res_cold, res_warm, res_tiered, res_tiered_compiled):
+        r["jax"] = jcold
 rows.append(("6a first call of (2), cold cache", res_cold))
+rows.append(("6a' cold, tiered=True: 1st result", res_tiered))
+rows.append(("6a'' cold, tiered: until compiled", res_tiered_compiled))
 rows.append(("6b first call of (2), warm disk cache", res_warm))
 nb_total, nb_import = numba_init()
 rows.append(("6c numba import + init alone (bound of 6a/6b)", {"xform": nb_total}))

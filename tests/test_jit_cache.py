@@ -199,3 +199,29 @@ def test_log_quiet_by_default(caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="xform")
     xform.jit(lambda x: x - 0.375)(np.ones(2))
     assert not [r for r in caplog.records if r.name == "xform"]
+
+
+def test_blas_kernels_do_not_import_scipy_linalg_package(tmp_path):
+    """The first BLAS call loads scipy's cython_blas extension directly (the package
+    init of scipy.linalg costs 0.1-0.3 s); a later `import scipy.linalg` still works and
+    shows the extension as its attribute."""
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {ROOT!r})
+        import numpy as np, xform
+        a = np.arange(6.0).reshape(2, 3)
+        out = xform.jit(lambda x, y: x @ y)(a, a.T)
+        assert np.allclose(out, a @ a.T)
+        assert "scipy.linalg.cython_blas" in sys.modules
+        assert "scipy.linalg" not in sys.modules, "the package init ran"
+        import scipy.linalg
+        import scipy.linalg.cython_blas as cb
+        assert scipy.linalg.cython_blas is cb and "dgemm" in cb.__pyx_capi__
+        assert np.allclose(scipy.linalg.solve(np.eye(2) * 2.0, np.ones(2)), 0.5)
+        print("OK")
+    """)
+    env = dict(os.environ, XFORM_CACHE_DIR=str(tmp_path))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "OK"
