@@ -200,7 +200,8 @@ def _has_loop(eqn) -> bool:
 def _tiered_call(args, closed: ClosedJaxpr, name: str):
     """Evaluate the traced program op by op (as the un-jitted function would run) and
     make sure its compilation is under way; once compiled, ``_jit_impl`` switches."""
-    outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    with np.errstate(all="ignore"):  # compiled kernels do not warn on inf/nan either
+        outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
     job = closed.cache.get("background_compile")
     if job is None:
         with _TIER_LOCK:
