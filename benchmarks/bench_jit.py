@@ -236,7 +236,9 @@ import xform
 t0 = time.perf_counter()
 import numba
 t1 = time.perf_counter()
-numba.njit(lambda x: x + 1.0)(1.0)  # loads numba's typing/lowering registries (+ scipy BLAS)
+# as in xform's first call: scipy's BLAS extension, then numba's typing/lowering registries
+import xform.interpreters.numba_lowering.runtime
+numba.njit(lambda x: x + 1.0)(1.0)
 print(time.perf_counter() - t0, t1 - t0)
 '''
 
