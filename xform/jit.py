@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from . import config
-from ._util import check_leaves, warn_user, flatten_fun, fun_name, to_output
+from ._util import check_leaves, flatten_fun, fun_name, to_output, warn_user
 from .core.ir import ClosedJaxpr, Jaxpr
 from .core.primitive import Primitive
 from .core.pytree import tree_flatten, tree_unflatten
@@ -129,6 +129,7 @@ def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
 # -- tiered execution: run uncompiled while Numba compiles in a background thread --------
 
 _TIER_LOCK = threading.Lock()
+_PENDING: set = set()  # background compilations not yet waited for
 
 
 class _BackgroundCompile:
@@ -213,9 +214,6 @@ def _tiered_call(args, closed: ClosedJaxpr, name: str):
                 job.thread.start()
     job.report_failure()
     return outs
-
-
-_PENDING: set = set()
 
 
 def wait_for_compilations(timeout: float | None = None) -> bool:
@@ -504,9 +502,15 @@ class Jitted:
         return closed, tracer_consts, store["tree"]
 
     def __call__(self, *args, **kwargs):
-        if not kwargs:  # hot path: one C-level map, one dict lookup, the kernel call
+        if not kwargs:  # hot path: the (class, shape, dtype) key, a dict lookup, the kernel
             try:
-                fn = self._fast[tuple(map(_csd, args))]
+                n = len(args)  # spelled out for 1 and 2 arguments: ~0.15 us less than map
+                if n == 2:
+                    fn = self._fast[(_csd(args[0]), _csd(args[1]))]
+                elif n == 1:
+                    fn = self._fast[(_csd(args[0]),)]
+                else:
+                    fn = self._fast[tuple(map(_csd, args))]
             except (AttributeError, KeyError):  # Python scalars, or not compiled yet
                 fn = self._fast.get(_fast_key(args)) if self._fast else None
             if fn is not None and _state_holder["s"].dynamic.level == 0:

@@ -110,7 +110,10 @@ class _LinkWhenImported:
     def find_spec(self, fullname, path=None, target=None):
         if fullname != self.package:
             return None
-        sys.meta_path.remove(self)
+        try:
+            sys.meta_path.remove(self)
+        except ValueError:  # another thread got here first
+            return None
         spec = importlib.util.find_spec(fullname)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
