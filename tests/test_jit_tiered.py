@@ -18,16 +18,9 @@ import xform.numpy as xnp
 from xform import config, lax
 from xform.interpreters import numba_lowering
 
+from test_jit import mlp_loss as _mlp_loss
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _mlp_loss(params, x, y):
-    w1, b1, w2, b2 = params
-    h = xnp.tanh(x @ w1 + b1)
-    logits = h @ w2 + b2
-    logits = logits - xnp.max(logits, axis=1, keepdims=True)
-    logp = logits - xnp.log(xnp.sum(xnp.exp(logits), axis=1, keepdims=True))
-    return -xnp.mean(xnp.sum(logp * y, axis=1))
 
 
 def _mlp_data(seed=0):
