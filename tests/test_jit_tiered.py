@@ -194,9 +194,25 @@ def test_fresh_process_exits_after_its_kernel_reaches_the_disk_cache(tmp_path):
     assert r.returncode == 0, r.stderr
     assert float(r.stdout) == pytest.approx(np.sum(np.exp(np.arange(5.0)) * 0.5 + 2.75))
     # the script ended right after its (uncompiled) call; exit waited for the compiler
-    assert "Compiling `<lambda>`" in r.stderr
+    assert "Compiling `<lambda>`" in r.stderr and "in the background (tiered jit)" in r.stderr
     assert glob.glob(os.path.join(str(tmp_path), "xform_*.py"))
     r2 = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                         text=True, timeout=300)
     assert r2.returncode == 0, r2.stderr
     assert "disk cache hit" in r2.stderr
+
+
+def test_tiered_with_static_arguments_pytrees_and_scalars():
+    def f(p, n, scale):
+        return {"a": p["x"] * n * scale, "b": (xnp.sum(p["y"]) + n,)}
+
+    jf = xform.jit(f, static_argnums=1, tiered=True)
+    p = {"x": np.arange(3.0), "y": np.ones(2)}
+    for _ in range(2):  # before and after the switch
+        out = jf(p, 3, 0.5)
+        assert set(out) == {"a", "b"} and isinstance(out["b"], tuple)
+        np.testing.assert_array_equal(out["a"], np.arange(3.0) * 1.5)
+        assert out["b"][0] == 5.0 and isinstance(out["b"][0], np.floating)
+        assert xform.wait_for_compilations(300)
+    np.testing.assert_array_equal(jf(p, 4, 0.5)["a"], np.arange(3.0) * 2.0)
+    assert jf.trace_count == 2  # one per static value

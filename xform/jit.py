@@ -153,7 +153,7 @@ class _BackgroundCompile:
             from .interpreters.numba_lowering import compile_jaxpr
 
             compiled = compile_jaxpr(closed, name=name)
-            compiled.ensure_compiled(args)
+            compiled.ensure_compiled(args, background=True)
             compiled.ready = True
         except BaseException as e:  # reported by the next call, which keeps running uncompiled
             self.error = e

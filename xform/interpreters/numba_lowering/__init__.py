@@ -242,7 +242,7 @@ class Compiled:
         return k
 
     # -- first call per argument types: compile (or load from the disk cache) and log --
-    def ensure_compiled(self, args) -> None:
+    def ensure_compiled(self, args, background: bool = False) -> None:
         tys = tuple(_numba_typeof(a) for a in args)
         if tys in self._types_done:
             return
@@ -271,7 +271,7 @@ class Compiled:
             dt = time.perf_counter() - t0
             hit = self._cache_hit(sig)
             self._types_done.add(tys)
-            self._log(dt, hit, reused)
+            self._log(dt, hit, reused, background)
 
     def _compile(self, sig):
         if self.from_disk and _load_cached(self.kernel, sig):
@@ -297,7 +297,7 @@ class Compiled:
         except Exception:  # pragma: no cover - numba internals changed
             return False
 
-    def _log(self, compile_time, hit, reused=False):
+    def _log(self, compile_time, hit, reused=False, background=False):
         if not config.log_compiles:
             return
         info = self.info
@@ -313,6 +313,8 @@ class Compiled:
                          + f"{compile_time * 1e3:.1f} ms")
             if hit:
                 parts.append("disk cache hit")
+        if background:
+            parts.append("in the background (tiered jit)")
         msg = (f"{what} `{self.name}` for signature {_sig_text(self.in_avals)}: "
                + ", ".join(p for p in parts if p))
         reason = info.get("reason")
