@@ -19,6 +19,7 @@ from xform import config, lax
 from xform.interpreters import numba_lowering
 
 from test_jit import mlp_loss as _mlp_loss
+from test_jit import rosenbrock, softmax
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -216,3 +217,38 @@ def test_tiered_with_static_arguments_pytrees_and_scalars():
         assert xform.wait_for_compilations(300)
     np.testing.assert_array_equal(jf(p, 4, 0.5)["a"], np.arange(3.0) * 2.0)
     assert jf.trace_count == 2  # one per static value
+
+
+_A = np.random.default_rng(3).standard_normal((4, 4))
+PROGRAMS = {
+    "softmax": (softmax, lambda r: (r.standard_normal((3, 5)),)),
+    "grad rosenbrock": (xform.grad(rosenbrock), lambda r: (r.standard_normal(7),)),
+    "hvp": (lambda x, v: xform.hvp(rosenbrock, (x,), (v,)),
+            lambda r: (r.standard_normal(5), r.standard_normal(5))),
+    "jacrev": (xform.jacrev(lambda x: xnp.tanh(_A @ x) * x), lambda r: (r.standard_normal(4),)),
+    "vmap": (xform.vmap(lambda x: xnp.sum(xnp.sin(x) ** 2)), lambda r: (r.standard_normal((3, 6)),)),
+    "cond": (lambda x: lax.cond(xnp.sum(x) > 0, lambda y: y * 2.0, lambda y: -y, x),
+             lambda r: (r.standard_normal(4),)),
+    "float32": (lambda x: xnp.exp(x) * np.float32(0.5), lambda r: (r.random(5).astype(np.float32),)),
+    "integers": (lambda i, j: (i * 3 + j) // 2 % 7, lambda r: (r.integers(-9, 9, 6), r.integers(-9, 9, 6))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_tiered_results_agree_with_eager_before_and_after_the_switch(name):
+    fun, make_args = PROGRAMS[name]
+    args = make_args(np.random.default_rng(sorted(PROGRAMS).index(name)))
+    expected = fun(*args)
+    jf = xform.jit(fun, tiered=True)
+    uncompiled = jf(*args)
+    assert xform.wait_for_compilations(300)
+    compiled = jf(*args)
+    assert _compiled_of(jf).ready
+    for got, tol in ((uncompiled, 1e-15), (compiled, 1e-12)):
+        got, exp = np.asarray(got), np.asarray(expected)
+        assert got.dtype == exp.dtype and got.shape == exp.shape
+        if exp.dtype.kind in "iub":
+            np.testing.assert_array_equal(got, exp)
+        else:
+            rtol = 1e-5 if exp.dtype == np.float32 else tol
+            np.testing.assert_allclose(got, exp, rtol=rtol, atol=rtol)
