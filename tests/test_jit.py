@@ -469,3 +469,40 @@ def test_control_flow_lowers_to_loops():
         _check(out, f(x, 3), rtol=1e-6)
     src = xform.jit(f).lower(x, 3).source
     assert "while True:" in src and "for " in src and "if " in src
+
+
+# -- float0 and float16 --------------------------------------------------------------------------
+
+
+def test_float0_cotangents_and_tangents_pass_through_jit():
+    """float0 (the tangent type of integer inputs) carries no data: jitted programs take
+    and return it like eager code, the kernel never sees it."""
+    def f(x, n):
+        return x * n
+
+    x = RNG.standard_normal(3)
+    vjp_jit = xform.jit(lambda x, n, ct: xform.vjp(f, x, n)[1](ct))
+    for n in (3, 4):
+        ct_x, ct_n = vjp_jit(x, n, np.ones(3))
+        e_x, e_n = xform.vjp(f, x, n)[1](np.ones(3))
+        _check(ct_x, e_x)
+        assert ct_n.dtype == xform.float0 and ct_n.shape == () == e_n.shape
+    assert vjp_jit.trace_count == 1  # the int is traced, not static
+    passthrough = xform.jit(lambda t, y: (y * 2.0, t))
+    t0 = np.zeros((2,), xform.float0)
+    for _ in range(2):  # first call and the hot path
+        out, t = passthrough(t0, np.ones(2))
+        _check(out, np.full(2, 2.0))
+        assert t.dtype == xform.float0 and t.shape == (2,)
+    tangent = xform.jit(lambda x, n: xform.jvp(f, (x, n), (np.ones(3), np.zeros((), xform.float0))))
+    _check(list(tangent(x, 3)), [x * 3, np.full(3, 3.0)])
+
+
+def test_float16_is_a_clear_error_under_jit():
+    with pytest.raises(TypeError, match=r"jit of <lambda>: input 0 is f16\[2\]; the Numba "
+                                        r"backend has no float16 arithmetic"):
+        xform.jit(lambda x: x * 2)(np.ones(2, np.float16))
+    with pytest.raises(TypeError, match=r"computes in float16 \(`convert_element_type` gives "
+                                        r"f16\[2\]\)"):
+        xform.jit(lambda x: (x.astype(np.float16) * 2).astype(np.float32))(np.ones(2, np.float32))
+    assert (xnp.ones(2, np.float16) * 2).dtype == np.float16  # eager float16 works

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import config
 from ._util import check_leaves, flatten_fun, fun_name, to_output, warn_user
-from .core.ir import ClosedJaxpr, Jaxpr
+from .core.ir import ClosedJaxpr, Jaxpr, all_eqns
 from .core.primitive import Primitive
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval
@@ -178,24 +178,9 @@ def _loop_free(closed: ClosedJaxpr) -> bool:
     longer than compiling it."""
     hit = closed.cache.get("loop_free")
     if hit is None:
-        hit = not any(_has_loop(e) for e in closed.jaxpr.eqns)
+        hit = not any(e.primitive.name in _LOOPS for e in all_eqns(closed.jaxpr))
         closed.cache["loop_free"] = hit
     return hit
-
-
-def _has_loop(eqn) -> bool:
-    if eqn.primitive.name in _LOOPS:
-        return True
-    stack = list(eqn.params.values())
-    while stack:
-        v = stack.pop()
-        if isinstance(v, (tuple, list)):
-            stack.extend(v)
-        elif isinstance(v, (ClosedJaxpr, Jaxpr)):
-            j = v.jaxpr if isinstance(v, ClosedJaxpr) else v
-            if any(_has_loop(e) for e in j.eqns):
-                return True
-    return False
 
 
 def _tiered_call(args, closed: ClosedJaxpr, name: str):

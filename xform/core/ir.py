@@ -122,6 +122,27 @@ class ClosedJaxpr:
     __repr__ = __str__
 
 
+def sub_jaxprs(eqn: Eqn):
+    """The jaxprs held in an equation's parameters (branches, bodies, called programs)."""
+    stack = list(eqn.params.values())
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (tuple, list)):
+            stack.extend(v)
+        elif isinstance(v, ClosedJaxpr):
+            yield v.jaxpr
+        elif isinstance(v, Jaxpr):
+            yield v
+
+
+def all_eqns(jaxpr: Jaxpr):
+    """Every equation of ``jaxpr`` and, recursively, of the jaxprs its equations hold."""
+    for e in jaxpr.eqns:
+        yield e
+        for sub in sub_jaxprs(e):
+            yield from all_eqns(sub)
+
+
 # -- printing ------------------------------------------------------------------
 
 

@@ -68,6 +68,7 @@ copy arrays you will write into (``x.copy()``). Example (a while loop)::
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import warnings
@@ -75,7 +76,8 @@ import warnings
 import numpy as np
 
 from ... import config
-from ...core.ir import ClosedJaxpr
+from ...core.dtypes import float0
+from ...core.ir import ClosedJaxpr, Jaxpr, all_eqns
 from . import cache as _cache
 from .codegen import Emitter, Module, emit_jaxpr, literal_expr  # noqa: F401
 from .rules import RULES, LoweringError, rule  # noqa: F401
@@ -170,7 +172,7 @@ def lower_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Lowered:
     opt = closed.cache.get("optimized")
     if opt is None:
         opt = optimize_jaxpr(closed)
-    source, _ = generate_source(opt, name)
+    source, _ = generate_source(kernel_program(opt, name)[0], name)
     return Lowered(opt, source, name)
 
 
@@ -210,11 +212,48 @@ def _load_cached(kernel, sig) -> bool:
         return False
 
 
+def kernel_program(closed: ClosedJaxpr, name: str):
+    """The part of an optimized program that the kernel computes, and its float0 layout.
+
+    float0 values (the tangent/cotangent type of integer inputs) carry no data, so the
+    kernel neither takes nor returns them: ``Compiled`` drops such inputs and makes such
+    outputs itself. Returns ``(program, layout)``; ``layout`` is None or
+    ``(input_kept, output_is_float0)``. Raises a TypeError for dtypes Numba cannot
+    compute with.
+    """
+    j = closed.jaxpr
+    for i, v in enumerate(j.invars):
+        if v.aval.dtype == np.float16:
+            raise TypeError(
+                f"jit of {name}: input {i} is {v.aval.str_short()}; the Numba backend has no "
+                f"float16 arithmetic. Convert it to float32 (x.astype(np.float32)), or call "
+                f"the function without jit.")
+    for e in all_eqns(j):
+        for v in e.outvars:
+            if v.aval.dtype == np.float16:
+                raise TypeError(
+                    f"jit of {name}: the program computes in float16 (`{e.primitive.name}` "
+                    f"gives {v.aval.str_short()}); the Numba backend has no float16 "
+                    f"arithmetic. Compute in float32, or call the function without jit.")
+        for v in e.invars:
+            if v.aval.dtype == float0:
+                raise LoweringError(
+                    f"jit of {name}: `{e.primitive.name}` computes with a float0 value; "
+                    f"float0 (the tangent type of integer inputs) carries no data.")
+    in_keep = tuple(v.aval.dtype != float0 for v in j.invars)
+    out_f0 = tuple(v.aval.dtype == float0 for v in j.outvars)
+    if all(in_keep) and not any(out_f0):
+        return closed, None
+    kept = Jaxpr(j.constvars, [v for v, k in zip(j.invars, in_keep) if k],
+                 [v for v, f in zip(j.outvars, out_f0) if not f], j.eqns)
+    return ClosedJaxpr(kept, closed.consts), (in_keep, out_f0)
+
+
 class Compiled:
     """A compiled program: call with the flat inputs, returns the list of outputs."""
 
     def __init__(self, module, from_disk, consts, out_avals, name, in_avals, source, timing,
-                 info=None):
+                 info=None, float0_layout=None):
         self.module = module
         self.kernel = module.kernel
         self.from_disk = from_disk
@@ -226,7 +265,9 @@ class Compiled:
         self.timing = timing
         self.info = info or {}
         self.n_out = len(out_avals)
-        self.scalar_outs = [(i, a.dtype.type) for i, a in enumerate(out_avals) if a.ndim == 0]
+        self.scalar_outs = [(i, a.dtype.type) for i, a in enumerate(out_avals)
+                            if a.ndim == 0 and a.dtype != float0]
+        self.float0_layout = float0_layout
         self._types_done: set = set()
         self._lock = threading.Lock()
         self.ready = False
@@ -235,15 +276,31 @@ class Compiled:
     def _make_raw(self):
         """args -> the kernel's raw result (one value or a tuple), consts bound."""
         k = self.kernel
-        if self.consts:
-            import functools
+        raw = functools.partial(k, *self.consts) if self.consts else k
+        if self.float0_layout is None:
+            return raw
+        in_keep, out_f0 = self.float0_layout
+        n_kernel_out = out_f0.count(False)
+        out_avals = self.out_avals
 
-            return functools.partial(k, *self.consts)
-        return k
+        def with_float0(*args):
+            r = raw(*[a for a, keep in zip(args, in_keep) if keep])
+            it = iter([r] if n_kernel_out == 1 else r)
+            outs = [np.zeros(a.shape, float0) if f else next(it)
+                    for a, f in zip(out_avals, out_f0)]
+            return outs[0] if len(outs) == 1 else tuple(outs)
+
+        return with_float0
+
+    def kernel_args(self, args):
+        """The arguments the kernel itself takes (float0 inputs dropped)."""
+        if self.float0_layout is None:
+            return args
+        return tuple(a for a, keep in zip(args, self.float0_layout[0]) if keep)
 
     # -- first call per argument types: compile (or load from the disk cache) and log --
     def ensure_compiled(self, args, background: bool = False) -> None:
-        tys = tuple(_numba_typeof(a) for a in args)
+        tys = tuple(_numba_typeof(a) for a in self.kernel_args(args))
         if tys in self._types_done:
             return
         with self._lock:
@@ -388,14 +445,16 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Compiled:
         t0 = time.perf_counter()
         opt = optimize_jaxpr(closed)
         closed.cache["optimized"] = opt
-        source, consts = generate_source(opt, name)
+        program, float0_layout = kernel_program(opt, name)
+        source, consts = generate_source(program, name)
         t1 = time.perf_counter()
         module, from_disk = _cache.load_module(source, name)
         compiled = Compiled(module, from_disk, consts, opt.out_avals, name, opt.in_avals,
-                            source, {"codegen": t1 - t0}, closed.cache.get("trace_info"))
+                            source, {"codegen": t1 - t0}, closed.cache.get("trace_info"),
+                            float0_layout)
         closed.cache["compiled"] = compiled
         return compiled
 
 
-__all__ = ["compile_jaxpr", "lower_jaxpr", "generate_source", "emit_jaxpr", "Emitter",
+__all__ = ["compile_jaxpr", "lower_jaxpr", "kernel_program", "generate_source", "emit_jaxpr", "Emitter",
            "Compiled", "Lowered", "RULES", "rule", "LoweringError"]
