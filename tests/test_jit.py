@@ -506,3 +506,27 @@ def test_float16_is_a_clear_error_under_jit():
                                         r"f16\[2\]\)"):
         xform.jit(lambda x: (x.astype(np.float16) * 2).astype(np.float32))(np.ones(2, np.float32))
     assert (xnp.ones(2, np.float16) * 2).dtype == np.float16  # eager float16 works
+
+
+def test_closed_over_arrays_are_captured_by_value_when_traced():
+    c = np.ones(3)
+    direct = xform.jit(lambda x: x + c)               # the array itself is the constant
+    derived = xform.jit(lambda x: x + c[::-1] * 2.0)  # a numpy view of it is
+    x = np.zeros(3)
+    _check(direct(x), np.ones(3))
+    _check(derived(x), np.full(3, 2.0))
+    c[:] = 5.0  # changed after tracing: neither program sees it (as in JAX and Numba)
+    _check(direct(x), np.ones(3))
+    _check(derived(x), np.full(3, 2.0))
+    _check(xform.jit(lambda x: x + c)(x), np.full(3, 5.0))  # a new trace sees the new value
+
+
+def test_an_output_that_is_a_constant_cannot_corrupt_later_calls():
+    table = np.arange(4.0)
+    f = xform.jit(lambda x: (x * 2.0, table))
+    _, t = f(np.ones(2))
+    with pytest.raises(ValueError, match="read-only"):
+        t[0] = 99.0
+    _check(f(np.ones(2))[1], np.arange(4.0))
+    table[0] = 99.0  # the caller's array stays theirs to change
+    assert table.flags.writeable

@@ -435,6 +435,17 @@ def _key_text(k) -> str:
     return repr(k)
 
 
+def _snapshot(value):
+    """Arrays a jitted function closes over are captured by value when it is traced (as
+    JAX and Numba do), so later in-place changes to them neither change nor half-change
+    its results; the copy is read-only, so an output that is such a constant cannot be
+    modified in place either."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        value = np.array(value, order="C", copy=True)
+        value.flags.writeable = False
+    return value
+
+
 class Jitted:
     """A jit-compiled function (see ``jit``).
 
@@ -478,6 +489,7 @@ class Jitted:
         t0 = time.perf_counter()
         jaxpr, consts = trace_to_jaxpr(flat, avals, name="jit")
         closed, tracer_consts = closure_convert(jaxpr, consts)
+        closed.consts = [_snapshot(c) for c in closed.consts]
         info = {"trace_time": time.perf_counter() - t0}
         last = self._last_key
         if last is not None and last != key:
