@@ -571,8 +571,8 @@ def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
     function, with numpy) while Numba compiles it in a background thread; later calls
     use the kernel. Results before and after the switch can differ in the last bits
     (like eager and jitted results), and when the switch happens depends on timing, so
-    the default is ``tiered=False``: the first call waits for the compiled kernel.
-    ``None`` follows ``xform.config.jit_tiered`` (env ``XFORM_JIT_TIERED=1``).
+    it is off by default: the first call waits for the compiled kernel. ``None`` follows
+    ``xform.config.jit_tiered`` (off unless env ``XFORM_JIT_TIERED=1``).
     ``xform.wait_for_compilations()`` blocks until background compilations finish.
 
     >>> import numpy as np, xform, xform.numpy as xnp
