@@ -7,6 +7,8 @@ result is compared with eager evaluation of the same primitive.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -530,3 +532,82 @@ def test_an_output_that_is_a_constant_cannot_corrupt_later_calls():
     _check(f(np.ones(2))[1], np.arange(4.0))
     table[0] = 99.0  # the caller's array stays theirs to change
     assert table.flags.writeable
+
+
+# -- regressions found by differential fuzzing (jit vs eager) ----------------------------------
+
+
+def test_at_set_with_repeated_constant_indices_on_2d_arrays():
+    set_ = lambda x: xnp.at(x)[np.array([0, 0])].set(1.0)  # noqa: E731
+    mul = lambda x: xnp.at(x)[np.array([1, 1])].multiply(3.0)  # noqa: E731
+    mx = lambda x: xnp.at(x)[np.array([0, 0])].max(np.array([[5.0, -1.0], [2.0, 7.0]]))  # noqa: E731
+    for f, x in ((set_, np.zeros((2, 2))), (mul, np.ones((2, 2))), (mx, np.zeros((2, 2)))):
+        _check(xform.jit(f)(x), f(x), exact=True)
+
+
+def test_int_min_floor_divided_by_minus_one_wraps_like_numpy():
+    for dt in (np.int8, np.int32, np.int64):
+        a = np.array([np.iinfo(dt).min, 7, -7, 0, 5], dt)
+        b = np.array([-1, -1, 2, -1, 0], dt)
+        with np.errstate(all="ignore"):
+            expected = np.floor_divide(a, b)
+            _check(xform.jit(lambda a, b: a // b)(a, b), expected, exact=True)
+            _check(xform.jit(lambda a: a // -1)(a), np.floor_divide(a, -1), exact=True)
+            _check(xform.jit(lambda a, b: xnp.divmod(a, b)[0])(a, b), expected, exact=True)
+
+
+def test_equal_outputs_do_not_share_memory():
+    y1, y2 = xform.jit(lambda a: (a + 1, a + 1))(np.arange(3.0))
+    y1[0] = 99.0
+    _check(y2, np.arange(3.0) + 1)
+
+
+def test_var_method_of_traced_arrays():
+    x = np.arange(3.0)
+    _check(xform.jit(lambda x: x.var())(x), np.var(x))
+    _check(xform.jit(lambda x: x.var(ddof=1) + x.std())(x), np.var(x, ddof=1) + np.std(x))
+
+
+def test_tracer_slots_do_not_shadow_ndarray_methods():
+    from xform.core.trace import Tracer
+    import xform.interpreters.batching  # noqa: F401
+    import xform.interpreters.jvp  # noqa: F401
+    import xform.interpreters.staging  # noqa: F401
+
+    def subclasses(c):
+        for s in c.__subclasses__():
+            yield s
+            yield from subclasses(s)
+
+    names = set(dir(np.ndarray))
+    clashes = [(c.__name__, k) for c in subclasses(Tracer) for k in getattr(c, "__slots__", ())
+               if k in names]
+    assert not clashes
+
+
+def test_comparisons_of_python_int_arguments():
+    assert xform.jit(lambda a: a > 0)(3) == np.True_
+    assert xform.jit(lambda a, b: a == b)(3, 3) == np.True_
+    assert xform.jit(lambda a: xnp.less_equal(a, 2))(3) == np.False_
+    _check(xform.jit(lambda a, b: a != b)(5, np.arange(7)), 5 != np.arange(7))
+
+
+def test_complex_to_real_and_integer_casts_drop_the_imaginary_part():
+    z = np.array([1 + 2j, -3.5 - 1j, 0j, 1j])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        for dt in (np.float64, np.float32, np.int64, np.int8, np.bool_):
+            _check(xform.jit(lambda x: x.astype(dt))(z), z.astype(dt), exact=True)
+        _check(xform.jit(lambda x: xnp.cumsum(x, dtype=np.int64))(z),
+               xnp.cumsum(z, dtype=np.int64), exact=True)
+
+
+def test_complex_division_by_zero_gives_numpys_inf_and_nan():
+    a = np.array([1 + 1j, 2 - 3j, 0j, np.inf + 0j, 1e300 + 1e300j, 3 + 4j])
+    b = np.array([0j, 1e-310 + 1j, 0j, 1 + 1j, 1e300 + 1e-300j, 1 - 2j])
+    with np.errstate(all="ignore"):
+        for dt in (np.complex128, np.complex64):
+            x, y = a.astype(dt), b.astype(dt)
+            _check(xform.jit(lambda x, y: x / y)(x, y), x / y, exact=True)
+            _check(xform.jit(lambda x: 1 / x)(y), 1 / y, exact=True)
+        _check(xform.jit(xnp.mean)(np.zeros(0, complex)), xnp.mean(np.zeros(0, complex)))

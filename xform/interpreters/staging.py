@@ -22,12 +22,12 @@ _next_id = _var_ids.__next__
 
 class StagingTracer(Tracer):
     # ``aval`` is a plain slot here (it overrides Tracer's property): read constantly.
-    __slots__ = ("aval", "var")
+    __slots__ = ("aval", "ir_var")
 
     def __init__(self, trace, aval: ShapedArray):
         self._trace = trace
         self.aval = aval
-        var = self.var = _new_var(Var)  # Var(aval), inlined
+        var = self.ir_var = _new_var(Var)  # Var(aval), inlined
         var.aval = aval
         var.id = _next_id()
 
@@ -62,26 +62,26 @@ class JaxprBuilder:
                 t = _new_tracer(StagingTracer)
                 t._trace = trace
                 t.aval = aval
-                t.var = Literal(lit, aval)
+                t.ir_var = Literal(lit, aval)
             else:
                 t = StagingTracer(trace, aval)
-                self.const_val[t.var.id] = val
+                self.const_val[t.ir_var.id] = val
             self.const_tracer[id(val)] = t
         return t
 
     @staticmethod
     def var(tracer) -> Var:
-        return tracer.var
+        return tracer.ir_var
 
     def to_jaxpr(self, in_tracers, out_tracers) -> tuple[Jaxpr, list]:
-        invars = [t.var for t in in_tracers]
-        outvars = [t.var for t in out_tracers]
+        invars = [t.ir_var for t in in_tracers]
+        outvars = [t.ir_var for t in out_tracers]
         jaxpr, used = _dce(Jaxpr([], invars, outvars, self.eqns))
         constvars, consts = [], []
         if self.const_val:
             in_ids = {v.id for v in invars}
             for t in self.const_tracer.values():
-                v = t.var
+                v = t.ir_var
                 if type(v) is Var and v.id in used and v.id not in in_ids:
                     constvars.append(v)
                     consts.append(self.const_val[v.id])
@@ -117,16 +117,16 @@ class StagingTrace(Trace):
         if n == 2:
             x, y = tracers
             aval = abstract_eval(x.aval, y.aval, **params)
-            invars = [x.var, y.var]
+            invars = [x.ir_var, y.ir_var]
         elif n == 1:
             x = tracers[0]
             aval = abstract_eval(x.aval, **params)
-            invars = [x.var]
+            invars = [x.ir_var]
         else:
             aval = abstract_eval(*[t.aval for t in tracers], **params)
-            invars = [t.var for t in tracers]
+            invars = [t.ir_var for t in tracers]
         out = StagingTracer(self, aval)
-        self.main.payload.eqns.append(new_eqn(primitive, invars, [out.var], params))
+        self.main.payload.eqns.append(new_eqn(primitive, invars, [out.ir_var], params))
         return out
 
     def emit(self, primitive, tracers, params, avals_out):
@@ -134,10 +134,10 @@ class StagingTrace(Trace):
         params = dict(params)
         if primitive.multiple_results:
             outs = [StagingTracer(self, a) for a in avals_out]
-            b.eqns.append(new_eqn(primitive, [t.var for t in tracers], [t.var for t in outs], params))
+            b.eqns.append(new_eqn(primitive, [t.ir_var for t in tracers], [t.ir_var for t in outs], params))
             return outs
         out = StagingTracer(self, avals_out)
-        b.eqns.append(new_eqn(primitive, [t.var for t in tracers], [out.var], params))
+        b.eqns.append(new_eqn(primitive, [t.ir_var for t in tracers], [out.ir_var], params))
         return out
 
 

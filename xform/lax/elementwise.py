@@ -536,9 +536,16 @@ _INT_REM = "(lambda _x, _y: (lambda _m: _m - _y if (_m != 0 and ((_m < 0) != (_x
 _IS_INT = "np.reciprocal(_x - _x + 2) == 0"
 
 
+# Numba's integer floor_divide gives 0 for INT_MIN // -1 (overflow); numpy wraps to
+# INT_MIN, which is what -x gives once the result is cast back to the dtype.
+_SIGNED_INT_DIV = f"(lambda _x, _y: -_x if _y == -1 else {_INT_DIV}(_x, _y))"
+
+
 def _div_numba(x, y, dtype=None):
     if dtype is not None:
-        if np.dtype(dtype).kind in "iub":
+        if np.dtype(dtype).kind == "i":
+            return f"{_SIGNED_INT_DIV}({x}, {y})"
+        if np.dtype(dtype).kind in "ub":
             return f"{_INT_DIV}({x}, {y})"
         return f"({x} / {y})"
     return f"(lambda _x, _y: {_INT_DIV}(_x, _y) if {_IS_INT} else _x / _y)({x}, {y})"
@@ -1289,10 +1296,16 @@ def _convert_transpose(ct, x, new_dtype, weak_type=False):
     return [convert_element_type(ct, x.aval.dtype)]
 
 
-def _convert_numba(x, new_dtype, weak_type=False):
+def _convert_numba(x, new_dtype, weak_type=False, dtype=None):
     dt = np.dtype(new_dtype)
+    if dtype is not None and np.dtype(dtype).kind == "c" and dt.kind != "c":
+        # numpy drops the imaginary part (Numba refuses the cast)
+        return f"(({x}) != 0)" if dt == np.bool_ else f"np.{dt.name}(({x}).real)"
     name = "bool_" if dt == np.bool_ else dt.name
     return f"np.{name}({x})"
+
+
+_convert_numba.needs_dtype = True
 
 
 convert_element_type_p.impl = _convert_impl

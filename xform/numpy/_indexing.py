@@ -435,9 +435,11 @@ def _update(x, idx, values, op):
         else:
             r = lax.scatter_add(flat_x, flat_p, updates=flat_v, axes=(0,))
         return out(lax.reshape(r, xa.shape))
-    conc = concrete_or_none(flat_p)
+    # positions of a concrete index are numpy values; under jit a lax.reshape of them
+    # would be staged, so read them before that (else duplicates would be summed)
+    conc = None if is_tracer(positions) else concrete_or_none(positions)
     if conc is not None:
-        conc = np.asarray(conc)
+        conc = np.reshape(np.asarray(conc), -1)
         groups = _occurrence_groups(conc)
     else:
         groups = [(None, None)]

@@ -193,10 +193,20 @@ def _resolve_key(a: ShapedArray):
     return a.dtype
 
 
+_PYTYPE_DEFAULT = {bool: np.dtype(bool), int: np.dtype(np.int64),
+                   float: np.dtype(np.float64), complex: np.dtype(np.complex128)}
+
+
 @functools.lru_cache(maxsize=8192)
 def _resolve_cached(ufunc, keys):
     try:
-        return ufunc.resolve_dtypes(keys + (None,) * ufunc.nout)
+        dts = ufunc.resolve_dtypes(keys + (None,) * ufunc.nout)
+        if any(d.kind == "O" for d in dts) and any(isinstance(k, type) for k in keys):
+            # numpy picks its object loop for Python ints only (e.g. int > int, which
+            # it computes with Python's unbounded ints); as array values they are int64
+            keys = tuple(_PYTYPE_DEFAULT.get(k, k) for k in keys)
+            dts = ufunc.resolve_dtypes(keys + (None,) * ufunc.nout)
+        return dts
     except TypeError as e:
         names = ", ".join(str(k.__name__ if isinstance(k, type) else k) for k in keys)
         raise TypeError(

@@ -114,6 +114,13 @@ def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
         const_names.append(em.const(c))
     outs = emit_jaxpr(em, jaxpr, in_names, const_names)
     body_lines, out_names = outs
+    # An output listed twice (CSE merged two equal results) is returned as two arrays,
+    # as the un-jitted function returns them: writing into one must not change the other.
+    seen: set = set()
+    for k, (n, v) in enumerate(zip(out_names, jaxpr.outvars)):
+        if n in seen and v.aval.ndim > 0:
+            out_names[k] = f"{n}.copy()"
+        seen.add(n)
     body = em.lines + [("    " + ln) if ln else ln for ln in body_lines]
     if len(out_names) == 1:
         body.append(f"    return {out_names[0]}")

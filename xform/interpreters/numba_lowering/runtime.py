@@ -136,7 +136,37 @@ class _LinkWhenImported:
 _preload_cython_blas()
 
 
-__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors"]
+@numba.njit(inline="always", error_model="numpy")
+def cdiv(a, b):
+    """a / b for complex numbers by numpy's algorithm (Smith's, scaled by the larger
+    part of b), so division by zero gives numpy's inf/nan instead of an exception."""
+    ar, ai, br, bi = a.real, a.imag, b.real, b.imag
+    abr, abi = abs(br), abs(bi)
+    if abr >= abi:
+        if abr == 0 and abi == 0:
+            return complex(ar / abr, ai / abr)
+        rat = bi / br
+        scl = 1.0 / (br + bi * rat)
+        return complex((ar + ai * rat) * scl, (ai - ar * rat) * scl)
+    rat = br / bi
+    scl = 1.0 / (bi + br * rat)
+    return complex((ar * rat + ai) * scl, (ai * rat - ar) * scl)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def crecip(a):
+    """1 / a for a complex number by numpy's reciprocal algorithm (nan at 0, as numpy)."""
+    ar, ai = a.real, a.imag
+    if abs(ai) <= abs(ar):
+        r = ai / ar
+        d = ar + ai * r
+        return complex(1.0 / d, -r / d)
+    r = ar / ai
+    d = ar * r + ai
+    return complex(r / d, -1.0 / d)
+
+
+__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "cdiv", "crecip"]
 
 
 # -- heavy generic kernels: compiled once per dtype and cached on disk (cache=True), so a
