@@ -611,3 +611,25 @@ def test_complex_division_by_zero_gives_numpys_inf_and_nan():
             _check(xform.jit(lambda x, y: x / y)(x, y), x / y, exact=True)
             _check(xform.jit(lambda x: 1 / x)(y), 1 / y, exact=True)
         _check(xform.jit(xnp.mean)(np.zeros(0, complex)), xnp.mean(np.zeros(0, complex)))
+
+
+@pytest.mark.parametrize("name", ["sin(s)+x", "sqrt(2.0)*x", "s*2.0+x", "-s+x", "s**2+x", "abs(s)+x",
+                                  "add(s,1.0)+x", "power(s,2)+x", "(n+1)*i8", "abs(n)*i8"])
+def test_result_dtypes_with_python_scalar_arguments_match_eager(name):
+    """numpy functions of Python scalars give (strong) numpy scalars; Python operators on
+    them give (weak) Python scalars: under jit the same dtypes come out as eagerly."""
+    x, i8 = np.ones(2, np.float32), np.ones(2, np.int8)
+    programs = {
+        "sin(s)+x": (lambda s, x: xnp.sin(s) + x, (1.0, x)),
+        "sqrt(2.0)*x": (lambda x: xnp.sqrt(2.0) * x, (x,)),
+        "s*2.0+x": (lambda s, x: s * 2.0 + x, (1.0, x)),
+        "-s+x": (lambda s, x: -s + x, (1.0, x)),
+        "s**2+x": (lambda s, x: s ** 2 + x, (1.0, x)),
+        "abs(s)+x": (lambda s, x: abs(s) + x, (1.0, x)),
+        "add(s,1.0)+x": (lambda s, x: xnp.add(s, 1.0) + x, (1.0, x)),
+        "power(s,2)+x": (lambda s, x: xnp.power(s, 2) + x, (1.0, x)),
+        "(n+1)*i8": (lambda n, y: (n + 1) * y, (3, i8)),
+        "abs(n)*i8": (lambda n, y: xnp.abs(n) * y, (3, i8)),
+    }
+    f, args = programs[name]
+    _check(xform.jit(f)(*args), f(*args), exact=True)

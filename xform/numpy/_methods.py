@@ -16,6 +16,7 @@ def _is_operand(x) -> bool:
 
 
 def _binop(fn, reflected=False):
+    fn = getattr(fn, "_operator", fn)  # Python operators keep weak types (see _finish)
     if reflected:
         def op(self, other):
             if not _is_operand(other):
@@ -143,10 +144,10 @@ def attach(cls=Tracer) -> None:
         setattr(cls, f"__r{name}__", _binop(fn, reflected=True))
     for name, fn in _COMPARE.items():
         setattr(cls, f"__{name}__", _binop(fn))
-    cls.__neg__ = lambda self: _ufuncs.negative(self)
-    cls.__pos__ = lambda self: _ufuncs.positive(self)
-    cls.__abs__ = lambda self: _ufuncs.absolute(self)
-    cls.__invert__ = lambda self: _ufuncs.invert(self)
+    cls.__neg__ = lambda self: _ufuncs.negative._operator(self)
+    cls.__pos__ = lambda self: _ufuncs.positive._operator(self)
+    cls.__abs__ = lambda self: _ufuncs.absolute._operator(self)
+    cls.__invert__ = lambda self: _ufuncs.invert._operator(self)
     cls.__round__ = lambda self, ndigits=None: _ufuncs.around(self, ndigits or 0)
     cls.__getitem__ = lambda self, idx: _indexing.getitem(self, idx)
     cls.__setitem__ = _setitem

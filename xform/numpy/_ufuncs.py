@@ -40,7 +40,11 @@ def _check_kw(name, out_, where):
         raise TypeError(f"{name}: where= is not supported; use xform.numpy.where(cond, x, y).")
 
 
-def _finish(r, dt_out, weak):
+def _finish(r, dt_out, weak, operator=False):
+    """The result as numpy gives it. A traced result is weakly typed only when all inputs
+    were weak *and* it comes from a Python operator (``s * 2.0`` on Python scalars stays
+    a Python float); numpy's functions return numpy scalars, which are strong
+    (``xnp.sin(s)``), as in eager code."""
     t = type(r)
     if t is np.ndarray or isinstance(r, np.generic):
         if r.dtype != dt_out:
@@ -50,7 +54,9 @@ def _finish(r, dt_out, weak):
 
     a = aval(r)
     if a.dtype != dt_out:
-        r = lax.convert_element_type(r, dt_out, weak_type=weak)
+        r = lax.convert_element_type(r, dt_out, weak_type=weak and operator)
+    elif a.weak_type and not operator:
+        r = lax.convert_element_type(r, dt_out)
     return _out(r)
 
 
@@ -89,6 +95,16 @@ def _example_doc(name, summary, example):
 
 
 def _unary(name, ufunc, impl, summary, example="np.array([0.5, 1.0])"):
+    f = _make_unary(name, ufunc, impl, False)
+    f._operator = _make_unary(name, ufunc, impl, True)  # for -x, abs(x), ~x on tracers
+    f.__doc__ = _example_doc(name, summary, example)
+    f._ufunc = ufunc
+    globals()[name] = f
+    __all__.append(name)
+    return f
+
+
+def _make_unary(name, ufunc, impl, operator):
     def f(x, /, out=None, *, where=True, dtype=None):
         if type(x) is np.ndarray and dtype is None and out is None and where is True \
                 and x.dtype.kind in "biufc":  # common eager case, fewer checks
@@ -99,14 +115,21 @@ def _unary(name, ufunc, impl, summary, example="np.array([0.5, 1.0])"):
             a = x.aval
             dt_in, dt_out = _resolve_cached(ufunc, (_resolve_key(a),))
             weak = a.weak_type
-            return _finish(impl(x if a.dtype == dt_in else cast(x, dt_in, weak)), dt_out, weak)
+            return _finish(impl(x if a.dtype == dt_in else cast(x, dt_in, weak)), dt_out, weak,
+                           operator)
         _check_kw(name, out, where)
         x = arg(x, name)
         (dt_in,), dt_out, weak = resolve(ufunc, [x], dtype, name)
         x = cast(x, dt_in, weak)
-        return _finish(impl(x), dt_out, weak)
+        return _finish(impl(x), dt_out, weak, operator)
 
     f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array([3.0, 4.0])"):
+    f = _make_binary(name, ufunc, impl, False)
+    f._operator = _make_binary(name, ufunc, impl, True)  # for x + y etc. on tracers
     f.__doc__ = _example_doc(name, summary, example)
     f._ufunc = ufunc
     globals()[name] = f
@@ -114,7 +137,7 @@ def _unary(name, ufunc, impl, summary, example="np.array([0.5, 1.0])"):
     return f
 
 
-def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array([3.0, 4.0])"):
+def _make_binary(name, ufunc, impl, operator):
     def f(x1, x2, /, out=None, *, where=True, dtype=None):
         if dtype is None and out is None and where is True:
             k1, k2 = _fast_key(x1), _fast_key(x2)
@@ -131,7 +154,8 @@ def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array(
                 if a1.shape == a2.shape:
                     d1, d2, dt_out = _resolve_cached(ufunc, (_resolve_key(a1), _resolve_key(a2)))
                     weak = a1.weak_type and a2.weak_type
-                    return _finish(impl(cast(x1, d1, weak), cast(x2, d2, weak)), dt_out, weak)
+                    return _finish(impl(cast(x1, d1, weak), cast(x2, d2, weak)), dt_out, weak,
+                                   operator)
         _check_kw(name, out, where)
         x1 = arg(x1, name)
         x2 = arg(x2, name)
@@ -139,13 +163,9 @@ def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array(
         if name in _COMPARISONS and dtype is None:
             x1, x2 = _wide_int_compare(x1, x2)
         (d1, d2), dt_out, weak = resolve(ufunc, [x1, x2], dtype, name)
-        return _finish(impl(cast(x1, d1, weak), cast(x2, d2, weak)), dt_out, weak)
+        return _finish(impl(cast(x1, d1, weak), cast(x2, d2, weak)), dt_out, weak, operator)
 
     f.__name__ = f.__qualname__ = name
-    f.__doc__ = _example_doc(name, summary, example)
-    f._ufunc = ufunc
-    globals()[name] = f
-    __all__.append(name)
     return f
 
 
@@ -475,6 +495,17 @@ def power(x1, x2, /, out=None, *, where=True, dtype=None):
     >>> xnp.power(np.array([2.0, 3.0]), 2)
     array([4., 9.])
     """
+    return _power(x1, x2, out, where, dtype, False)
+
+
+def _power_operator(x1, x2):
+    return _power(x1, x2, None, True, None, True)
+
+
+power._operator = _power_operator
+
+
+def _power(x1, x2, out, where, dtype, operator):
     if type(x2) is int and isinstance(x1, Tracer) and dtype is None and out is None \
             and where is True and -64 <= x2 <= 64:
         # traced base, small Python int exponent: resolve() and cast() only
@@ -482,7 +513,7 @@ def power(x1, x2, /, out=None, *, where=True, dtype=None):
         d1, d2, dt_out = _resolve_cached(np.power, (_resolve_key(a), int))
         weak = a.weak_type
         if np.dtype(d1).kind in "fc" or x2 >= 0:
-            return _finish(lax.integer_pow(cast(x1, d1, weak), x2), dt_out, weak)
+            return _finish(lax.integer_pow(cast(x1, d1, weak), x2), dt_out, weak, operator)
     _check_kw("power", out, where)
     x1 = arg(x1, "power")
     x2 = arg(x2, "power")
@@ -495,12 +526,12 @@ def power(x1, x2, /, out=None, *, where=True, dtype=None):
             isinstance(x2, np.ndarray) and x2.ndim == 0 and x2.dtype.kind in "iu"):
         n = int(x2)
     if n is not None and (np.dtype(d1).kind in "fc" or n >= 0) and builtins.abs(n) <= 64:
-        return _finish(lax.integer_pow(x1c, n), dt_out, weak)
+        return _finish(lax.integer_pow(x1c, n), dt_out, weak, operator)
     if np.dtype(d1).kind in "iu" and not is_tracer(x2):
         v = concrete_or_none(x2)
         if v is not None and np.any(np.asarray(v) < 0) and 0 not in shp:
             raise ValueError("Integers to negative integer powers are not allowed.")
-    return _finish(_pow_impl(x1c, x2c), dt_out, weak)
+    return _finish(_pow_impl(x1c, x2c), dt_out, weak, operator)
 
 
 power._ufunc = np.power
@@ -623,6 +654,8 @@ def divmod(x1, x2, /):  # noqa: A001
     return globals()["floor_divide"](x1, x2), globals()["remainder"](x1, x2)
 
 
+divmod._operator = lambda x1, x2: (globals()["floor_divide"]._operator(x1, x2),
+                                   globals()["remainder"]._operator(x1, x2))
 __all__.append("divmod")
 
 
