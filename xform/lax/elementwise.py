@@ -1271,6 +1271,8 @@ _prims["convert_element_type"] = convert_element_type_p
 
 
 def _convert_impl(x, new_dtype, weak_type=False):
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype == new_dtype:
+        return x  # only the weak flag changes (values are never mutated in place)
     return np.asarray(x).astype(new_dtype)
 
 

@@ -53,10 +53,9 @@ def _finish(r, dt_out, weak, operator=False):
     from ._promote import aval
 
     a = aval(r)
-    if a.dtype != dt_out:
-        r = lax.convert_element_type(r, dt_out, weak_type=weak and operator)
-    elif a.weak_type and not operator:
-        r = lax.convert_element_type(r, dt_out)
+    keep_weak = weak and operator
+    if a.dtype != dt_out or a.weak_type != keep_weak:
+        r = lax.convert_element_type(r, dt_out, weak_type=keep_weak)
     return _out(r)
 
 
