@@ -633,3 +633,21 @@ def test_result_dtypes_with_python_scalar_arguments_match_eager(name):
     }
     f, args = programs[name]
     _check(xform.jit(f)(*args), f(*args), exact=True)
+
+
+@pytest.mark.parametrize("dt", [np.int8, np.int32, np.int64, np.uint8, np.uint64])
+def test_shifts_match_numpy_including_counts_beyond_the_bit_width(dt):
+    info = np.iinfo(dt)
+    a = np.array([1, 5, info.max, info.min, 3, 7], dt)
+    bits = np.dtype(dt).itemsize * 8
+    b = np.array([0, 1, 2, 1, bits - 1, bits + 3], dt)
+    with np.errstate(all="ignore"):
+        for f in (lambda a, b: a << b, lambda a, b: a >> b, xnp.left_shift, xnp.right_shift,
+                  lambda a, b: xnp.bitwise_right_shift(a, 1), lambda a, b: 1 << b):
+            expected = f(a, b) if f not in (xnp.left_shift, xnp.right_shift) else None
+            ref = (np.left_shift(a, b) if f is xnp.left_shift else
+                   np.right_shift(a, b) if f is xnp.right_shift else expected)
+            _check(f(a, b), ref, exact=True)            # eager against numpy
+            _check(xform.jit(f)(a, b), ref, exact=True)  # compiled against numpy
+    _check(xform.vmap(lambda r: r >> 1)(np.arange(6, dtype=dt).reshape(2, 3)),
+           np.arange(6, dtype=dt).reshape(2, 3) >> 1, exact=True)

@@ -5,7 +5,7 @@ from .elementwise import (  # noqa: F401
     bitwise_or, bitwise_xor, cbrt, ceil, clamp, complex, conj, convert_element_type, cos, cosh, div,
     eq, erf, erf_inv, exp, expm1, floor, ge, gt, imag, integer_pow, is_finite, le, log, log1p,
     logistic, lt, max, min, mul, ne, neg, pow, real, reciprocal, rem, round, rsqrt, select, sign,
-    sin, sinh, sqrt, square, stop_gradient, sub, tan, tanh,
+    shift_left, shift_right, sin, sinh, sqrt, square, stop_gradient, sub, tan, tanh,
 )
 from .structural import (  # noqa: F401
     broadcast_in_dim,

@@ -50,7 +50,7 @@ __all__ = [
     "abs", "sign", "floor", "ceil", "round", "is_finite",
     # comparisons and bitwise
     "eq", "ne", "lt", "le", "gt", "ge",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "shift_left", "shift_right",
     # complex numbers
     "real", "imag", "conj", "complex",
     # selection, conversion, autodiff control
@@ -1097,6 +1097,50 @@ and_p, bitwise_and = _bitwise("bitwise_and", np.bitwise_and, "&")
 or_p, bitwise_or = _bitwise("bitwise_or", np.bitwise_or, "|")
 xor_p, bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, "^")
 bitwise_and_p, bitwise_or_p, bitwise_xor_p = and_p, or_p, xor_p
+
+def _shift_numba(op, out_of_range):
+    def rule(x, y, dtype=None):
+        bits = np.dtype(dtype).itemsize * 8 if dtype is not None else 64
+        # numpy defines shifts by >= the bit width (or negative counts) instead of
+        # leaving them undefined as C and LLVM do. The fallback is written in _x's own
+        # type (_x ^ _x is its 0): a literal 0 would unify uint64 with int64 as float64.
+        return (f"(lambda _x, _y: (_x {op} _y) if (_y >= 0 and _y < {bits}) "
+                f"else {out_of_range})({x}, {y})")
+
+    rule.needs_dtype = True
+    return rule
+
+
+def _shift(name, fn, op, out_of_range, doc):
+    prim = _prim(name, fn, 2, "iu", numba=_shift_numba(op, out_of_range))
+    _zero_jvp(prim)
+
+    def f(x, y):
+        return prim.bind(*_binary_args(x, y, name))
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc
+    return prim, f
+
+
+shift_left_p, shift_left = _shift(
+    "shift_left", np.left_shift, "<<", "(_x ^ _x)",
+    """Elementwise x << y on integers (numpy's left_shift: 0 for shifts >= the bit width).
+
+    >>> import numpy as np; from xform import lax
+    >>> lax.shift_left(np.array([1, 3]), np.array([2, 70]))
+    array([4, 0])
+    """)
+shift_right_p, shift_right = _shift(
+    "shift_right", np.right_shift, ">>", "(~(_x ^ _x) if _x < 0 else (_x ^ _x))",
+    """Elementwise x >> y on integers: arithmetic for signed, logical for unsigned types
+    (numpy's right_shift).
+
+    >>> import numpy as np; from xform import lax
+    >>> lax.shift_right(np.array([-8, 8]), np.array([1, 70]))
+    array([-4,  0])
+    """)
+
 
 not_p, bitwise_not = _unop(
     "bitwise_not", np.invert, _INTEGRAL, lambda x: f"np.invert({x})",

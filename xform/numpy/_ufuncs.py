@@ -643,6 +643,14 @@ _binary("bitwise_xor", np.bitwise_xor, lambda x, y: lax.bitwise_xor(x, y), "x1 ^
         "np.array([12, 10]), 6")
 
 
+_binary("left_shift", np.left_shift, lambda x, y: lax.shift_left(x, y),
+        "x1 << x2, elementwise.", "np.array([1, 3]), 2")
+_binary("right_shift", np.right_shift, lambda x, y: lax.shift_right(x, y),
+        "x1 >> x2, elementwise (arithmetic for signed integers).", "np.array([-8, 8]), 1")
+_alias("bitwise_left_shift", "left_shift")
+_alias("bitwise_right_shift", "right_shift")
+
+
 def divmod(x1, x2, /):  # noqa: A001
     """(x1 // x2, x1 % x2), elementwise.
 
