@@ -651,3 +651,13 @@ def test_shifts_match_numpy_including_counts_beyond_the_bit_width(dt):
             _check(xform.jit(f)(a, b), ref, exact=True)  # compiled against numpy
     _check(xform.vmap(lambda r: r >> 1)(np.arange(6, dtype=dt).reshape(2, 3)),
            np.arange(6, dtype=dt).reshape(2, 3) >> 1, exact=True)
+
+
+def test_complex_sort_and_argsort_follow_numpys_order():
+    nan = np.nan
+    z = np.array([2 + 0j, 1 + 0j, complex(1, nan), complex(nan, 0), 1 - 1j, complex(nan, nan),
+                  -3 + 5j, 1 + 0j, 0j])
+    _check(xform.jit(xnp.sort)(z), np.sort(z), exact=True)
+    _check(xform.jit(xnp.argsort)(z), np.argsort(z, kind="stable"), exact=True)
+    _check(xform.jit(lambda a: xnp.sort(a, axis=0))(z.reshape(3, 3)), np.sort(z.reshape(3, 3), axis=0),
+           exact=True)

@@ -175,10 +175,27 @@ __all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "cdiv", "crecip"
 _opts = dict(cache=True, nogil=True, error_model="numpy")
 
 
-@numba.njit(inline="never", **_opts)
-def _lt(a, b):
-    # numpy's order: NaN sorts last
-    return a < b or (b != b and a == a)
+def _lt(a, b):  # pragma: no cover - only called from compiled code
+    """numpy's sort order: NaNs last; complex numbers lexicographically (real, then
+    imaginary part), those with a NaN part last."""
+    raise NotImplementedError
+
+
+@overload(_lt)
+def _lt_ol(a, b):
+    if isinstance(a, types.Complex):
+        def complex_lt(a, b):  # numpy's npysort CDOUBLE_LT
+            ar, ai, br, bi = a.real, a.imag, b.real, b.imag
+            if ar < br:
+                return ai == ai or bi != bi
+            if ar > br:
+                return bi != bi and ai == ai
+            if ar == br or (ar != ar and br != br):
+                return ai < bi or (bi != bi and ai == ai)
+            return br != br
+
+        return complex_lt
+    return lambda a, b: a < b or (b != b and a == a)
 
 
 @numba.njit(**_opts)
