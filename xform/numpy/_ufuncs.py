@@ -93,14 +93,20 @@ def _example_doc(name, summary, example):
             f"    >>> xnp.{name}({example})\n    {rep}\n    ")
 
 
-def _unary(name, ufunc, impl, summary, example="np.array([0.5, 1.0])"):
-    f = _make_unary(name, ufunc, impl, False)
-    f._operator = _make_unary(name, ufunc, impl, True)  # for -x, abs(x), ~x on tracers
+def _register(make, name, ufunc, impl, summary, example):
+    """Define the public function ``name`` and, as its ``_operator`` attribute, the
+    variant that Python operators on tracers use (it keeps weak types, see _finish)."""
+    f = make(name, ufunc, impl, False)
+    f._operator = make(name, ufunc, impl, True)
     f.__doc__ = _example_doc(name, summary, example)
     f._ufunc = ufunc
     globals()[name] = f
     __all__.append(name)
     return f
+
+
+def _unary(name, ufunc, impl, summary, example="np.array([0.5, 1.0])"):
+    return _register(_make_unary, name, ufunc, impl, summary, example)
 
 
 def _make_unary(name, ufunc, impl, operator):
@@ -127,13 +133,7 @@ def _make_unary(name, ufunc, impl, operator):
 
 
 def _binary(name, ufunc, impl, summary, example="np.array([1.0, 2.0]), np.array([3.0, 4.0])"):
-    f = _make_binary(name, ufunc, impl, False)
-    f._operator = _make_binary(name, ufunc, impl, True)  # for x + y etc. on tracers
-    f.__doc__ = _example_doc(name, summary, example)
-    f._ufunc = ufunc
-    globals()[name] = f
-    __all__.append(name)
-    return f
+    return _register(_make_binary, name, ufunc, impl, summary, example)
 
 
 def _make_binary(name, ufunc, impl, operator):
