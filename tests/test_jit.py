@@ -661,3 +661,16 @@ def test_complex_sort_and_argsort_follow_numpys_order():
     _check(xform.jit(xnp.argsort)(z), np.argsort(z, kind="stable"), exact=True)
     _check(xform.jit(lambda a: xnp.sort(a, axis=0))(z.reshape(3, 3)), np.sort(z.reshape(3, 3), axis=0),
            exact=True)
+
+
+@pytest.mark.parametrize("n", [7, 300])  # scalar loop and vectorized loop
+def test_negative_floats_cast_to_unsigned_wrap_like_numpy(n):
+    a = np.linspace(-300.5, 300.5, n)
+    for src in (np.float64, np.float32):
+        x = a.astype(src)
+        for dt in (np.uint8, np.uint16, np.uint32, np.uint64):
+            with np.errstate(invalid="ignore"):
+                expected = x.astype(dt)
+            _check(xform.jit(lambda v: v.astype(dt) + 0)(x), expected, exact=True)
+    clipped = lambda v: xnp.clip(v, -100, 100).astype(np.uint8) + 0  # noqa: E731
+    _check(xform.jit(clipped)(a), clipped(a), exact=True)

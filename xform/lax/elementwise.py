@@ -1347,6 +1347,13 @@ def _convert_numba(x, new_dtype, weak_type=False, dtype=None):
     if dtype is not None and np.dtype(dtype).kind == "c" and dt.kind != "c":
         # numpy drops the imaginary part (Numba refuses the cast)
         return f"(({x}) != 0)" if dt == np.bool_ else f"np.{dt.name}(({x}).real)"
+    if dtype is not None and np.dtype(dtype).kind == "f" and dt.kind == "u":
+        # negative floats to unsigned: numpy wraps (-5.0 -> 251 for uint8); LLVM's
+        # direct conversion is undefined there (saturated, or 0 in vectorized loops),
+        # so go through int64, which is defined for them
+        if dt.itemsize < 8:
+            return f"np.{dt.name}(np.int64({x}))"
+        return f"(lambda _v: np.uint64(np.int64(_v)) if _v < 0 else np.uint64(_v))({x})"
     name = "bool_" if dt == np.bool_ else dt.name
     return f"np.{name}({x})"
 
