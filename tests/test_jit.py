@@ -674,3 +674,17 @@ def test_negative_floats_cast_to_unsigned_wrap_like_numpy(n):
             _check(xform.jit(lambda v: v.astype(dt) + 0)(x), expected, exact=True)
     clipped = lambda v: xnp.clip(v, -100, 100).astype(np.uint8) + 0  # noqa: E731
     _check(xform.jit(clipped)(a), clipped(a), exact=True)
+
+
+def test_complex_powers_follow_numpy():
+    rng = np.random.default_rng(5)
+    a = np.concatenate([rng.standard_normal(8) + 1j * rng.standard_normal(8),
+                        [0j, 0j, -1 + 0j, 2j, 1e3 - 1e3j]])
+    b = np.concatenate([rng.standard_normal(8) + 1j * rng.standard_normal(8),
+                        [2.5 - 1j, -1 + 0j, 1 + 0j, 2 + 0j, 0j]])
+    with np.errstate(all="ignore"):
+        _check(xform.jit(lambda a, b: a ** b)(a, b), a ** b, rtol=1e-13, atol=0)
+        assert xform.jit(lambda a, b: a ** b)(a, b)[8] == 0j  # 0 ** (2.5-1j), not nan
+        for n in (-7, -2, -1, 0, 1, 2, 3, 4, 5, 17):  # repeated squaring, as numpy's
+            # ufunc (the ** operator of numpy arrays has its own fast paths for -1 and 2)
+            _check(xform.jit(lambda a: a ** n)(a), np.power(a, n), exact=True)

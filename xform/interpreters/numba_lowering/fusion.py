@@ -604,14 +604,16 @@ def _scalar_expr(em, eqn, ins):
     if vm is not None and dt.kind == "f" and len(ins) == 1 and not eqn.params:
         return cast(f"{em.use_helper(vm)}({ins[0]})", dt)
     params = eqn.params
-    if dt.kind == "c" and (prim.name in ("div", "reciprocal")
-                           or (prim.name == "integer_pow" and int(params["y"]) < 0)):
-        # numba's complex division raises ZeroDivisionError (whatever the error model);
-        # runtime.cdiv/crecip are numpy's algorithms, inf/nan included
+    if dt.kind == "c" and prim.name in ("div", "reciprocal", "pow", "integer_pow"):
+        # numba's complex division raises ZeroDivisionError (whatever the error model)
+        # and its complex power goes through exp/log: runtime.cdiv/crecip/cpow are
+        # numpy's algorithms, inf/nan and exact integer powers included
         if prim.name == "div":
             return cast(f"{em.use_runtime('cdiv')}({ins[0]}, {ins[1]})", dt)
-        den = ins[0] if prim.name == "reciprocal" else f"({ins[0]} ** {-int(params['y'])})"
-        return cast(f"{em.use_runtime('crecip')}({den})", dt)
+        if prim.name == "reciprocal":
+            return cast(f"{em.use_runtime('crecip')}({ins[0]})", dt)
+        y = ins[1] if prim.name == "pow" else f"complex({int(params['y'])}.0, 0.0)"
+        return cast(f"{em.use_runtime('cpow')}({ins[0]}, {y})", dt)
     if prim.name == "integer_pow" and int(params["y"]) < 0 and dt.kind in "fc":
         # numba's negative integer power raises ZeroDivisionError at 0 (whatever the
         # error model); a float division gives numpy's inf

@@ -166,7 +166,44 @@ def crecip(a):
     return complex(r / d, -1.0 / d)
 
 
-__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "cdiv", "crecip"]
+@numba.njit(error_model="numpy")
+def cpow(a, b):
+    """a ** b for complex numbers by numpy's algorithm (npy_cpow): exact special cases
+    for b == 0 and a == 0, repeated squaring for integer exponents |n| < 100 (exact
+    where exp/log would round), the general formula otherwise."""
+    ar, ai, br, bi = a.real, a.imag, b.real, b.imag
+    if br == 0.0 and bi == 0.0:
+        return complex(1.0, 0.0)
+    if ar == 0.0 and ai == 0.0:
+        if br > 0.0:
+            return complex(0.0, 0.0)
+        return complex(np.nan, np.nan)
+    if bi == 0.0 and br == np.floor(br) and -100.0 < br < 100.0:
+        n = int(br)
+        if n == 1:
+            return complex(ar, ai)
+        if n == 2:
+            return a * a
+        if n == 3:
+            return a * (a * a)
+        m = -n if n < 0 else n
+        aa = complex(1.0, 0.0)
+        p = complex(ar, ai)
+        mask = 1
+        while True:
+            if m & mask:
+                aa = aa * p
+            mask <<= 1
+            if m < mask:
+                break
+            p = p * p
+        if n < 0:
+            return cdiv(complex(1.0, 0.0), aa)
+        return aa
+    return a ** b
+
+
+__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "cdiv", "crecip", "cpow"]
 
 
 # -- heavy generic kernels: compiled once per dtype and cached on disk (cache=True), so a
