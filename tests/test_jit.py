@@ -688,3 +688,10 @@ def test_complex_powers_follow_numpy():
         for n in (-7, -2, -1, 0, 1, 2, 3, 4, 5, 17):  # repeated squaring, as numpy's
             # ufunc (the ** operator of numpy arrays has its own fast paths for -1 and 2)
             _check(xform.jit(lambda a: a ** n)(a), np.power(a, n), exact=True)
+
+
+def test_complex_times_one_is_not_simplified_away():
+    z = np.array([np.inf + 0j, 1 + 2j, complex(0, np.inf)])
+    with np.errstate(invalid="ignore"):
+        _check(xform.jit(lambda z: z * 1)(z), z * 1, exact=True)
+        _check(xform.jit(lambda z: 1.0 * z)(z), 1.0 * z, exact=True)

@@ -6,8 +6,9 @@ rounds):
 - **inline**: equations of the ``jit`` primitive (nested jit programs) are replaced by
   the equations of their program, so the whole computation is compiled as one kernel.
 - **simplify**: algebraic identities that autodiff leaves behind, keeping IEEE
-  semantics: ``x*1 -> x``, ``x+0 -> x`` / ``x-0 -> x`` (only the sign of a zero
-  result may change: ``-0.0 + 0.0`` is ``+0.0``, as in XLA), ``--x -> x``,
+  semantics: ``x*1 -> x`` (not for complex: ``(inf+0j)*1`` is ``inf+nanj``),
+  ``x+0 -> x`` / ``x-0 -> x`` (only the sign of a zero result may change:
+  ``-0.0 + 0.0`` is ``+0.0``, as in XLA), ``--x -> x``,
   identity converts/reshapes/transposes/broadcasts, ``x*0 -> 0`` **only** for
   integer and boolean dtypes (for floats ``inf*0`` and ``nan*0`` are NaN), adding a
   broadcast zero, multiplying by a broadcast one.
@@ -268,7 +269,8 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
         name = e.primitive.name
         out = e.outvars[0] if e.outvars else None
         repl = None
-        if name == "mul" and len(ins) == 2:
+        if name == "mul" and len(ins) == 2 and out.aval.dtype.kind != "c":
+            # (complex: (inf+0j)*(1+0j) is inf+nanj, so x*1 is not x)
             x, y = ins
             sx, sy = scalar_of(x), scalar_of(y)
             if _is_const_val(sy, 1) and _same_aval(x, out):
