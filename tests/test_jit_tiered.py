@@ -252,3 +252,13 @@ def test_tiered_results_agree_with_eager_before_and_after_the_switch(name):
         else:
             rtol = 1e-5 if exp.dtype == np.float32 else tol
             np.testing.assert_allclose(got, exp, rtol=rtol, atol=rtol)
+
+
+def test_finished_background_compilations_are_not_kept_alive():
+    pending = sys.modules["xform.jit"]._PENDING  # (xform.jit is the function)
+    f = xform.jit(lambda x: x * 4.0 - 1.0, tiered=True)
+    f(np.ones(3))
+    (entry,) = f._cache.values()
+    job = entry.jaxpr.cache["background_compile"]
+    assert job.done.wait(300)
+    assert job not in pending

@@ -159,6 +159,7 @@ class _BackgroundCompile:
             self.error = e
         finally:
             self.done.set()
+            _PENDING.discard(self)  # finished jobs are not kept alive (nor their programs)
 
     def report_failure(self) -> None:
         if self.error is not None and not self.warned:
@@ -217,7 +218,6 @@ def wait_for_compilations(timeout: float | None = None) -> bool:
         left = None if deadline is None else max(0.0, deadline - time.perf_counter())
         if not job.done.wait(left):
             return False
-        _PENDING.discard(job)
     return True
 
 
