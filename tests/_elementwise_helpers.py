@@ -83,7 +83,12 @@ def numba_eval_many(cases):
         src.append(f"        out{k}[i] = {expr}")
     if len(src) == 1:
         src.append("    pass")
+    from xform.interpreters.numba_lowering import runtime
+
     ns = {"np": np, "math": math}
+    for prim, _, _, _ in cases:  # helpers a rule may call (see xform/lax/elementwise.py)
+        for helper in getattr(prim.numba_scalar, "runtime_helpers", ()):
+            ns[helper] = getattr(runtime, helper)
     exec("\n".join(src), ns)
     kernel = numba.njit(error_model="numpy")(ns["kernel"])
     kernel(*arrays, *outs)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.abstract import ShapedArray
-from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
+from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, sub_jaxprs
 
 FOLD_MAX_SIZE = 16
 _NO_FOLD = {"jit", "cond", "while", "scan", "rng", "random_bits", "custom_jvp_call",
@@ -214,7 +214,7 @@ def fold_constants(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
             p.impl is not None and not p.multiple_results and p.name not in _NO_FOLD
             and not getattr(p, "effectful", False)
             and all(o.aval.size <= FOLD_MAX_SIZE for o in e.outvars)
-            and not any(isinstance(v, (ClosedJaxpr, Jaxpr)) for v in e.params.values())
+            and next(sub_jaxprs(e), None) is None
         )
         vals = [_const_value(x, constmap) for x in ins] if foldable else None
         if foldable and all(v is not None for v in vals):

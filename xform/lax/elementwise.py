@@ -17,7 +17,10 @@ gives numpy's result. A few rules depend on the operand dtype (integer vs floati
 division); they accept an optional keyword ``dtype`` (the operands' common dtype) and
 have the attribute ``needs_dtype = True``. Without ``dtype`` they emit an expression that
 picks the integer or floating formula at run time (real dtypes only; exact for floats,
-and for integer quotients below 2**53).
+and for integer quotients below 2**53). A rule may also call helpers of
+``xform/interpreters/numba_lowering/runtime.py`` (numpy's complex division, reciprocal
+and power: Numba's raise ZeroDivisionError or round through exp/log); it lists their
+names in the attribute ``runtime_helpers`` and the code generator imports those used.
 
 Non-differentiable points (documented at each rule): abs'(0) = 0 (via sign),
 sign' = floor' = ceil' = round' = 0, sqrt'(0) = inf, max/min give half of the
@@ -543,6 +546,8 @@ _SIGNED_INT_DIV = f"(lambda _x, _y: -_x if _y == -1 else {_INT_DIV}(_x, _y))"
 
 def _div_numba(x, y, dtype=None):
     if dtype is not None:
+        if np.dtype(dtype).kind == "c":
+            return f"cdiv({x}, {y})"
         if np.dtype(dtype).kind == "i":
             return f"{_SIGNED_INT_DIV}({x}, {y})"
         if np.dtype(dtype).kind in "ub":
@@ -561,6 +566,7 @@ def _rem_numba(x, y, dtype=None):
 
 
 _div_numba.needs_dtype = True
+_div_numba.runtime_helpers = ("cdiv",)
 _rem_numba.needs_dtype = True
 
 div_p = _prim("div", _div_impl, 2, _NUM, numba=_div_numba)
@@ -623,7 +629,16 @@ def _pow_impl(x, y):
     return np.power(x, y)
 
 
-pow_p = _prim("pow", _pow_impl, 2, _INEXACT, numba=lambda x, y: f"np.power({x}, {y})")
+def _pow_numba(x, y, dtype=None):
+    if dtype is not None and np.dtype(dtype).kind == "c":
+        return f"cpow({x}, {y})"
+    return f"np.power({x}, {y})"
+
+
+_pow_numba.needs_dtype = True
+_pow_numba.runtime_helpers = ("cpow",)
+
+pow_p = _prim("pow", _pow_impl, 2, _INEXACT, numba=_pow_numba)
 
 
 def pow(x, y):
@@ -651,8 +666,17 @@ def _pow_jvp_y(g, ans, x, y):
 
 _defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
 
+def _integer_pow_numba(x, y, dtype=None):
+    if dtype is not None and np.dtype(dtype).kind == "c":
+        return f"cpow({x}, complex({int(y)}.0, 0.0))"
+    return f"({x} ** ({int(y)}))"
+
+
+_integer_pow_numba.needs_dtype = True
+_integer_pow_numba.runtime_helpers = ("cpow",)
+
 integer_pow_p = _prim("integer_pow", lambda x, y: np.power(x, y), 1, _NUM,
-                      numba=lambda x, y: f"({x} ** ({int(y)}))")
+                      numba=_integer_pow_numba)
 _integer_pow_shape = integer_pow_p.abstract_eval
 
 
@@ -695,8 +719,17 @@ square_p, square = _unop(
     "    >>> lax.square(np.array([-2.0, 3.0]))\n    array([4., 9.])\n", "Elementwise x * x.")
 _defjvp(square_p, lambda g, ans, x: mul(g, mul(_c(x, 2), x)))
 
+def _reciprocal_numba(x, dtype=None):
+    if dtype is not None and np.dtype(dtype).kind == "c":
+        return f"crecip({x})"
+    return f"np.reciprocal({x})"
+
+
+_reciprocal_numba.needs_dtype = True
+_reciprocal_numba.runtime_helpers = ("crecip",)
+
 reciprocal_p, reciprocal = _unop(
-    "reciprocal", np.reciprocal, _INEXACT, lambda x: f"np.reciprocal({x})",
+    "reciprocal", np.reciprocal, _INEXACT, _reciprocal_numba,
     "    >>> lax.reciprocal(np.array([2.0, 4.0]))\n    array([0.5 , 0.25])\n",
     "Elementwise 1 / x (floating operands).")
 _defjvp(reciprocal_p, lambda g, ans, x: mul(g, neg(square(ans))))

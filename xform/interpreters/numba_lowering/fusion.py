@@ -604,21 +604,11 @@ def _scalar_expr(em, eqn, ins):
     if vm is not None and dt.kind == "f" and len(ins) == 1 and not eqn.params:
         return cast(f"{em.use_helper(vm)}({ins[0]})", dt)
     params = eqn.params
-    if dt.kind == "c" and prim.name in ("div", "reciprocal", "pow", "integer_pow"):
-        # numba's complex division raises ZeroDivisionError (whatever the error model)
-        # and its complex power goes through exp/log: runtime.cdiv/crecip/cpow are
-        # numpy's algorithms, inf/nan and exact integer powers included
-        if prim.name == "div":
-            return cast(f"{em.use_runtime('cdiv')}({ins[0]}, {ins[1]})", dt)
-        if prim.name == "reciprocal":
-            return cast(f"{em.use_runtime('crecip')}({ins[0]})", dt)
-        y = ins[1] if prim.name == "pow" else f"complex({int(params['y'])}.0, 0.0)"
-        return cast(f"{em.use_runtime('cpow')}({ins[0]}, {y})", dt)
-    if prim.name == "integer_pow" and int(params["y"]) < 0 and dt.kind in "fc":
+    if prim.name == "integer_pow" and int(params["y"]) < 0 and dt.kind == "f":
         # numba's negative integer power raises ZeroDivisionError at 0 (whatever the
         # error model); a float division gives numpy's inf
         return cast(f"({literal_expr(1, dt)} / ({ins[0]} ** {-int(params['y'])}))", dt)
-    if prim.name == "integer_pow" and 0 <= int(params["y"]) <= 4:
+    if prim.name == "integer_pow" and 0 <= int(params["y"]) <= 4 and dt.kind != "c":
         y = int(params["y"])
         if y == 0:
             return literal_expr(1, dt)
@@ -628,6 +618,9 @@ def _scalar_expr(em, eqn, ins):
     if getattr(prim.numba_scalar, "needs_dtype", False):
         params = dict(params, dtype=eqn.invars[0].aval.dtype)
     expr = prim.numba_scalar(*ins, **params)
+    for helper in getattr(prim.numba_scalar, "runtime_helpers", ()):
+        if f"{helper}(" in expr:
+            em.use_runtime(helper)
     return cast(expr, dt)
 
 
