@@ -39,15 +39,17 @@ def gated_compile(monkeypatch):
     do not wait for the compiler."""
     gate = threading.Event()
     started = threading.Event()
+    names = []  # the programs compile_jaxpr was asked for
     real = numba_lowering.compile_jaxpr
 
     def slow_compile(closed, name="kernel"):
+        names.append(name)
         started.set()
         assert gate.wait(120), "the test never opened the gate"
         return real(closed, name=name)
 
     monkeypatch.setattr(numba_lowering, "compile_jaxpr", slow_compile)
-    yield gate, started
+    yield gate, started, names
     gate.set()
     xform.wait_for_compilations(120)
 
@@ -58,15 +60,14 @@ def _compiled_of(jitted):
 
 
 def test_first_calls_run_uncompiled_then_switch(gated_compile):
-    gate, started = gated_compile
+    gate, started, _ = gated_compile
     f = xform.jit(lambda x, y: xnp.sin(x) * y + xnp.exp(-x * x), tiered=True)
     x = np.linspace(-3, 3, 50)
     eager = np.sin(x) * 2.0 + np.exp(-x * x)
     for _ in range(3):  # the compiler is blocked: these calls must not wait for it
         np.testing.assert_array_equal(f(x, 2.0), eager)
     assert started.wait(60)
-    compiled = _compiled_of(f)
-    assert compiled is None or not compiled.ready
+    assert _compiled_of(f) is None  # still inside the (gated) compiler
     assert f.trace_count == 1
     gate.set()
     assert xform.wait_for_compilations(120)
@@ -104,7 +105,7 @@ def test_tiered_composes_with_transformations():
 
 
 def test_programs_with_loops_compile_before_running(gated_compile):
-    gate, started = gated_compile
+    gate, started, _ = gated_compile
     f = xform.jit(lambda x: lax.fori_loop(0, 4, lambda i, c: c * 2.0, x), tiered=True)
     result = {}
     t = threading.Thread(target=lambda: result.setdefault("out", f(np.ones(3))))
@@ -137,7 +138,7 @@ def test_failed_background_compilation_warns_and_keeps_working(monkeypatch):
 
 
 def test_config_flag_sets_the_default(monkeypatch, gated_compile):
-    gate, started = gated_compile
+    gate, started, _ = gated_compile
     monkeypatch.setattr(config, "jit_tiered", True)
     f = xform.jit(lambda x: x - 0.5)
     np.testing.assert_array_equal(f(np.ones(2)), np.full(2, 0.5))  # did not wait
@@ -149,7 +150,7 @@ def test_config_flag_sets_the_default(monkeypatch, gated_compile):
 
 
 def test_concurrent_first_calls_share_one_background_compilation(gated_compile):
-    gate, started = gated_compile
+    gate, started, names = gated_compile
     f = xform.jit(lambda x: xnp.cos(x) + x, tiered=True)
     x = np.linspace(0, 1, 9)
     outs, errors = [], []
@@ -170,8 +171,10 @@ def test_concurrent_first_calls_share_one_background_compilation(gated_compile):
         np.testing.assert_array_equal(o, np.cos(x) + x)
     (entry,) = f._cache.values()
     assert entry.jaxpr.cache.get("background_compile") is not None
+    assert started.wait(60)
     gate.set()
     assert xform.wait_for_compilations(120)
+    assert names == ["<lambda>"]  # one compilation for the four callers
 
 
 def test_bad_tiered_value_is_a_clear_error():
