@@ -473,7 +473,7 @@ def test_control_flow_lowers_to_loops():
     assert "while True:" in src and "for " in src and "if " in src
 
 
-# -- float0 and float16 --------------------------------------------------------------------------
+# -- float0 ------------------------------------------------------------------------------------
 
 
 def test_float0_cotangents_and_tangents_pass_through_jit():
@@ -498,16 +498,6 @@ def test_float0_cotangents_and_tangents_pass_through_jit():
         assert t.dtype == xform.float0 and t.shape == (2,)
     tangent = xform.jit(lambda x, n: xform.jvp(f, (x, n), (np.ones(3), np.zeros((), xform.float0))))
     _check(list(tangent(x, 3)), [x * 3, np.full(3, 3.0)])
-
-
-def test_float16_is_a_clear_error_under_jit():
-    with pytest.raises(TypeError, match=r"jit of <lambda>: input 0 is f16\[2\]; the Numba "
-                                        r"backend has no float16 arithmetic"):
-        xform.jit(lambda x: x * 2)(np.ones(2, np.float16))
-    with pytest.raises(TypeError, match=r"computes in float16 \(`convert_element_type` gives "
-                                        r"f16\[2\]\)"):
-        xform.jit(lambda x: (x.astype(np.float16) * 2).astype(np.float32))(np.ones(2, np.float32))
-    assert (xnp.ones(2, np.float16) * 2).dtype == np.float16  # eager float16 works
 
 
 def test_closed_over_arrays_are_captured_by_value_when_traced():

@@ -57,7 +57,7 @@ __all__ = [
     # complex numbers
     "real", "imag", "conj", "complex",
     # selection, conversion, autodiff control
-    "select", "convert_element_type", "stop_gradient",
+    "select", "convert_element_type", "reduce_precision", "stop_gradient",
 ]
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -1413,6 +1413,53 @@ def convert_element_type(x, new_dtype, weak_type: bool = False):
     if aval.dtype == new_dtype and aval.weak_type == weak_type:
         return x
     return convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=bool(weak_type))
+
+
+# -- reduce_precision ---------------------------------------------------------------
+
+
+def _reduce_precision_impl(x, exponent_bits, mantissa_bits):
+    x = np.asarray(x)
+    emax = (1 << (exponent_bits - 1)) - 1
+    with np.errstate(all="ignore"):
+        # x = m * 2**e with 0.5 <= |m| < 1, so the leading bit is 2**(e - 1); below the
+        # smallest normal exponent (1 - emax) the spacing stays fixed (subnormals).
+        e = np.maximum(np.frexp(x)[1] - 1, 1 - emax)
+        q = np.ldexp(np.rint(np.ldexp(x, mantissa_bits - e)), e - mantissa_bits)
+        largest = (2.0 - 2.0 ** -mantissa_bits) * 2.0 ** emax
+        q = np.where(np.abs(q) > largest, np.copysign(np.inf, x), q)
+        return np.where(np.isfinite(x), q, x).astype(x.dtype)[()]
+
+
+def _reduce_precision_numba(x, exponent_bits, mantissa_bits):
+    return f"round_precision({x}, {int(exponent_bits)}, {int(mantissa_bits)})"
+
+
+_reduce_precision_numba.runtime_helpers = ("round_precision",)
+
+reduce_precision_p = _prim("reduce_precision", _reduce_precision_impl, 1, _FLOAT,
+                           numba=_reduce_precision_numba)
+# Rounding is treated as the identity's derivative (as JAX does): tangents and
+# cotangents are rounded to the same format.
+_defjvp(reduce_precision_p, lambda g, ans, x, **p: reduce_precision_p.bind(g, **p))
+reduce_precision_p.transpose = lambda ct, x, **p: [
+    ct if type(ct) is Zero else reduce_precision_p.bind(ct, **p)]
+
+
+def reduce_precision(x, exponent_bits: int, mantissa_bits: int):
+    """Round ``x`` to the nearest value (ties to even) of a floating format with
+    ``exponent_bits`` and ``mantissa_bits``, keeping its dtype: values too large become
+    inf, small ones the format's subnormals (float16: 5 and 10, bfloat16: 8 and 7).
+
+    >>> import numpy as np; from xform import lax
+    >>> lax.reduce_precision(np.array([0.1, 70000.0]), 5, 10)
+    array([0.09997559,        inf])
+    """
+    for what, v, low in (("exponent_bits", exponent_bits, 1), ("mantissa_bits", mantissa_bits, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+            raise TypeError(f"reduce_precision: {what} must be an int >= {low}, got {v!r}.")
+    return reduce_precision_p.bind(x, exponent_bits=int(exponent_bits),
+                                   mantissa_bits=int(mantissa_bits))
 
 
 # -- stop_gradient ------------------------------------------------------------------

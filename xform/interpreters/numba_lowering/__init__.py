@@ -219,29 +219,43 @@ def _load_cached(kernel, sig) -> bool:
         return False
 
 
-def kernel_program(closed: ClosedJaxpr, name: str):
-    """The part of an optimized program that the kernel computes, and its float0 layout.
+class Boundary:
+    """How the kernel's arguments and results differ from the program's.
 
-    float0 values (the tangent/cotangent type of integer inputs) carry no data, so the
-    kernel neither takes nor returns them: ``Compiled`` drops such inputs and makes such
-    outputs itself. Returns ``(program, layout)``; ``layout`` is None or
-    ``(input_kept, output_is_float0)``. Raises a TypeError for dtypes Numba cannot
-    compute with.
+    float0 values (the tangent/cotangent type of integer inputs) carry no data: the
+    kernel neither takes nor returns them, and ``Compiled`` makes such outputs itself.
+    float16 values are float32 inside the kernel (see ``float16.py``): inputs are
+    converted on the way in, outputs on the way out (both exact).
     """
+
+    def __init__(self, in_keep, out_f0, in_f16, out_f16):
+        self.in_keep, self.out_f0 = in_keep, out_f0
+        self.in_f16, self.out_f16 = in_f16, out_f16
+
+    def kernel_args(self, args) -> tuple:
+        return tuple(a.astype(np.float32) if f16 else a
+                     for a, keep, f16 in zip(args, self.in_keep, self.in_f16) if keep)
+
+    def outputs(self, r, n_kernel_out: int, out_avals) -> list:
+        it = iter([r] if n_kernel_out == 1 else r)
+        outs = []
+        for a, f0, f16 in zip(out_avals, self.out_f0, self.out_f16):
+            if f0:
+                outs.append(np.zeros(a.shape, float0))
+                continue
+            v = next(it)
+            outs.append(v.astype(np.float16) if f16 and isinstance(v, np.ndarray) else v)
+        return outs
+
+
+def kernel_program(closed: ClosedJaxpr, name: str):
+    """The program the kernel computes (no float0 values, float16 computed in float32),
+    and the ``Boundary`` between it and ``closed`` (None if they take and give the same).
+    """
+    from .float16 import emulate_float16
+
     j = closed.jaxpr
-    for i, v in enumerate(j.invars):
-        if v.aval.dtype == np.float16:
-            raise TypeError(
-                f"jit of {name}: input {i} is {v.aval.str_short()}; the Numba backend has no "
-                f"float16 arithmetic. Convert it to float32 (x.astype(np.float32)), or call "
-                f"the function without jit.")
     for e in all_eqns(j):
-        for v in e.outvars:
-            if v.aval.dtype == np.float16:
-                raise TypeError(
-                    f"jit of {name}: the program computes in float16 (`{e.primitive.name}` "
-                    f"gives {v.aval.str_short()}); the Numba backend has no float16 "
-                    f"arithmetic. Compute in float32, or call the function without jit.")
         for v in e.invars:
             if v.aval.dtype == float0:
                 raise LoweringError(
@@ -249,18 +263,24 @@ def kernel_program(closed: ClosedJaxpr, name: str):
                     f"float0 (the tangent type of integer inputs) carries no data.")
     in_keep = tuple(v.aval.dtype != float0 for v in j.invars)
     out_f0 = tuple(v.aval.dtype == float0 for v in j.outvars)
-    if all(in_keep) and not any(out_f0):
+    n_in, n_out = len(j.invars), len(j.outvars)
+    in_f16, out_f16 = (False,) * n_in, (False,) * n_out
+    emulated = emulate_float16(closed)
+    if emulated is not None:
+        closed, in_f16, out_f16 = emulated
+        j = closed.jaxpr
+    if all(in_keep) and not any(out_f0) and emulated is None:
         return closed, None
     kept = Jaxpr(j.constvars, [v for v, k in zip(j.invars, in_keep) if k],
                  [v for v, f in zip(j.outvars, out_f0) if not f], j.eqns)
-    return ClosedJaxpr(kept, closed.consts), (in_keep, out_f0)
+    return ClosedJaxpr(kept, closed.consts), Boundary(in_keep, out_f0, in_f16, out_f16)
 
 
 class Compiled:
     """A compiled program: call with the flat inputs, returns the list of outputs."""
 
     def __init__(self, module, from_disk, consts, out_avals, name, in_avals, source, timing,
-                 info=None, float0_layout=None):
+                 info=None, boundary=None):
         self.module = module
         self.kernel = module.kernel
         self.from_disk = from_disk
@@ -274,7 +294,7 @@ class Compiled:
         self.n_out = len(out_avals)
         self.scalar_outs = [(i, a.dtype.type) for i, a in enumerate(out_avals)
                             if a.ndim == 0 and a.dtype != float0]
-        self.float0_layout = float0_layout
+        self.boundary = boundary
         self._types_done: set = set()
         self._lock = threading.Lock()
         self.ready = False
@@ -284,26 +304,24 @@ class Compiled:
         """args -> the kernel's raw result (one value or a tuple), consts bound."""
         k = self.kernel
         raw = functools.partial(k, *self.consts) if self.consts else k
-        if self.float0_layout is None:
+        boundary = self.boundary
+        if boundary is None:
             return raw
-        in_keep, out_f0 = self.float0_layout
-        n_kernel_out = out_f0.count(False)
+        n_kernel_out = boundary.out_f0.count(False)
         out_avals = self.out_avals
 
-        def with_float0(*args):
-            r = raw(*[a for a, keep in zip(args, in_keep) if keep])
-            it = iter([r] if n_kernel_out == 1 else r)
-            outs = [np.zeros(a.shape, float0) if f else next(it)
-                    for a, f in zip(out_avals, out_f0)]
+        def across_boundary(*args):
+            outs = boundary.outputs(raw(*boundary.kernel_args(args)), n_kernel_out, out_avals)
             return outs[0] if len(outs) == 1 else tuple(outs)
 
-        return with_float0
+        return across_boundary
 
     def kernel_args(self, args):
-        """The arguments the kernel itself takes (float0 inputs dropped)."""
-        if self.float0_layout is None:
+        """The arguments the kernel itself takes (float0 inputs dropped, float16 as
+        float32)."""
+        if self.boundary is None:
             return args
-        return tuple(a for a, keep in zip(args, self.float0_layout[0]) if keep)
+        return self.boundary.kernel_args(args)
 
     # -- first call per argument types: compile (or load from the disk cache) and log --
     def ensure_compiled(self, args, background: bool = False) -> None:
@@ -452,16 +470,16 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Compiled:
         t0 = time.perf_counter()
         opt = optimize_jaxpr(closed)
         closed.cache["optimized"] = opt
-        program, float0_layout = kernel_program(opt, name)
+        program, boundary = kernel_program(opt, name)
         source, consts = generate_source(program, name)
         t1 = time.perf_counter()
         module, from_disk = _cache.load_module(source, name)
         compiled = Compiled(module, from_disk, consts, opt.out_avals, name, opt.in_avals,
                             source, {"codegen": t1 - t0}, closed.cache.get("trace_info"),
-                            float0_layout)
+                            boundary)
         closed.cache["compiled"] = compiled
         return compiled
 
 
 __all__ = ["compile_jaxpr", "lower_jaxpr", "kernel_program", "generate_source", "emit_jaxpr", "Emitter",
-           "Compiled", "Lowered", "RULES", "rule", "LoweringError"]
+           "Compiled", "Boundary", "Lowered", "RULES", "rule", "LoweringError"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.machinery
+import math
 import importlib.util
 import os
 import sys
@@ -134,6 +135,21 @@ class _LinkWhenImported:
 
 
 _preload_cython_blas()
+
+
+@numba.njit(inline="always", error_model="numpy")
+def round_precision(x, exponent_bits, mantissa_bits):
+    """``x`` rounded to nearest (ties to even) in a float format with the given exponent
+    and mantissa bits (float16: 5, 10), as a float64: lax.reduce_precision."""
+    v = float(x)  # exact; the scalings and rint below are exact in float64 as well
+    if v != v or v == 0.0 or abs(v) == math.inf:
+        return v
+    emax = (1 << (exponent_bits - 1)) - 1
+    e = max(math.frexp(v)[1] - 1, 1 - emax)
+    q = math.ldexp(np.rint(math.ldexp(v, mantissa_bits - e)), e - mantissa_bits)
+    if abs(q) > (2.0 - 2.0 ** -mantissa_bits) * 2.0 ** emax:
+        return math.copysign(math.inf, v)
+    return q
 
 
 @numba.njit(inline="always", error_model="numpy")
