@@ -685,3 +685,54 @@ def test_complex_times_one_is_not_simplified_away():
     with np.errstate(invalid="ignore"):
         _check(xform.jit(lambda z: z * 1)(z), z * 1, exact=True)
         _check(xform.jit(lambda z: 1.0 * z)(z), 1.0 * z, exact=True)
+
+
+_COMPLEX_FNS = {"exp": xnp.exp, "sinh": xnp.sinh, "cosh": xnp.cosh, "tanh": xnp.tanh,
+                "sin": xnp.sin, "cos": xnp.cos, "tan": xnp.tan}
+_complex_fns_jit = xform.jit(lambda z: [f(z) for f in _COMPLEX_FNS.values()])
+
+
+def _same_component(a, b, partner_is_nan):
+    """Equal as numpy compares floats, nan == nan; signs of zeros and infinities must
+    match too, except next to a nan, where C99 leaves them unspecified."""
+    if np.isnan(a) or np.isnan(b):
+        return bool(np.isnan(a) and np.isnan(b))
+    if np.isinf(b) or b == 0:
+        return a == b and (partner_is_nan or np.signbit(a) == np.signbit(b))
+    return abs(a - b) <= 1e-13 * abs(b)
+
+
+def test_complex_exp_hyperbolic_and_trig_follow_numpys_special_values():
+    """C99 Annex G special values and no spurious overflow: tanh(710+0j) is 1 (Numba's
+    own version gives nan), exp(709.9+0.5j) is finite (~1.8e308)."""
+    parts = [0.0, -0.0, 1e-310, 0.5, -3.0, 21.9, 22.0, -30.0, 355.0, 709.9, -709.9, 710.0,
+             1000.0, 1454.0, 1460.0, 1e300, -1e300, np.inf, -np.inf, np.nan, np.pi / 2]
+    z = np.array([complex(a, b) for a in parts for b in parts])
+    with np.errstate(all="ignore"):
+        for (name, f), got in zip(_COMPLEX_FNS.items(), _complex_fns_jit(z)):
+            want = f(z)
+            bad = [(z[i], want[i], got[i]) for i in range(z.size)
+                   if not (_same_component(got[i].real, want[i].real, np.isnan(want[i].imag))
+                           and _same_component(got[i].imag, want[i].imag,
+                                               np.isnan(want[i].real)))]
+            assert not bad, (name, bad[:5])
+    assert _complex_fns_jit(np.array([710 + 0j]))[3][0] == 1
+    assert np.isfinite(_complex_fns_jit(np.array([709.9 + 0.5j]))[0][0])
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.complex128, 2e-15), (np.complex64, 1e-6)])
+def test_complex_exp_hyperbolic_and_trig_random_values(dtype, rtol):
+    n = 3000
+    z = (RNG.standard_normal(n) * 10.0 ** RNG.integers(-3, 3, n)
+         + 1j * RNG.standard_normal(n) * 10.0 ** RNG.integers(-3, 3, n)).astype(dtype)
+    with np.errstate(all="ignore"):
+        for (name, f), got in zip(_COMPLEX_FNS.items(), _complex_fns_jit(z)):
+            want = f(z)
+            assert got.dtype == want.dtype
+            fin = np.isfinite(want)
+            assert np.array_equal(np.isfinite(got), fin), name
+            g, w = got[fin].astype(np.complex128), want[fin].astype(np.complex128)
+            # (below the smallest normal number, complex64 results computed in float64
+            # round better than numpy's float32 ones)
+            tiny = np.finfo(dtype).tiny
+            assert np.all(np.abs(g - w) <= rtol * np.abs(w) + tiny), name

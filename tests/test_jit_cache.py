@@ -225,3 +225,15 @@ def test_blas_kernels_do_not_import_scipy_linalg_package(tmp_path):
                        timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "OK"
+
+
+def test_kernel_hash_covers_the_helpers_kernels_import(monkeypatch):
+    """Numba's cache checks only a kernel's own file; helpers compiled into it are not
+    checked, so a change to them must change every kernel's hash (and file)."""
+    from xform.interpreters.numba_lowering import cache
+
+    before = cache.source_hash("def kernel(): pass\n")
+    monkeypatch.setattr(cache, "_helpers_digest", "a-changed-helper")
+    assert cache.source_hash("def kernel(): pass\n") != before
+    monkeypatch.setattr(cache, "_helpers_digest", None)
+    assert cache.source_hash("def kernel(): pass\n") == before  # recomputed from the files

@@ -300,6 +300,21 @@ def _zero_jvp(prim):
     return jvp
 
 
+def _complex_by(helper, real_rule):
+    """A numba rule calling the runtime helper ``helper`` for complex operands (numpy's
+    C99 special values and overflow handling; Numba's versions differ) and
+    ``real_rule`` otherwise."""
+
+    def rule(x, dtype=None):
+        if dtype is not None and np.dtype(dtype).kind == "c":
+            return f"{helper}({x})"
+        return real_rule(x)
+
+    rule.needs_dtype = True
+    rule.runtime_helpers = (helper,)
+    return rule
+
+
 def _unop(name, fn, kinds, numba, doc_example, summary):
     prim = _prim(name, fn, 1, kinds, numba=numba)
 
@@ -803,7 +818,8 @@ _defjvp(
 
 # -- transcendental ----------------------------------------------------------------
 
-exp_p, exp = _unop("exp", np.exp, _INEXACT, lambda x: f"np.exp({x})",
+exp_p, exp = _unop("exp", np.exp, _INEXACT,
+                   _complex_by("cexp", lambda x: f"np.exp({x})"),
                    "    >>> lax.exp(np.array([0.0, 1.0]))\n    array([1.        , 2.71828183])\n",
                    "Elementwise e**x.")
 _defjvp(exp_p, lambda g, ans, x: mul(g, ans))
@@ -823,16 +839,19 @@ expm1_p, expm1 = _unop("expm1", np.expm1, _INEXACT, lambda x: f"np.expm1({x})",
                        "Elementwise exp(x) - 1, accurate near 0.")
 _defjvp(expm1_p, lambda g, ans, x: mul(g, add(ans, _c(ans, 1))))
 
-sin_p, sin = _unop("sin", np.sin, _INEXACT, lambda x: f"np.sin({x})",
+sin_p, sin = _unop("sin", np.sin, _INEXACT,
+                   _complex_by("csin", lambda x: f"np.sin({x})"),
                    "    >>> lax.sin(np.array([0.0, np.pi / 2]))\n    array([0., 1.])\n",
                    "Elementwise sine.")
-cos_p, cos = _unop("cos", np.cos, _INEXACT, lambda x: f"np.cos({x})",
+cos_p, cos = _unop("cos", np.cos, _INEXACT,
+                   _complex_by("ccos", lambda x: f"np.cos({x})"),
                    "    >>> lax.cos(np.array([0.0, np.pi]))\n    array([ 1., -1.])\n",
                    "Elementwise cosine.")
 _defjvp(sin_p, lambda g, ans, x: mul(g, cos(x)))
 _defjvp(cos_p, lambda g, ans, x: mul(g, neg(sin(x))))
 
-tan_p, tan = _unop("tan", np.tan, _INEXACT, lambda x: f"np.tan({x})",
+tan_p, tan = _unop("tan", np.tan, _INEXACT,
+                   _complex_by("ctan", lambda x: f"np.tan({x})"),
                    "    >>> lax.tan(np.array([0.0, np.pi / 4]))\n    array([0., 1.])\n",
                    "Elementwise tangent.")
 _defjvp(tan_p, lambda g, ans, x: mul(g, add(_c(ans, 1), square(ans))))
@@ -873,16 +892,19 @@ def _atan2_denom(x, y):
 _defjvp(atan2_p, lambda g, ans, x, y: mul(g, div(y, _atan2_denom(x, y))),
         lambda g, ans, x, y: mul(g, div(neg(x), _atan2_denom(x, y))))
 
-sinh_p, sinh = _unop("sinh", np.sinh, _INEXACT, lambda x: f"np.sinh({x})",
+sinh_p, sinh = _unop("sinh", np.sinh, _INEXACT,
+                   _complex_by("csinh", lambda x: f"np.sinh({x})"),
                      "    >>> lax.sinh(np.array([0.0, 1.0]))\n    array([0.        , 1.17520119])\n",
                      "Elementwise hyperbolic sine.")
-cosh_p, cosh = _unop("cosh", np.cosh, _INEXACT, lambda x: f"np.cosh({x})",
+cosh_p, cosh = _unop("cosh", np.cosh, _INEXACT,
+                   _complex_by("ccosh", lambda x: f"np.cosh({x})"),
                      "    >>> lax.cosh(np.array([0.0, 1.0]))\n    array([1.        , 1.54308063])\n",
                      "Elementwise hyperbolic cosine.")
 _defjvp(sinh_p, lambda g, ans, x: mul(g, cosh(x)))
 _defjvp(cosh_p, lambda g, ans, x: mul(g, sinh(x)))
 
-tanh_p, tanh = _unop("tanh", np.tanh, _INEXACT, lambda x: f"np.tanh({x})",
+tanh_p, tanh = _unop("tanh", np.tanh, _INEXACT,
+                   _complex_by("ctanh", lambda x: f"np.tanh({x})"),
                      "    >>> lax.tanh(np.array([0.0, 1.0]))\n    array([0.        , 0.76159416])\n",
                      "Elementwise hyperbolic tangent.")
 _defjvp(tanh_p, lambda g, ans, x: mul(g, sub(_c(ans, 1), square(ans))))

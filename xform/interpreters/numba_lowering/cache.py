@@ -31,11 +31,32 @@ CODEGEN_VERSION = "1"
 _LOCK = threading.RLock()
 
 
+_HELPER_MODULES = ("runtime", "complex_math", "trig", "..numba_math")
+_helpers_digest: str | None = None
+
+
+def helpers_digest() -> str:
+    """A digest of the modules generated kernels import from. Numba's cache of a kernel
+    only checks the kernel's own file, and the helpers are compiled into it, so a
+    changed helper (an upgraded xform) must change every kernel's hash."""
+    global _helpers_digest
+    if _helpers_digest is None:
+        h = hashlib.sha256()
+        here = os.path.dirname(os.path.abspath(__file__))
+        for name in _HELPER_MODULES:
+            rel = name.replace("..", "../") + ".py"
+            with open(os.path.join(here, rel), "rb") as f:
+                h.update(f.read())
+        _helpers_digest = h.hexdigest()[:16]
+    return _helpers_digest
+
+
 def source_hash(source: str) -> str:
     import numba
 
     h = hashlib.sha256()
-    h.update(f"xform-codegen-{CODEGEN_VERSION}-numba-{numba.__version__}\n".encode())
+    h.update(f"xform-codegen-{CODEGEN_VERSION}-numba-{numba.__version__}-"
+             f"helpers-{helpers_digest()}\n".encode())
     h.update(source.encode())
     return h.hexdigest()[:32]
 

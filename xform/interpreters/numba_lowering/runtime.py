@@ -141,7 +141,7 @@ _preload_cython_blas()
 def round_precision(x, exponent_bits, mantissa_bits):
     """``x`` rounded to nearest (ties to even) in a float format with the given exponent
     and mantissa bits (float16: 5, 10), as a float64: lax.reduce_precision."""
-    v = float(x)  # exact; the scalings and rint below are exact in float64 as well
+    v = np.float64(x)  # exact; the scalings and rint below are exact in float64 as well
     if v != v or v == 0.0 or abs(v) == math.inf:
         return v
     emax = (1 << (exponent_bits - 1)) - 1
@@ -219,7 +219,10 @@ def cpow(a, b):
     return a ** b
 
 
-__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "cdiv", "crecip", "cpow"]
+from .complex_math import ccos, ccosh, cexp, csin, csinh, ctan, ctanh  # noqa: E402
+
+__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "cdiv", "crecip", "cpow",
+           "round_precision", "cexp", "csinh", "ccosh", "ctanh", "csin", "ccos", "ctan"]
 
 
 # -- heavy generic kernels: compiled once per dtype and cached on disk (cache=True), so a
