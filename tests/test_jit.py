@@ -736,3 +736,14 @@ def test_complex_exp_hyperbolic_and_trig_random_values(dtype, rtol):
             # round better than numpy's float32 ones)
             tiny = np.finfo(dtype).tiny
             assert np.all(np.abs(g - w) <= rtol * np.abs(w) + tiny), name
+
+
+def test_uint64_floor_division_is_exact_above_2_53():
+    a = np.array([2**64 - 1, 2**63 + 7, 5, 0, 9], np.uint64)
+    b = np.array([3, 2**63 + 1, 0, 7, 2], np.uint64)
+    got = xform.jit(lambda a, b: [a // 3, a // b, xnp.divmod(a, b)[0], a % b, lax.div(a, b)])(a, b)
+    with np.errstate(divide="ignore"):
+        want = [a // 3, a // b, a // b, a % b, a // b]
+    for g, w in zip(got, want):
+        assert g.dtype == np.uint64
+        np.testing.assert_array_equal(g, w)

@@ -230,3 +230,34 @@ def test_at_broadcast_dtype_and_grad():
     assert_same(out, np.array([[1.0, 0, 0, 0], [0, 0, 0, 1.0]]))
     with pytest.raises(ValueError, match="cannot be broadcast"):
         _AtX(np.zeros(4))[:2].set(np.ones(3))
+
+
+def test_at_divide_is_true_division():
+    x = np.array([7.0, 9.0, 10.0])
+    # exactly x / v (not x * (1 / v): 7 * 0.1 is 0.7000000000000001)
+    np.testing.assert_array_equal(xnp.at(x)[0].divide(10.0), [7.0 / 10.0, 9.0, 10.0])
+    got = xform.jit(lambda x: x.at[np.array([0, 0, 2])].divide(np.array([2.0, 5.0, 10.0])))(x)
+    np.testing.assert_array_equal(got, [7.0 / 10.0, 9.0, 1.0])  # a repeated index divides by both
+    gx, gv = xform.grad(lambda x, v: xnp.sum(x.at[1].divide(v)), argnums=(0, 1))(xnp.asarray(x), 3.0)
+    np.testing.assert_allclose(gx, [1.0, 1 / 3, 1.0])
+    np.testing.assert_allclose(gv, -9.0 / 9.0)
+    with pytest.raises(TypeError, match=r"at\[\]\.divide: the array is int64; .*astype\(float\)"):
+        xnp.at(np.array([7, 9]))[0].divide(2)
+
+
+@pytest.mark.parametrize("mode", ["wrap", "clip"])
+def test_take_modes(mode):
+    a = np.arange(12.0).reshape(3, 4)
+    i = np.array([5, -5, 0, 3, -1, 9])
+    np.testing.assert_array_equal(xnp.take(a, i, axis=1, mode=mode), np.take(a, i, axis=1, mode=mode))
+    got = xform.jit(lambda a, i: xnp.take(a, i, mode=mode))(a, i)
+    np.testing.assert_array_equal(got, np.take(a, i, mode=mode))
+    g = xform.grad(lambda v: xnp.take(v, i, mode=mode).sum())(np.arange(4.0))
+    np.testing.assert_array_equal(g, np.bincount(np.take(np.arange(4), i, mode=mode), minlength=4))
+
+
+def test_take_rejects_unknown_mode_and_out():
+    with pytest.raises(ValueError, match="take: mode must be 'raise', 'wrap' or 'clip'"):
+        xnp.take(np.arange(3.0), [0], mode="fill")
+    with pytest.raises(TypeError, match="take: out= is not supported"):
+        xnp.take(np.arange(3.0), [0], out=np.empty(1))

@@ -191,3 +191,34 @@ def test_jit_reductions_match_eager():
     for e, j in zip(f(x, i), xform.jit(f)(x, i)):
         assert_same(j, e, rtol=1e-12)
     assert_same(xform.jit(f)(x, i)[1], np.mean(i))
+
+
+def test_nanmax_nanmin_of_all_nan_slices_are_nan():
+    a = np.array([[np.nan, np.nan], [1.0, np.nan], [3.0, -2.0]])
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        want = [np.nanmax(a, axis=1), np.nanmin(a, axis=1), np.nanmax(a, axis=0, keepdims=True)]
+    got = [xnp.nanmax(a, axis=1), xnp.nanmin(a, axis=1), xnp.nanmax(a, axis=0, keepdims=True)]
+    jitted = xform.jit(lambda a: [xnp.nanmax(a, axis=1), xnp.nanmin(a, axis=1),
+                                  xnp.nanmax(a, axis=0, keepdims=True)])(a)
+    for g, j, w in zip(got, jitted, want):
+        np.testing.assert_array_equal(g, w)
+        np.testing.assert_array_equal(j, w)
+    assert np.isnan(xnp.nanmax(np.array([np.nan])))
+    # with ``initial`` an all-nan slice gives it, as in numpy
+    np.testing.assert_array_equal(xnp.nanmax(a, axis=1, initial=5.0), np.nanmax(a, axis=1, initial=5.0))
+    # gradients flow to the selected non-nan entries only
+    g = xform.grad(lambda a: xnp.nansum(xnp.nanmax(a, axis=1)))(a)
+    np.testing.assert_array_equal(g, [[0, 0], [1, 0], [1, 0]])
+
+
+@pytest.mark.parametrize("a_dt,w_dt", [(np.int8, np.float32), (np.float32, np.int8),
+                                       (np.complex128, np.float64), (np.int32, np.int64),
+                                       (np.float32, np.float32)])
+def test_average_result_dtype_follows_numpy(a_dt, w_dt):
+    a = (np.arange(6).reshape(2, 3) + 1).astype(a_dt)
+    w = np.array([1, 3, 2]).astype(w_dt)
+    r, s = xnp.average(a, axis=1, weights=w, returned=True)
+    er, es = np.average(a, axis=1, weights=w, returned=True)
+    assert np.asarray(r).dtype == er.dtype and np.asarray(s).dtype == es.dtype
+    np.testing.assert_allclose(r, er, rtol=1e-6)
+    np.testing.assert_allclose(s, es)

@@ -263,3 +263,28 @@ def test_jit_structural_matches_eager():
     eager = f(X, IA)
     for e, j in zip(eager, xform.jit(f)(X, IA)):
         assert_same(j, e)
+
+
+def test_pad_odd_reflection_matches_numpy():
+    for n in range(1, 5):
+        a = np.arange(n, dtype=float) ** 2 + 1
+        for lo in range(0, 8):
+            for hi in (0, 1, 3, 7):
+                for mode in ("reflect", "symmetric"):
+                    np.testing.assert_array_equal(
+                        xnp.pad(a, (lo, hi), mode=mode, reflect_type="odd"),
+                        np.pad(a, (lo, hi), mode=mode, reflect_type="odd"), err_msg=f"{n} {lo} {hi} {mode}")
+    a = np.arange(12.0).reshape(3, 4)
+    pw = ((1, 4), (2, 0))
+    got = xform.jit(lambda a: xnp.pad(a, pw, mode="reflect", reflect_type="odd"))(a)
+    np.testing.assert_array_equal(got, np.pad(a, pw, mode="reflect", reflect_type="odd"))
+
+
+def test_pad_rejects_keywords_it_does_not_use():
+    a = np.arange(4.0)
+    with pytest.raises(ValueError, match=r"pad: unsupported keyword arguments for mode 'constant'"):
+        xnp.pad(a, 2, foo=3)
+    with pytest.raises(ValueError, match="mode 'edge'"):
+        xnp.pad(a, 2, mode="edge", reflect_type="odd")
+    with pytest.raises(NotImplementedError, match="pad: mode 'mean' is not supported; supported"):
+        xnp.pad(a, 2, mode="mean")

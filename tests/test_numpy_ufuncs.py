@@ -305,3 +305,43 @@ def test_jit_elementwise_matches_eager():
         assert_same(j, e, rtol=1e-12)
     expected = (np.sin(x) * y + np.exp2(y) - np.logaddexp(x, y) / np.hypot(x, 1.5))
     assert_same(jitted[0], expected, rtol=1e-12)
+
+
+_SIGNED_UNSIGNED = [np.array([1, -2, 5, np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0], np.int64),
+                    np.array([3, 2, 5, 2**63 + 5, 2**63 - 1, 0], np.uint64)]
+_COMPARE = [(xnp.equal, np.equal), (xnp.not_equal, np.not_equal), (xnp.less, np.less),
+            (xnp.less_equal, np.less_equal), (xnp.greater, np.greater),
+            (xnp.greater_equal, np.greater_equal)]
+
+
+@pytest.mark.parametrize("signed_dt", [np.int8, np.int64])
+def test_signed_and_uint64_compare_exactly(signed_dt):
+    """numpy 2 compares signed integers with uint64 exactly (no common dtype holds both)."""
+    s = _SIGNED_UNSIGNED[0].astype(signed_dt)
+    u = _SIGNED_UNSIGNED[1]
+    jitted = xform.jit(lambda a, b: [f(a, b) for f, _ in _COMPARE] + [f(b, a) for f, _ in _COMPARE]
+                       + [a < b, b >= a])
+    got = jitted(s, u)
+    want = ([g(s, u) for _, g in _COMPARE] + [g(u, s) for _, g in _COMPARE] + [s < u, u >= s])
+    eager = [f(s, u) for f, _ in _COMPARE] + [f(u, s) for f, _ in _COMPARE]
+    for e, w in zip(eager, want):
+        np.testing.assert_array_equal(e, w)
+    for g, w in zip(got, want):
+        assert g.dtype == np.bool_
+        np.testing.assert_array_equal(g, w)
+
+
+def test_complex_predicates_and_sign():
+    z = np.array([1e308 + 1e308j, 3 + 4j, 0j, np.inf + 0j, -np.inf + 5j, complex(2, -np.inf),
+                  complex(np.inf, np.inf), complex(np.nan, 0), complex(-0.0, 0), complex(0, -2),
+                  complex(np.nan, np.inf)])
+    fns = [(xnp.isfinite, np.isfinite), (xnp.isinf, np.isinf), (xnp.isnan, np.isnan),
+           (xnp.sign, np.sign)]
+    jitted = xform.jit(lambda z: [f(z) for f, _ in fns])(z)
+    with np.errstate(all="ignore"):
+        for (f, g), j in zip(fns, jitted):
+            want = g(z)
+            np.testing.assert_array_equal(f(z), want)
+            np.testing.assert_array_equal(j, want)
+        np.testing.assert_array_equal(xnp.isclose(z, z * (1 + 1e-9)), np.isclose(z, z * (1 + 1e-9)))
+    assert xnp.sign(np.array([1 + 1j], np.complex64)).dtype == np.complex64

@@ -566,7 +566,9 @@ def _div_numba(x, y, dtype=None):
         if np.dtype(dtype).kind == "i":
             return f"{_SIGNED_INT_DIV}({x}, {y})"
         if np.dtype(dtype).kind in "ub":
-            return f"{_INT_DIV}({x}, {y})"
+            # truncation is floor division here; no sign fix-up, whose int64 literal
+            # would turn uint64 arithmetic into float64
+            return f"np.floor_divide({x}, {y})"
         return f"({x} / {y})"
     return f"(lambda _x, _y: {_INT_DIV}(_x, _y) if {_IS_INT} else _x / _y)({x}, {y})"
 

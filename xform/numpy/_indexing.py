@@ -379,9 +379,20 @@ class _IndexUpdateRef:
     mul = multiply
 
     def divide(self, values):
-        from ._ufuncs import reciprocal
+        """x / d, where d is 1 except at the index, where it is the values (their
+        product at a repeated index): true division, so exactly x[idx] / values."""
+        from ._promote import arg
+        from ._shape import ones_like
+        from ._ufuncs import true_divide
 
-        return _update(self.array, self.index, reciprocal(values), "multiply")
+        x = arg(self.array, "at[].divide")
+        dt = aval(x).dtype
+        if dt.kind not in "fc":
+            raise TypeError(
+                f"at[].divide: the array is {dt}; dividing it in place would need a "
+                f"floating result (numpy raises for a[i] /= v as well). Convert it first: "
+                f"x.astype(float).at[...].divide(v).")
+        return true_divide(x, _update(ones_like(x), self.index, values, "multiply"))
 
     def power(self, values):
         return _update(self.array, self.index, values, "power")

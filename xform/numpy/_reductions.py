@@ -481,9 +481,15 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         if wv.shape[0] != av.shape[ax]:
             raise ValueError("average: length of weights differs from the length of the axis")
         w = lax.broadcast_in_dim(w, av.shape, (ax,))
+    # numpy's result dtype: integer/bool data average in (at least) float64
+    rdt = (np.result_type(av.dtype, wv.dtype, np.float64) if av.dtype.kind in "biu"
+           else np.result_type(av.dtype, wv.dtype))
+    a, w = astype(a, rdt), astype(w, rdt)
     scl = sum(w, axis=axis, keepdims=keepdims)
     r = true_divide(sum(multiply(a, w), axis=axis, keepdims=keepdims), scl)
     if returned:
+        if aval(scl).shape != aval(r).shape:
+            scl = lax.broadcast_to_shape(scl, aval(r).shape)
         return r, scl
     return r
 
@@ -544,7 +550,7 @@ def nanmax(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=No
     >>> xnp.nanmax(np.array([1.0, np.nan, 2.0]))
     np.float64(2.0)
     """
-    return max(_nan_to(a, -np.inf), axis, out, keepdims, initial, where)
+    return _nan_extreme(max, -np.inf, "nanmax", a, axis, out, keepdims, initial, where)
 
 
 def nanmin(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=None):
@@ -554,4 +560,19 @@ def nanmin(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=No
     >>> xnp.nanmin(np.array([1.0, np.nan, 2.0]))
     np.float64(1.0)
     """
-    return min(_nan_to(a, np.inf), axis, out, keepdims, initial, where)
+    return _nan_extreme(min, np.inf, "nanmin", a, axis, out, keepdims, initial, where)
+
+
+def _nan_extreme(reduce, fill, name, a, axis, out, keepdims, initial, where):
+    """nanmax/nanmin: nans replaced by ``fill`` (so they never win), and nan again for
+    slices that had nothing but nans (numpy's result, without its warning)."""
+    from ._ufuncs import _where, isnan
+
+    a = _as_array(a, name)
+    if aval(a).dtype.kind not in "fc":
+        return reduce(a, axis, out, keepdims, initial, where)
+    nan = isnan(a)
+    r = reduce(_where(nan, fill, a), axis, out, keepdims, initial, where)
+    if initial is not np._NoValue:  # an all-nan slice gives ``initial``, as in numpy
+        return r
+    return _out(_where(all(nan, axis=axis, keepdims=keepdims), np.nan, r))

@@ -1302,13 +1302,24 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
 def take(a, indices, axis=None, out=None, mode=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (flattened if None).
 
+    ``mode``: ``'raise'`` (the default) as indexing (concrete out-of-range indices raise
+    IndexError; traced ones are clamped, as in JAX), ``'wrap'`` (modulo the length) or
+    ``'clip'`` (to the valid range; negative indices become 0, as in numpy).
+
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.take(np.array([[1, 2], [3, 4]]), [1, 0], axis=1)
     array([[2, 1],
            [4, 3]])
+    >>> xnp.take(np.arange(4.0), [5, -5], mode="wrap")
+    array([1., 3.])
     """
     from ._indexing import getitem
+    from ._ufuncs import clip, remainder
 
+    if out is not None:
+        raise TypeError("take: out= is not supported (arrays are immutable); use the result.")
+    if mode not in (None, "raise", "wrap", "clip"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}.")
     a = _a(a, "take")
     if axis is None:
         a = lax.reshape(a, (aval(a).size,))
@@ -1317,6 +1328,13 @@ def take(a, indices, axis=None, out=None, mode=None):
     idx = _a(indices, "take")
     if aval(idx).dtype.kind not in "iu":
         raise IndexError("take: indices must be integers")
+    n = aval(a).shape[ax]
+    if mode in ("wrap", "clip") and n == 0 and aval(idx).size:
+        raise IndexError(f"take: cannot take from an empty axis {ax} with mode={mode!r}.")
+    if mode == "wrap":
+        idx = remainder(idx, n)
+    elif mode == "clip":
+        idx = clip(idx, 0, n - 1)
     return out_array(getitem(a, (slice(None),) * ax + (idx,)))
 
 
@@ -1364,12 +1382,26 @@ def append(arr, values, axis=None):
 
 
 def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
-    """Pad with a constant (mode 'constant'), or 'edge' / 'reflect' / 'wrap' via slicing.
+    """Pad with a constant (mode 'constant'), or 'edge' / 'reflect' / 'symmetric' /
+    'wrap' (``reflect_type='odd'`` as well) by indexing.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.pad(np.array([1, 2]), (1, 2))
     array([0, 1, 2, 0, 0])
+    >>> xnp.pad(np.arange(4.0), 2, mode="reflect", reflect_type="odd")
+    array([-2., -1.,  0.,  1.,  2.,  3.,  4.,  5.])
     """
+    allowed = _PAD_KEYWORDS.get(mode)
+    if allowed is None:
+        raise NotImplementedError(
+            f"pad: mode {mode!r} is not supported; supported modes: "
+            f"{', '.join(repr(m) for m in _PAD_KEYWORDS)}.")
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown:
+        raise ValueError(f"pad: unsupported keyword arguments for mode {mode!r}: {unknown}")
+    reflect_type = kwargs.get("reflect_type", "even")
+    if reflect_type not in ("even", "odd"):
+        raise ValueError(f"pad: reflect_type must be 'even' or 'odd', got {reflect_type!r}.")
     a = _a(array, "pad")
     av = aval(a)
     pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2)
@@ -1399,6 +1431,9 @@ def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
             n = aval(a).shape[d]
             if lo == hi == 0:
                 continue
+            if reflect_type == "odd" and mode in ("reflect", "symmetric"):
+                a = _pad_odd(a, d, lo, hi, mode == "symmetric")
+                continue
             idx = np.arange(-lo, n + hi)
             if mode == "edge":
                 idx = np.clip(idx, 0, n - 1)
@@ -1414,7 +1449,41 @@ def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
                 idx = np.where(idx >= n, period - 1 - idx, idx)
             a = take(a, idx, axis=d)
         return out_array(a)
-    raise NotImplementedError(f"pad: mode {mode!r} is not supported")
+
+
+_PAD_KEYWORDS = {"constant": frozenset(), "edge": frozenset(), "wrap": frozenset(),
+                 "reflect": frozenset({"reflect_type"}),
+                 "symmetric": frozenset({"reflect_type"})}
+
+
+def _pad_odd(a, d, lo, hi, symmetric):
+    """Odd reflection along axis ``d``, one period at a time as numpy pads: each chunk is
+    ``2 * edge - mirror image`` of the values next to the current edge."""
+    from ._ufuncs import subtract
+
+    n = aval(a).shape[d]
+    period = n if symmetric else n - 1
+    if period < 1:  # a single value reflects onto itself: odd reflection repeats it
+        return take(a, np.zeros(lo + n + hi, np.int64), axis=d)
+    skip = 0 if symmetric else 1
+    while lo or hi:
+        size = aval(a).shape[d]
+        parts = []
+        if lo:
+            k = min(lo, period)
+            edge = take(a, np.array([0]), axis=d)
+            mirror = take(a, np.arange(skip + k - 1, skip - 1, -1), axis=d)
+            parts.append(subtract(2 * edge, mirror))
+            lo -= k
+        parts.append(a)
+        if hi:
+            k = min(hi, period)
+            edge = take(a, np.array([size - 1]), axis=d)
+            mirror = take(a, np.arange(size - 1 - skip, size - 1 - skip - k, -1), axis=d)
+            parts.append(subtract(2 * edge, mirror))
+            hi -= k
+        a = concatenate(parts, axis=d)
+    return a
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):

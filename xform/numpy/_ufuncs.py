@@ -278,7 +278,25 @@ def _abs(x):
 _unary("absolute", np.absolute, _abs, "Absolute value, elementwise.", "np.array([-1.5, 2.0])")
 _alias("abs", "absolute")
 _unary("fabs", np.fabs, _abs, "Absolute value of floats, elementwise.", "np.array([-1.5, 2.0])")
-_unary("sign", np.sign, lambda x: lax.sign(x), "Sign (-1, 0, 1; nan for nan), elementwise.",
+def _sign(x):
+    if _kind(x) != "c":
+        return lax.sign(x)
+    # numpy 2: z / |z| (0 at 0); with an infinite part, the unit number in its direction
+    # (nan if both parts are infinite); nan if a part is nan
+    re, im = lax.real(x), lax.imag(x)
+    mag = lax.abs(x)
+    zero = np.zeros((), re.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = lax.complex(lax.div(re, mag), lax.div(im, mag))
+    inf_re, inf_im = lax.eq(lax.abs(re), np.inf), lax.eq(lax.abs(im), np.inf)
+    toward_inf = _where(inf_re, lax.complex(lax.sign(re), _full_like(re, zero, re.dtype)),
+                        lax.complex(_full_like(im, zero, im.dtype), lax.sign(im)))
+    toward_inf = _where(lax.bitwise_and(inf_re, inf_im), np.nan, toward_inf)
+    out = _where(lax.bitwise_or(inf_re, inf_im), toward_inf, unit)
+    return _where(lax.eq(mag, zero), 0, out)
+
+
+_unary("sign", np.sign, _sign, "Sign (-1, 0, 1; nan for nan; z / |z| for complex z).",
        "np.array([-2.0, 0.0, 3.0])")
 
 
@@ -334,12 +352,16 @@ def _isnan(x):
 def _isfinite(x):
     if _kind(x) in "biu":
         return _full_like(x, True, bool)
+    if _kind(x) == "c":
+        return lax.bitwise_and(lax.is_finite(lax.real(x)), lax.is_finite(lax.imag(x)))
     return lax.is_finite(x)
 
 
 def _isinf(x):
     if _kind(x) in "biu":
         return _full_like(x, False, bool)
+    if _kind(x) == "c":  # (|z| would overflow for huge finite parts)
+        return lax.bitwise_or(_isinf(lax.real(x)), _isinf(lax.imag(x)))
     return lax.eq(lax.abs(x), np.inf)
 
 
@@ -612,12 +634,39 @@ _binary("heaviside", np.heaviside, _heaviside, "Step function: 0 for x1 < 0, x2 
 
 # -- comparisons and logic ----------------------------------------------------------------
 
-_binary("equal", np.equal, lambda x, y: lax.eq(x, y), "x1 == x2, elementwise.")
-_binary("not_equal", np.not_equal, lambda x, y: lax.ne(x, y), "x1 != x2, elementwise.")
-_binary("less", np.less, lambda x, y: lax.lt(x, y), "x1 < x2, elementwise.")
-_binary("less_equal", np.less_equal, lambda x, y: lax.le(x, y), "x1 <= x2, elementwise.")
-_binary("greater", np.greater, lambda x, y: lax.gt(x, y), "x1 > x2, elementwise.")
-_binary("greater_equal", np.greater_equal, lambda x, y: lax.ge(x, y), "x1 >= x2, elementwise.")
+# name: (lax op, the op with operands swapped, the result where the signed one is < 0)
+_COMPARE_OPS = {"eq": (lax.eq, "eq", False), "ne": (lax.ne, "ne", True),
+                "lt": (lax.lt, "gt", True), "le": (lax.le, "ge", True),
+                "gt": (lax.gt, "lt", False), "ge": (lax.ge, "le", False)}
+
+
+def _exact_compare(name):
+    """A lax comparison that also takes a signed integer and a uint64 operand, which
+    numpy 2 compares exactly (its loops for int64 with uint64; no common dtype holds
+    both): a negative signed value decides alone, others compare as uint64."""
+    op = _COMPARE_OPS[name][0]
+
+    def impl(x, y):
+        dx, dy = getattr(x, "dtype", None), getattr(y, "dtype", None)
+        if dx is None or dy is None or dx == dy or dx.kind not in "iu" or dy.kind not in "iu":
+            return op(x, y)
+        signed, unsigned, opname = (x, y, name) if dx.kind == "i" else (y, x, _COMPARE_OPS[name][1])
+        sop, _, when_negative = _COMPARE_OPS[opname]
+        negative = lax.lt(signed, np.zeros((), signed.dtype))
+        as_unsigned = lax.convert_element_type(signed, unsigned.dtype)
+        if when_negative:
+            return lax.bitwise_or(negative, sop(as_unsigned, unsigned))
+        return lax.bitwise_and(lax.bitwise_not(negative), sop(as_unsigned, unsigned))
+
+    return impl
+
+
+_binary("equal", np.equal, _exact_compare("eq"), "x1 == x2, elementwise.")
+_binary("not_equal", np.not_equal, _exact_compare("ne"), "x1 != x2, elementwise.")
+_binary("less", np.less, _exact_compare("lt"), "x1 < x2, elementwise.")
+_binary("less_equal", np.less_equal, _exact_compare("le"), "x1 <= x2, elementwise.")
+_binary("greater", np.greater, _exact_compare("gt"), "x1 > x2, elementwise.")
+_binary("greater_equal", np.greater_equal, _exact_compare("ge"), "x1 >= x2, elementwise.")
 
 
 def _to_bool(x):
