@@ -747,3 +747,16 @@ def test_uint64_floor_division_is_exact_above_2_53():
     for g, w in zip(got, want):
         assert g.dtype == np.uint64
         np.testing.assert_array_equal(g, w)
+
+
+def test_static_argnums_are_checked_against_the_signature():
+    f = xform.jit(lambda x, n=2: x * n, static_argnums=-1)
+    assert f.static_argnums == (1,)
+    np.testing.assert_array_equal(f(np.ones(2), 3), [3.0, 3.0])
+    with pytest.raises(ValueError, match="jit of <lambda>: static_argnums contains 3, but the "
+                                         "function takes 2 positional arguments"):
+        xform.jit(lambda x, n=2: x * n, static_argnums=3)
+    with pytest.raises(TypeError, match="static_argnums must be ints"):
+        xform.jit(lambda x: x, static_argnums=(0.5,))
+    np.testing.assert_array_equal(xform.jit(lambda *a: a[0] * a[1], static_argnums=1)(np.ones(2), 2),
+                                  [2.0, 2.0])

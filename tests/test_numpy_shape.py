@@ -288,3 +288,10 @@ def test_pad_rejects_keywords_it_does_not_use():
         xnp.pad(a, 2, mode="edge", reflect_type="odd")
     with pytest.raises(NotImplementedError, match="pad: mode 'mean' is not supported; supported"):
         xnp.pad(a, 2, mode="mean")
+
+
+def test_tile_with_traced_reps_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"tile: `reps` must be concrete .*static_argnums"):
+        xform.jit(lambda x, n: xnp.tile(x, n))(np.ones(2), 2)
+    got = xform.jit(lambda x, n: xnp.tile(x, n), static_argnums=1)(np.arange(2.0), (2, 2))
+    np.testing.assert_array_equal(got, np.tile(np.arange(2.0), (2, 2)))

@@ -587,6 +587,40 @@ def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
     if tiered not in (None, True, False):
         raise TypeError(f"jit of {fun_name(fun)}: tiered must be True, False or None, "
                         f"got {tiered!r}.")
-    return Jitted(fun, tuple(static_argnums), tuple(static_argnames), tiered)
+    static_argnums = _check_static_argnums(fun, tuple(static_argnums))
+    return Jitted(fun, static_argnums, tuple(static_argnames), tiered)
+
+
+def _check_static_argnums(fun, argnums: tuple) -> tuple:
+    """Static argument positions, negative ones counted from the end of ``fun``'s
+    positional parameters; a position ``fun`` cannot take is an error."""
+    import inspect
+
+    for i in argnums:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"jit of {fun_name(fun)}: static_argnums must be ints, got {i!r}.")
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):  # no signature (some builtins): take them as given
+        return tuple(int(i) for i in argnums)
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        n = None
+    else:
+        n = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    out = []
+    for i in argnums:
+        i = int(i)
+        if n is not None and not -n <= i < n:
+            raise ValueError(
+                f"jit of {fun_name(fun)}: static_argnums contains {i}, but the function takes "
+                f"{n} positional argument{'s' if n != 1 else ''}.")
+        if i < 0:
+            if n is None:
+                raise ValueError(
+                    f"jit of {fun_name(fun)}: static_argnums contains {i}; negative positions "
+                    f"need a fixed number of positional parameters (the function takes *args).")
+            i += n
+        out.append(i)
+    return tuple(out)
 
 

@@ -283,5 +283,7 @@ class TracerArrayConversionError(TypeError):
             f"A traced {tracer.aval.str_short()} inside `{tracer._trace.main.name}` "
             f"cannot be converted to a concrete numpy array (in {_user_frame()}). "
             f"Use xform.numpy functions instead of numpy functions that have no xform "
-            f"version, or compute the value outside the transformation."
+            f"version, or compute the value outside the transformation. (Indexing a numpy "
+            f"array with a traced index, np_array[i], is such a conversion: use "
+            f"xform.numpy.take(np_array, i, axis=0) instead.)"
         )

@@ -472,6 +472,13 @@ def tile(A, reps):
            [1, 2, 1, 2]])
     """
     a = _a(A, "tile")
+    if is_tracer(reps) or (isinstance(reps, (tuple, list)) and builtins.any(map(is_tracer, reps))):
+        c = concrete_or_none(reps) if is_tracer(reps) else None
+        if c is None:
+            raise TypeError(
+                "tile: `reps` must be concrete (the output shape depends on it); got a traced "
+                "value. Pass it as a static argument (jit(..., static_argnums=...)).")
+        reps = c
     reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
     av = aval(a)
     d = builtins.max(len(reps), av.ndim)
