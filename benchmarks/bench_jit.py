@@ -13,7 +13,9 @@ Workloads:
  6. first call (trace + compile) of workload 2 in a fresh process: cold disk cache and
     warm disk cache; 6a': cold with jit(..., tiered=True) (first result computed
     uncompiled while Numba compiles in the background) and 6a'': until its kernel is
-    compiled; 6c: numba import + initialization alone (the floor of 6a and 6b)
+    compiled; 6c: numba import + initialization alone (the floor of 6a and 6b); 6d:
+    the cold first call of the smallest program, jit(lambda v: v * 2.0 + 1.0), against
+    JAX's for the same program (what any cold first call costs at least)
 """
 from __future__ import annotations
 
@@ -196,6 +198,8 @@ t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 import numpy as np
 MODE = {mode!r}
+TRIVIAL = MODE.endswith("-trivial")
+MODE = MODE.replace("-trivial", "")
 if MODE == "jax":
     import jax, jax.numpy as np_
     jax.config.update("jax_enable_x64", True)
@@ -216,9 +220,14 @@ rng = np.random.default_rng(0)
 params = (rng.standard_normal((784, 256)) * 0.05, np.zeros(256),
           rng.standard_normal((256, 10)) * 0.05, np.zeros(10))
 x = rng.standard_normal((128, 784)); y = np.eye(10)[rng.integers(0, 10, 128)]
-g = jit(grad(mlp_loss))
+if TRIVIAL:  # the smallest program: what any first call costs at least
+    g = jit(lambda v: v * 2.0 + 1.0)
+    call_args = (np.ones(3),)
+else:
+    g = jit(grad(mlp_loss))
+    call_args = (params, x, y)
 t0 = time.perf_counter()
-out = g(params, x, y)
+out = g(*call_args)
 if MODE == "jax":
     jax.block_until_ready(out)
 first = time.perf_counter() - t0
@@ -267,6 +276,9 @@ with tempfile.TemporaryDirectory() as d:
     warm, imp_warm, _ = first_call("xform", env)
 with tempfile.TemporaryDirectory() as d:
     tiered, _, tiered_compiled = first_call("xform-tiered", dict(os.environ, XFORM_CACHE_DIR=d))
+with tempfile.TemporaryDirectory() as d:
+    trivial, _, _ = first_call("xform-trivial", dict(os.environ, XFORM_CACHE_DIR=d))
+res_trivial = {"xform": trivial}
 res_cold = {"xform": cold}
 res_warm = {"xform": warm}
 res_tiered = {"xform": tiered}
@@ -275,12 +287,14 @@ if jax:
     jcold, _, _ = first_call("jax", dict(os.environ))
     for r in (res_cold, res_warm, res_tiered, res_tiered_compiled):
         r["jax"] = jcold
+    res_trivial["jax"] = first_call("jax-trivial", dict(os.environ))[0]
 rows.append(("6a first call of (2), cold cache", res_cold))
 rows.append(("6a' cold, tiered=True: 1st result", res_tiered))
 rows.append(("6a'' cold, tiered: until compiled", res_tiered_compiled))
 rows.append(("6b first call of (2), warm disk cache", res_warm))
 nb_total, nb_import = numba_init()
 rows.append(("6c numba import + init alone (bound of 6a/6b)", {"xform": nb_total}))
+rows.append(("6d first call of jit(v*2+1), cold (floor of 6a)", res_trivial))
 
 print_table(f"xform jit benchmarks (medians; numpy {np.__version__}"
             + (f", jax {jax.__version__}" if jax else "") + ")", rows)

@@ -199,3 +199,33 @@ def test_grad_errors_are_clear():
 def test_lax_and_numpy_mix_under_grad():
     f = lambda x: lax.sin(x) * np.cos(x)  # numpy function on a tracer dispatches to xform
     assert xform.grad(f)(0.4) == pytest.approx(np.cos(0.8), rel=1e-12)
+
+
+def test_add_any_tangents_take_the_result_shape():
+    t = xform.jvp(lambda s: lax.add_any(np.array([1.0, 2.0]), s), (0.5,), (1.0,))[1]
+    np.testing.assert_array_equal(t, [1.0, 1.0])
+    x = np.array([0.5, 0.2, 0.4])
+
+    def f(s):  # its hessian adds a batched cotangent to an unbatched one (scan transpose)
+        b = s + x
+        (c, _), _ = lax.scan(lambda cr, _: ((cr[0] * s, cr[0] * cr[1]), None), (s, b), None,
+                             length=2)
+        return xnp.sum(b) + c
+
+    h = xform.hessian(f)(0.3)  # f = 3 s + sum(x) + s**3
+    np.testing.assert_allclose(h, 6 * 0.3)
+    np.testing.assert_allclose(xform.jit(xform.hessian(f))(0.3), 6 * 0.3)
+
+
+def test_has_aux_for_jvp_jacfwd_and_hessian_returns_plain_values():
+    y, t, aux = xform.jvp(lambda x: (xnp.sin(x), {"twice": x * 2}), (1.0,), (1.0,), has_aux=True)
+    np.testing.assert_allclose([y, t, aux["twice"]], [np.sin(1.0), np.cos(1.0), 2.0])
+    jac, aux = xform.jacfwd(lambda x: (x * 2.0, x * 3.0), has_aux=True)(1.5)
+    assert float(aux) == 4.5 and isinstance(aux, (float, np.floating, np.ndarray))
+    h, aux = xform.hessian(lambda x: (xnp.sum(x ** 3), {"a": x * 3.0}), has_aux=True)(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(h, np.diag([6.0, 12.0]))
+    np.testing.assert_allclose(aux["a"], [3.0, 6.0])
+    jac, aux = xform.vmap(xform.jacfwd(lambda x: (x * 2.0, x * 3.0), has_aux=True))(np.array([1.5, 2.0]))
+    np.testing.assert_allclose(aux, [4.5, 6.0])
+    with pytest.raises(TypeError, match="jvp of <lambda> with has_aux=True: the function must return a pair"):
+        xform.jvp(lambda x: x, (1.0,), (1.0,), has_aux=True)

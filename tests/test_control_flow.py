@@ -421,3 +421,32 @@ def test_jit_compiled_control_flow():
     for x in (-1.3, 0.7):
         assert xform.jit(piecewise)(x) == pytest.approx(piecewise(x))
     assert xform.jit(newton_sqrt)(2.0) == pytest.approx(np.sqrt(2.0))
+
+
+def test_python_float_never_becomes_an_integer_carry_or_branch_output():
+    """A weakly typed value takes a strong dtype of its kind or higher only (as in JAX):
+    a Python float is not silently truncated to an int32 branch output or carry."""
+    with pytest.raises(TypeError, match="cond: true_fun and false_fun output must have identical"):
+        lax.cond(False, lambda x: x, lambda x: 1.5, np.int32(2))
+    with pytest.raises(TypeError, match="switch: branch 0"):
+        lax.switch(1, [lambda: np.int32(1), lambda: 2.5])
+    with pytest.raises(TypeError, match="while_loop: body_fun output and input must have"):
+        lax.while_loop(lambda c: c < 1, lambda c: (c + 1).astype(np.int32), 0.75)
+    with pytest.raises(TypeError, match=r"fori_loop: body_fun \(<lambda>\) must return a value of "
+                                        r"the same type as init_val.*\n  init_val: +f64\[\]\n"
+                                        r"  body_fun output: i32\[\]"):
+        lax.fori_loop(0, 2, lambda i, c: (c * 2).astype(np.int32), 0.75)
+    with pytest.raises(TypeError, match="fori_loop: body_fun"):  # traced bounds: a while_loop
+        xform.jit(lambda n: lax.fori_loop(0, n, lambda i, c: (c * 2).astype(np.int32), 0.75))(3)
+    # same kind or higher is still promoted
+    assert lax.cond(False, lambda x: x, lambda x: 1, np.float32(2)).dtype == np.float32
+    out = lax.fori_loop(0, 3, lambda i, c: c * np.float32(2), 1.0)
+    assert out == 8.0 and out.dtype == np.float32
+
+
+def test_switch_index_wraps_to_int32_then_clamps_like_traced_indices():
+    def h(i):
+        return lax.switch(i, [lambda: 1.0, lambda: 2.0, lambda: 3.0])
+
+    for i in (np.int64(2**32 + 1), np.int64(-(2**40)), np.int64(2**31 + 5), 7, -3):
+        assert h(i) == xform.jit(h)(i)

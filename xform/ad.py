@@ -45,13 +45,28 @@ def _check_tangent(p, t, where: str, i: int):
         )
 
 
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
-    """Forward-mode derivative: ``(fun(*primals), J(primals) @ tangents)``.
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """Forward-mode derivative: ``(fun(*primals), J(primals) @ tangents)``; with
+    ``has_aux``, ``fun`` returns ``(output, aux)`` and the result is
+    ``(output, tangent, aux)``.
 
     >>> import xform, xform.numpy as xnp
     >>> xform.jvp(xnp.sin, (0.0,), (1.0,))
     (np.float64(0.0), np.float64(1.0))
     """
+    if has_aux:
+        name = fun_name(fun)
+
+        def with_aux(*args):
+            r = fun(*args)
+            if not (isinstance(r, tuple) and len(r) == 2):
+                raise TypeError(f"jvp of {name} with has_aux=True: the function must return "
+                                f"a pair (output, aux), got {type(r).__name__}.")
+            return r
+
+        (out, aux), (t_out, _) = jvp(with_aux, primals, tangents)
+        return out, t_out, aux
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples or lists of arguments.")
     p_leaves, p_tree = tree_flatten(tuple(primals))
@@ -358,22 +373,20 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
         _check_float_args(args, nums, f"jacfwd of {name}")
         diff = tuple(args[i] for i in nums)
         d_leaves, d_tree = tree_flatten(diff)
-        aux_box = {}
 
         def f_flat(*leaves):
             full = list(args)
             for i, a in zip(nums, tree_unflatten(d_tree, leaves)):
                 full[i] = a
-            out = fun(*full)
-            if has_aux:
-                out, aux_box["aux"] = out
-            return out
+            return fun(*full)
 
         basis, sizes = _std_basis(d_leaves)
 
         def push(*t_leaves):
+            if has_aux:  # aux leaves jvp as a primal output (not a tracer of its trace)
+                return jvp(f_flat, tuple(d_leaves), tuple(t_leaves), has_aux=True)
             y, t = jvp(f_flat, tuple(d_leaves), tuple(t_leaves))
-            return y, t, aux_box.get("aux")
+            return y, t, None
 
         y, jac_cols, aux = vmap(push, in_axes=0, out_axes=(None, 0, None))(*basis)
         y_leaves, y_tree = tree_flatten(y)

@@ -295,12 +295,23 @@ def _pad_consts(closed: ClosedJaxpr, consts, all_consts, index) -> ClosedJaxpr:
     return _with_invars(closed, head + list(closed.jaxpr.invars[n:]))
 
 
+_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def _weak_fits(weak_dtype, dtype) -> bool:
+    """Whether a weakly typed value (a Python scalar) may take ``dtype``: never to a
+    lower kind (a Python float does not become an int, as in JAX)."""
+    return _KIND_RANK[np.dtype(dtype).kind] >= _KIND_RANK[np.dtype(weak_dtype).kind]
+
+
 def _promotable_carry(init_avals, out_avals):
     """Indices of weakly typed init carries whose body output has another dtype/weak
-    type of the same shape: the init is promoted to the output type (as in JAX)."""
+    type of the same shape and no lower kind: the init is promoted to the output type
+    (as in JAX)."""
     fix = []
     for i, (a, b) in enumerate(zip(init_avals, out_avals)):
-        if a.shape == b.shape and (a.dtype != b.dtype or a.weak_type != b.weak_type) and a.weak_type:
+        if a.shape == b.shape and (a.dtype != b.dtype or a.weak_type != b.weak_type) and \
+                a.weak_type and _weak_fits(a.dtype, b.dtype):
             fix.append(i)
     return fix
 
@@ -509,7 +520,10 @@ def _join_weak_outputs(closeds):
         if len(strong) > 1:
             return None
         if strong:
-            target.append(ShapedArray(avals[0].shape, strong.pop(), False))
+            dt = strong.pop()
+            if not all(_weak_fits(a.dtype, dt) for a in avals if a.weak_type):
+                return None  # e.g. a Python float branch against an int32 one
+            target.append(ShapedArray(avals[0].shape, dt, False))
         elif len({a.dtype for a in avals}) == 1:
             target.append(avals[0])
         else:
@@ -527,7 +541,8 @@ def _branch_index(index, n: int, where: str):
         if aval.dtype.kind not in "biu":
             raise TypeError(f"{where}: the index must be an integer or boolean scalar, got "
                             f"{aval.str_short()}")
-        return np.int32(_clamp_index_value(index, n))
+        # as traced indices: to int32 (wrapping, as JAX does), then clamped
+        return np.int32(_clamp_index_value(np.asarray(index).astype(np.int32)[()], n))
     aval = index.aval
     if aval.shape != ():
         raise TypeError(f"{where}: the index must be a scalar, got {aval.str_short()}")
@@ -1458,6 +1473,27 @@ scan_p.numba_lower = _scan_lower
 # -- fori_loop -------------------------------------------------------------------------
 
 
+def _fori_body(body_fun, i, x):
+    """``body_fun(i, x)``, checked against the carry's type here, so that a mismatch is
+    reported in fori_loop's terms (not those of the scan or while_loop it becomes)."""
+    new = body_fun(i, x)
+    x_leaves, x_tree = tree_flatten(x)
+    n_leaves, n_tree = tree_flatten(new)
+    x_avals = [get_aval(v, "fori_loop") for v in x_leaves]
+    n_avals = [get_aval(v, "fori_loop") for v in n_leaves]
+    if x_tree == n_tree:
+        fixable = set(_promotable_carry(x_avals, n_avals))  # a weak init takes the type
+        if all(_same_type(a, b) or k in fixable
+               for k, (a, b) in enumerate(zip(x_avals, n_avals))):
+            return new
+    raise TypeError(
+        f"fori_loop: body_fun ({fun_name(body_fun)}) must return a value of the same type as "
+        f"init_val (pytree structure, shapes and dtypes), got\n"
+        f"  init_val:        {signature(x_tree, x_avals)}\n"
+        f"  body_fun output: {signature(n_tree, n_avals)}\n"
+        f"Cast the output (e.g. .astype(init_val.dtype)) or change init_val's dtype.")
+
+
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """``val = init_val; for i in range(lower, upper): val = body_fun(i, val)``.
 
@@ -1482,7 +1518,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
         def step(carry, _):
             i, x = carry
-            return (lax.add(i, np.asarray(1, dt)[()]), body_fun(i, x)), None
+            return (lax.add(i, np.asarray(1, dt)[()]), _fori_body(body_fun, i, x)), None
 
         (_, out), _ = scan(step, (np.asarray(lo, dt)[()], init_val), None, length=n,
                            unroll=1 if unroll is None else unroll)
@@ -1495,6 +1531,6 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     def w_body(c):
         i, u, x = c
-        return lax.add(i, np.asarray(1, dt)[()]), u, body_fun(i, x)
+        return lax.add(i, np.asarray(1, dt)[()]), u, _fori_body(body_fun, i, x)
 
     return while_loop(w_cond, w_body, (lower, upper, init_val))[2]

@@ -390,10 +390,14 @@ def add_any(x, y):
     return add_any_p.bind(x, y)
 
 
-add_any_p.jvp = lambda primals, tangents: (
-    add_any(*primals),
-    add_tangents(_bcast_tangent(tangents[0], primals[0]), _bcast_tangent(tangents[1], primals[1])),
-)
+def _add_any_jvp(primals, tangents):
+    ans = add_any(*primals)
+    # operands may broadcast (a batched cotangent plus an unbatched one): each tangent
+    # takes the result's shape, as in add's rule
+    return ans, add_tangents(_bcast_tangent(tangents[0], ans), _bcast_tangent(tangents[1], ans))
+
+
+add_any_p.jvp = _add_any_jvp
 add_any_p.transpose = _add_transpose
 
 sub_p = _prim("sub", np.subtract, 2, _NUM, numba=lambda x, y: f"({x} - {y})")
