@@ -450,3 +450,35 @@ def test_switch_index_wraps_to_int32_then_clamps_like_traced_indices():
 
     for i in (np.int64(2**32 + 1), np.int64(-(2**40)), np.int64(2**31 + 5), 7, -3):
         assert h(i) == xform.jit(h)(i)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_associative_scan_of_a_pytree_linear_recurrence(reverse):
+    """h[t] = a[t] * h[t-1] + b[t] as an associative scan over pairs (a, b)."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((9, 2)), rng.standard_normal((9, 2))
+
+    def combine(p, q):
+        return (q[0] * p[0], q[0] * p[1] + q[1])
+
+    def reference(a, b):
+        h, out = np.zeros(2), []
+        order = range(8, -1, -1) if reverse else range(9)
+        for t in order:
+            h = a[t] * h + b[t]
+            out.append(h)
+        return np.array(out[::-1] if reverse else out)
+
+    got = lax.associative_scan(combine, (a, b), reverse=reverse)[1]
+    np.testing.assert_allclose(got, reference(a, b), rtol=1e-12)
+    jitted = xform.jit(lambda a, b: lax.associative_scan(combine, (a, b), reverse=reverse)[1])
+    np.testing.assert_allclose(jitted(a, b), reference(a, b), rtol=1e-12)
+    g = xform.grad(lambda a: lax.associative_scan(combine, (a, b), reverse=reverse)[1].sum())(a)
+    eps, fd = 1e-6, np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        d = np.zeros_like(a)
+        d[idx] = eps
+        fd[idx] = (reference(a + d, b).sum() - reference(a - d, b).sum()) / (2 * eps)
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="associative_scan: every array of elems needs length 9"):
+        lax.associative_scan(combine, (a, b[:3]))

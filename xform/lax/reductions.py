@@ -335,34 +335,70 @@ def _interleave(even, odd, axis):
     return slice_in_dim(out, 0, ne + no, 1, axis) if ne > no else out
 
 
-def _scan(fn, x, axis):
-    n = shape_of(x)[axis]
+def _slices(leaves, start, stop, stride, axis):
+    return [slice_in_dim(v, start, stop, stride, axis) for v in leaves]
+
+
+def _scan(fn, xs, axis):
+    """The prefix scan of a list of leaves (``fn`` maps two leaf lists to one)."""
+    n = shape_of(xs[0])[axis]
     if n < 2:
-        return x
-    reduced = fn(slice_in_dim(x, 0, n - 1, 2, axis), slice_in_dim(x, 1, n, 2, axis))
+        return xs
+    reduced = fn(_slices(xs, 0, n - 1, 2, axis), _slices(xs, 1, n, 2, axis))
     odd = _scan(fn, reduced, axis)
     if n % 2 == 0:
-        even = fn(slice_in_dim(odd, 0, n // 2 - 1, 1, axis), slice_in_dim(x, 2, n, 2, axis))
+        even = fn(_slices(odd, 0, n // 2 - 1, 1, axis), _slices(xs, 2, n, 2, axis))
     else:
-        even = fn(odd, slice_in_dim(x, 2, n, 2, axis))
-    even = concatenate([slice_in_dim(x, 0, 1, 1, axis), even], axis)
-    return _interleave(even, odd, axis)
+        even = fn(odd, _slices(xs, 2, n, 2, axis))
+    out = []
+    for x, e, o in zip(xs, even, odd):
+        e = concatenate([slice_in_dim(x, 0, 1, 1, axis), e], axis)
+        out.append(_interleave(e, o, axis))
+    return out
 
 
-def associative_scan(fn, x, axis=0, reverse=False):
-    """Inclusive prefix scan of one array with an associative binary ``fn`` (e.g.
-    ``lax.add``, ``lax.mul``, ``lax.max``) in O(log n) vectorized steps, built from
-    slices, pads and concatenations so that it differentiates like ``fn``.
+def associative_scan(fn, elems, axis=0, reverse=False):
+    """Inclusive prefix scan with an associative binary ``fn`` (e.g. ``lax.add``,
+    ``lax.mul``, ``lax.max``) in O(log n) vectorized steps, built from slices, pads and
+    concatenations so that it differentiates like ``fn``. ``elems`` may be a pytree of
+    arrays of one length along ``axis``; ``fn`` then takes and returns such pytrees.
 
     >>> import numpy as np
     >>> from xform import lax
     >>> associative_scan(lax.mul, np.array([1., 2., 3., 4.]))
     array([ 1.,  2.,  6., 24.])
+    >>> # a linear recurrence h[t] = a[t] * h[t-1] + b[t] as pairs (a, b)
+    >>> combine = lambda p, q: (q[0] * p[0], q[0] * p[1] + q[1])
+    >>> associative_scan(combine, (np.array([1., 2., 3.]), np.array([1., 1., 1.])))[1]
+    array([ 1.,  3., 10.])
     """
-    axis = canonicalize_axis(axis, len(shape_of(x)), "associative_scan")
+    from ..core.pytree import tree_flatten, tree_unflatten
+
+    leaves, tree = tree_flatten(elems)
+    if not leaves:
+        raise ValueError("associative_scan: elems has no arrays.")
+    axis = canonicalize_axis(axis, len(shape_of(leaves[0])), "associative_scan")
+    n = shape_of(leaves[0])[axis]
+    for v in leaves[1:]:
+        s = shape_of(v)
+        if len(s) <= axis or s[axis] != n:
+            raise ValueError(
+                f"associative_scan: every array of elems needs length {n} along axis {axis} "
+                f"(as the first one), got shape {tuple(s)}.")
+
+    def combine(a, b):
+        out_leaves, out_tree = tree_flatten(fn(tree_unflatten(tree, a), tree_unflatten(tree, b)))
+        if out_tree != tree:
+            raise TypeError(f"associative_scan: fn must return the structure of elems "
+                            f"({tree}), got {out_tree}.")
+        return out_leaves
+
     if reverse:
-        return rev(_scan(fn, rev(x, (axis,)), axis), (axis,))
-    return _scan(fn, x, axis)
+        leaves = [rev(v, (axis,)) for v in leaves]
+    out = _scan(combine, leaves, axis)
+    if reverse:
+        out = [rev(v, (axis,)) for v in out]
+    return tree_unflatten(tree, out)
 
 
 # -- cumulative ops ---------------------------------------------------------------------------
