@@ -23,7 +23,8 @@ def rnn_loss(params, xs, target):
     return xnp.mean((h_last - target) ** 2) + 1e-3 * xnp.mean(hs ** 2)
 
 
-def main(steps: int = 1000, hidden: int = 16, seed: int = 0) -> None:
+def main(steps: int = 1000, hidden: int = 16, seed: int = 0) -> dict:
+    """Train for 50 iterations; returns the losses and the generated kernel (source, lines)."""
     rng = np.random.default_rng(seed)
     params = (rng.standard_normal((hidden, hidden)) * 0.3 / np.sqrt(hidden),
               rng.standard_normal((hidden, 3)) * 0.3,
@@ -31,14 +32,17 @@ def main(steps: int = 1000, hidden: int = 16, seed: int = 0) -> None:
     xs = rng.standard_normal((steps, 3))
     target = np.tanh(rng.standard_normal(hidden))
     grad_fn = xform.jit(xform.value_and_grad(rnn_loss))
+    losses = []
     for i in range(50):
         value, g = grad_fn(params, xs, target)
+        losses.append(float(value))
         params = tuple(p - 0.5 * gp for p, gp in zip(params, g))
         if i % 10 == 0:
             print(f"iteration {i:3d}  loss {float(value):.5f}")
     source = grad_fn.lower(params, xs, target).source
-    print(f"generated kernel: {len(source.splitlines())} lines for {steps} steps "
-          f"(loops, not unrolled)")
+    lines = len(source.splitlines())
+    print(f"generated kernel: {lines} lines for {steps} steps (loops, not unrolled)")
+    return {"losses": losses, "kernel_lines": lines, "kernel_source": source}
 
 
 if __name__ == "__main__":
