@@ -229,3 +229,79 @@ def test_has_aux_for_jvp_jacfwd_and_hessian_returns_plain_values():
     np.testing.assert_allclose(aux, [4.5, 6.0])
     with pytest.raises(TypeError, match="jvp of <lambda> with has_aux=True: the function must return a pair"):
         xform.jvp(lambda x: x, (1.0,), (1.0,), has_aux=True)
+
+
+def test_remainder_derivative_is_one_at_multiples_of_the_divisor():
+    assert float(xform.grad(lambda x: x % 1.0)(2.0)) == 1.0
+    assert float(xform.grad(lambda b: 3.0 % b)(1.0)) == -3.0
+    g = xform.grad(lambda u: xnp.sum(xnp.remainder(u, 1.5)))(np.array([4.5, -3.0, 0.0, 0.7]))
+    np.testing.assert_array_equal(g, np.ones(4))
+    # values keep numpy's signed zeros
+    a, b = np.array([-3.0, 3.0, 0.0]), np.array([1.5, -1.5, -2.0])
+    for got in (xnp.remainder(a, b), xform.jit(xnp.remainder)(a, b)):
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(np.remainder(a, b)))
+
+
+def _nth(f, n):
+    for _ in range(n):
+        f = xform.grad(f)
+    return f
+
+
+def test_logaddexp_higher_derivatives_at_ties():
+    """log(e^x + e^y) is smooth where x == y; the derivatives must not see the max/abs
+    kinks of the stable formula. Closed forms: softplus''(0) = 1/4, and for
+    g(x) = logaddexp(x, x^2) at 0: g' = 1/2, g'' = 5/4, g''' = -3/2."""
+    assert float(_nth(lambda x: xnp.logaddexp(x, 0.0), 2)(0.0)) == 0.25
+    h = xform.hessian(lambda v: xnp.logaddexp(v[0], v[1]))(np.zeros(2))
+    np.testing.assert_allclose(h, [[0.25, -0.25], [-0.25, 0.25]])
+    g = lambda x: xnp.logaddexp(x, x * x)  # noqa: E731
+    np.testing.assert_allclose([_nth(g, k)(0.0) for k in (1, 2, 3)], [0.5, 1.25, -1.5])
+    np.testing.assert_allclose(_nth(lambda x: xnp.logaddexp2(x, 0.0), 2)(0.0), np.log(2) / 4)
+    # equal infinities: the value is numpy's, each side gets half of the tangent
+    a, b = np.array([-np.inf, np.inf, 1.0]), np.array([-np.inf, np.inf, -np.inf])
+    np.testing.assert_array_equal(xnp.logaddexp(a, b), np.logaddexp(a, b))
+    np.testing.assert_array_equal(xform.grad(lambda a: xnp.sum(xnp.logaddexp(a, b)))(a),
+                                  [0.5, 0.5, 1.0])
+
+
+def test_pow_keeps_mixed_derivatives_where_the_exponent_is_zero():
+    # d/dy d/dx x**y = x**(y-1) (1 + y log x): 1/x at y = 0
+    assert float(xform.grad(lambda y: xform.grad(lambda x: x ** y)(2.0))(0.0)) == 0.5
+    # (x^2 + 1)^x = 1 + x^3 + ...: third derivative 6 at 0
+    np.testing.assert_allclose(_nth(lambda x: (x * x + 1.0) ** x, 3)(0.0), 6.0)
+    # the convention at x == y == 0 stays: d/dx x**0 = 0 there
+    assert float(xform.grad(lambda x: x ** 0.0)(0.0)) == 0.0
+
+
+def test_jacobians_pass_keyword_arguments_through():
+    x = np.arange(3.0)
+    for jac in (xform.jacfwd, xform.jacrev):
+        np.testing.assert_array_equal(jac(lambda a, s=1.0: a * s)(x, s=2.0), 2.0 * np.eye(3))
+    h = xform.hessian(lambda a, s=1.0: xnp.sum(a ** 3) * s)(x, s=2.0)
+    np.testing.assert_array_equal(h, np.diag(12.0 * x))
+
+
+def test_argnums_twice_and_complex_jacrev_outputs_are_errors():
+    x = np.arange(3.0)
+    with pytest.raises(ValueError, match=r"grad of <lambda>: argnums=\(0, 0\) names an argument twice"):
+        xform.grad(lambda a, b: (a * b).sum(), argnums=(0, 0))(x, x)
+    with pytest.raises(TypeError, match=r"jacrev of <lambda>: outputs must be real .*c128\[3\].*jacfwd"):
+        xform.jacrev(lambda a: xnp.exp(1j * a))(x)
+    np.testing.assert_allclose(xform.jacfwd(lambda a: xnp.exp(1j * a))(x), np.diag(1j * np.exp(1j * x)))
+
+
+def test_check_grads_scales_to_float32_and_rejects_integers():
+    x = np.array([0.3, 1.2, -0.7])
+    xform.check_grads(xnp.sin, (x.astype(np.float32),), order=2)
+
+    @xform.custom_jvp
+    def wrong(x):
+        return xnp.sin(x)
+
+    wrong.defjvp(lambda p, t: (xnp.sin(p[0]), 1.5 * xnp.cos(p[0]) * t[0]))
+    for dt in (np.float32, np.float64):  # a wrong derivative still fails at float32
+        with pytest.raises(AssertionError, match="check_grads: fwd mode at order 1"):
+            xform.check_grads(wrong, (x.astype(dt),), order=1, modes=("fwd",))
+    with pytest.raises(TypeError, match=r"check_grads: argument leaf 1 is i64\[\]"):
+        xform.check_grads(lambda x, n: x * n, (x, 3))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import xform
+import xform.numpy as xnp
 from xform import lax
 from xform.interpreters.eval import eval_jaxpr
 from xform.interpreters.linearize import linearize_flat
@@ -125,3 +126,22 @@ def test_checkpoint_under_compiled_jit():
     fc = xform.checkpoint(block)
     assert xform.jit(fc)(0.3) == pytest.approx(block(0.3))
     assert xform.jit(xform.grad(fc))(0.3) == pytest.approx(xform.grad(block)(0.3))
+
+
+def test_checkpoint_of_a_custom_vjp_function():
+    @xform.custom_vjp
+    def f(u):
+        return xnp.sin(u)
+
+    f.defvjp(lambda u: (f(u), u), lambda u, g: (xnp.cos(u) * g,))
+    x = np.array([0.3, 1.1])
+    np.testing.assert_allclose(xform.grad(xform.checkpoint(lambda u: f(u).sum()))(x), np.cos(x))
+    g = xform.jit(xform.grad(xform.checkpoint(lambda u: (f(u) * u).sum())))(x)
+    np.testing.assert_allclose(g, np.cos(x) * x + np.sin(x))
+
+    def body(c, xi):
+        return xform.checkpoint(lambda c, xi: f(c) * xi)(c, xi), None
+
+    got = xform.grad(lambda c: lax.scan(body, c, x)[0])(0.5)
+    want = np.cos(np.sin(0.5) * 0.3) * 1.1 * 0.3 * np.cos(0.5)
+    np.testing.assert_allclose(got, want, rtol=1e-12)

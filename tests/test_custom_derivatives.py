@@ -280,3 +280,18 @@ def test_custom_rules_inside_control_flow():
         np.testing.assert_allclose(xform.grad(f)(np.array([1000.0, 0.0])), [1.0, 0.5])
         np.testing.assert_allclose(xform.vmap(xform.grad(f))(np.array([[1000.0, 0.0], [1.0, 2.0]])),
                                    [[1.0, 0.5], sigmoid(np.array([1.0, 2.0]))])
+
+
+def test_custom_jvp_rule_sees_default_arguments():
+    @xform.custom_jvp
+    def h(u, scale=2.0):
+        return u * scale
+
+    @h.defjvp
+    def h_jvp(primals, tangents):
+        u, s = primals
+        return h(u, s), tangents[0] * s
+
+    assert float(xform.grad(lambda u: h(u))(1.0)) == 2.0
+    assert float(xform.grad(lambda u: h(u, scale=3.0))(1.0)) == 3.0
+    assert float(xform.jit(xform.grad(lambda u: h(u)))(1.0)) == 2.0

@@ -68,6 +68,9 @@ def normalize_argnums(argnums, nargs: int, where: str) -> tuple[tuple[int, ...],
                 f"{nargs} positional argument{'s' if nargs != 1 else ''}."
             )
         out.append(a % nargs)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{where}: argnums={argnums!r} names an argument twice; list each "
+                         f"argument to differentiate once.")
     return tuple(out), single
 
 

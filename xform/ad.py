@@ -368,7 +368,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     name = fun_name(fun)
 
-    def jac_f(*args):
+    def jac_f(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), f"jacfwd of {name}")
         _check_float_args(args, nums, f"jacfwd of {name}")
         diff = tuple(args[i] for i in nums)
@@ -378,7 +378,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
             full = list(args)
             for i, a in zip(nums, tree_unflatten(d_tree, leaves)):
                 full[i] = a
-            return fun(*full)
+            return fun(*full, **kwargs)  # keyword arguments are not differentiated
 
         basis, sizes = _std_basis(d_leaves)
 
@@ -420,7 +420,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     name = fun_name(fun)
 
-    def jac_f(*args):
+    def jac_f(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), f"jacrev of {name}")
         _check_float_args(args, nums, f"jacrev of {name}")
         diff = tuple(args[i] for i in nums)
@@ -429,10 +429,17 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
             full = list(args)
             for i, a in zip(nums, diff_args):
                 full[i] = a
-            return fun(*full)
+            return fun(*full, **kwargs)  # keyword arguments are not differentiated
 
         out, vjp_fn, aux, _ = _vjp(partial_f, diff, has_aux, f"jacrev of {name}")
         y_leaves, y_tree = tree_flatten(out)
+        for yl in y_leaves:
+            ya = get_aval(yl)
+            if ya.dtype.kind == "c":
+                raise TypeError(
+                    f"jacrev of {name}: outputs must be real for reverse mode, got "
+                    f"{ya.str_short()}. Use jacfwd for complex outputs, or return the real "
+                    f"and imaginary parts (xnp.real, xnp.imag) as separate outputs.")
         basis, sizes = _std_basis(y_leaves)
         d_leaves, d_tree = tree_flatten(diff)
         if y_leaves:
@@ -468,17 +475,30 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
 
 def check_grads(f: Callable, args: Sequence, order: int = 2, modes=("fwd", "rev"),
-                eps: float = 1e-6, atol: float | None = None, rtol: float | None = None) -> None:
+                eps: float | None = None, atol: float | None = None,
+                rtol: float | None = None) -> None:
     """Check jvp and vjp of ``f`` against central finite differences, recursively to
-    ``order``. Raises AssertionError naming the mode, order and largest error.
+    ``order``. Raises AssertionError naming the mode, order and largest error. The step
+    ``eps`` and the tolerances default by the arguments' precision (float64: 1e-6 and
+    1e-5; lower precision: 1e-3 and 2e-2).
 
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> xform.check_grads(xnp.sin, (np.array([0.3, 1.2]),), order=2)
     """
     args = tuple(args)
     rng = np.random.default_rng(0)
-    atol = 1e-5 if atol is None else atol
-    rtol = 1e-5 if rtol is None else rtol
+    leaves = tree_flatten(args)[0]
+    for i, x in enumerate(leaves):
+        a = get_aval(x, "check_grads")
+        if a.dtype.kind not in "fc":
+            raise TypeError(
+                f"check_grads: argument leaf {i} is {a.str_short()}; finite differences need "
+                f"floating (or complex) arguments. Pass floats, or close over the integers "
+                f"(check_grads(lambda x: f(x, n), (x,))).")
+    low = any(get_aval(x).dtype in (np.float32, np.float16, np.complex64) for x in leaves)
+    eps = (1e-3 if low else 1e-6) if eps is None else eps
+    atol = (2e-2 if low else 1e-5) if atol is None else atol
+    rtol = (2e-2 if low else 1e-5) if rtol is None else rtol
 
     def rand_like(x):
         a = get_aval(x)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 
 from ._util import fun_name
-from .core.ir import ClosedJaxpr, Jaxpr
+from .core.ir import ClosedJaxpr, Jaxpr, all_eqns
 from .core.primitive import Primitive
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval, state
@@ -41,6 +41,8 @@ from .lax.control_flow import (
     jvp_jaxpr,
     move_batch,
     run,
+    tangent_aval,
+    trace_flat,
     trace_fun,
     transpose_call,
 )
@@ -64,6 +66,10 @@ def _tangent_program(jaxpr: ClosedJaxpr, in_nz: tuple):
     hit = jaxpr.cache.get(key)
     if hit is not None:
         return hit
+    if any(e.primitive.name == "custom_vjp_call" for e in all_eqns(jaxpr.jaxpr)):
+        hit = _linearized_tangent_program(jaxpr, in_nz)
+        jaxpr.cache[key] = hit
+        return hit
     joint, out_nz = jvp_jaxpr(jaxpr, in_nz)
     n_out = len(jaxpr.out_avals)
     j = joint.jaxpr
@@ -72,6 +78,24 @@ def _tangent_program(jaxpr: ClosedJaxpr, in_nz: tuple):
     hit = (tj, out_nz)
     jaxpr.cache[key] = hit
     return hit
+
+
+def _linearized_tangent_program(jaxpr: ClosedJaxpr, in_nz: tuple):
+    """The tangent program built by linearizing: a custom_vjp function inside has only
+    a reverse-mode rule, which plain forward-mode JVP cannot use. It still takes
+    ``(primal inputs, tangents)``: the primal part recomputes the residuals from the
+    inputs, so only the inputs are stored."""
+    from .jit import linearize_jaxpr
+
+    primal_j, tangent_j, out_nz, n_out = linearize_jaxpr(jaxpr, in_nz)
+    n_in = len(jaxpr.in_avals)
+
+    def tangent_fun(*args):
+        res = run(primal_j, *args[:n_in])[n_out:]
+        return run(tangent_j, *res, *args[n_in:])
+
+    t_avals = [tangent_aval(a) for a, nz in zip(jaxpr.in_avals, in_nz) if nz]
+    return trace_flat(tangent_fun, list(jaxpr.in_avals) + t_avals, "remat_tangent"), out_nz
 
 
 def _jvp(primals, tangents, jaxpr, prevent_cse, differentiated):

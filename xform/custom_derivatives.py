@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -70,9 +71,24 @@ def _closure_error(kind: str, name: str):
         f"of the {kind} function instead, so its rule can account for it.")
 
 
+def _positional_count(fun) -> int | None:
+    """How many positional parameters ``fun`` has (None: unknown, or ``*args``)."""
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
 def _resolve_args(fun, args, kwargs):
+    """All positional arguments of a call, defaults included, so that the rules always
+    see the same number of primals (as in JAX)."""
     if not kwargs:
-        return tuple(args)
+        n = _cached_positional_count(fun)
+        if n is None or len(args) >= n:
+            return tuple(args)
     try:
         sig = inspect.signature(fun)
         bound = sig.bind(*args, **kwargs)
@@ -83,6 +99,19 @@ def _resolve_args(fun, args, kwargs):
         raise TypeError(f"{fun_name(fun)}: custom derivative functions accept keyword "
                         f"arguments only for positional parameters, got {sorted(bound.kwargs)}")
     return tuple(bound.args)
+
+
+_POSITIONAL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached_positional_count(fun) -> int | None:
+    try:
+        return _POSITIONAL[fun]
+    except KeyError:
+        n = _POSITIONAL[fun] = _positional_count(fun)
+        return n
+    except TypeError:  # not weak-referenceable: inspect each time
+        return _positional_count(fun)
 
 
 def _needs_trace(leaves) -> bool:

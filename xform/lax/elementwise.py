@@ -673,10 +673,12 @@ def pow(x, y):
 
 
 def _pow_jvp_x(g, ans, x, y):
-    # d/dx = y * x**(y-1), defined as 0 where y == 0 (avoids 0 * inf = nan at x = 0);
-    # so pow(0, y) has derivative 0 for y > 1, 1 for y == 1 and inf for 0 < y < 1.
+    # d/dx = y * x**(y-1), defined as 0 where x == y == 0 (avoids 0 * inf = nan); so
+    # pow(0, y) has derivative 0 for y > 1, 1 for y == 1 and inf for 0 < y < 1. Only
+    # that point is replaced: elsewhere the formula's own derivative in y is kept
+    # (d/dy of y * x**(y-1) at y == 0 is 1/x, which a constant would drop).
     d = mul(y, pow(x, sub(y, _c(y, 1))))
-    return mul(g, select(eq(y, _c(y, 0)), _c(d, 0), d))
+    return mul(g, select(bitwise_and(eq(y, _c(y, 0)), eq(x, _c(x, 0))), _c(d, 0), d))
 
 
 def _pow_jvp_y(g, ans, x, y):

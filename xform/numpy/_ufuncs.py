@@ -459,6 +459,9 @@ def _remainder(a, b):
     from ._promote import aval
 
     zero = _where(lax.lt(b, 0), -0.0, 0.0, aval(mod).dtype)
+    # zero - (r - r) is ``zero`` with its sign, and keeps r's derivative (1 on both sides
+    # of a multiple of b: a constant there would make it 0)
+    zero = lax.sub(zero, lax.sub(lax.stop_gradient(r), r))
     return _where(lax.bitwise_and(lax.eq(r, 0), lax.ne(b, 0)), zero, r)
 
 
@@ -608,16 +611,41 @@ _binary("hypot", np.hypot, _hypot, "sqrt(x1**2 + x2**2), elementwise.",
         "np.array([3.0]), np.array([4.0])")
 
 
-def _logaddexp(x, y):
+def _logaddexp_value(x, y, base2):
     m = lax.max(x, y)
-    d = _where(lax.eq(x, y), 0.0, lax.abs(lax.sub(x, y)))
+    with np.errstate(invalid="ignore"):  # equal infinities: d is 0 there
+        d = _where(lax.eq(x, y), 0.0, lax.abs(lax.sub(x, y)))
+    if base2:
+        return lax.add(m, lax.mul(lax.log1p(lax.pow(2.0, lax.neg(d))), float(1.0 / np.log(2.0))))
     return lax.add(m, lax.log1p(lax.exp(lax.neg(d))))
 
 
-def _logaddexp2(x, y):
-    m = lax.max(x, y)
-    d = _where(lax.eq(x, y), 0.0, lax.abs(lax.sub(x, y)))
-    return lax.add(m, lax.mul(lax.log1p(lax.pow(2.0, lax.neg(d))), float(1.0 / np.log(2.0))))
+def _logaddexp_jvp(base2, primals, tangents):
+    """d/dx = exp(x - out) = logistic(x - y) (its own derivatives are right at ties,
+    where the max/abs form of the value has kinks); 1/2 each where x - y is nan (equal
+    infinities)."""
+    x, y = primals
+    tx, ty = tangents
+    with np.errstate(invalid="ignore"):  # inf - inf: handled below
+        diff = lax.sub(x, y)
+        if base2:
+            diff = lax.mul(diff, float(np.log(2.0)))
+        s = _where(lax.ne(diff, diff), 0.5, lax.logistic(diff))
+    one = np.ones((), s.dtype)
+    return (_logaddexp_value(x, y, base2),
+            lax.add(lax.mul(tx, s), lax.mul(ty, lax.sub(one, s))))
+
+
+def _make_logaddexp(base2):
+    from ..custom_derivatives import custom_jvp
+
+    f = custom_jvp(lambda x, y: _logaddexp_value(x, y, base2))
+    f.defjvp(lambda primals, tangents: _logaddexp_jvp(base2, primals, tangents))
+    return f
+
+
+_logaddexp = _make_logaddexp(False)
+_logaddexp2 = _make_logaddexp(True)
 
 
 _binary("logaddexp", np.logaddexp, _logaddexp, "log(exp(x1) + exp(x2)) without overflow.")
