@@ -482,3 +482,9 @@ def test_associative_scan_of_a_pytree_linear_recurrence(reverse):
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
     with pytest.raises(ValueError, match="associative_scan: every array of elems needs length 9"):
         lax.associative_scan(combine, (a, b[:3]))
+
+
+def test_fori_loop_index_dtype_must_hold_every_index():
+    with pytest.raises(TypeError, match=r"fori_loop: the loop index has dtype uint8 .* \[250, 260\)"):
+        lax.fori_loop(np.uint8(250), 260, lambda i, c: c + i, 0)
+    assert lax.fori_loop(np.uint8(250), 256, lambda i, c: c + i.astype(np.int64), 0) == sum(range(250, 256))

@@ -1515,6 +1515,12 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     if static:
         lo, hi = int(lower), int(upper)
         n = max(hi - lo, 0)
+        info = np.iinfo(dt)
+        if n and not (info.min <= lo and hi - 1 <= info.max):
+            raise TypeError(
+                f"fori_loop: the loop index has dtype {np.dtype(dt)} (from lower={lower!r}, "
+                f"upper={upper!r}), which cannot hold every index in [{lo}, {hi}); give the "
+                f"bounds a wider integer dtype.")
 
         def step(carry, _):
             i, x = carry
