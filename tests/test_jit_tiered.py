@@ -265,3 +265,39 @@ def test_finished_background_compilations_are_not_kept_alive():
     job = entry.jaxpr.cache["background_compile"]
     assert job.done.wait(300)
     assert job not in pending
+
+
+_STREAMS = r"""
+import io, sys
+if sys.argv[1] == "numba-first":
+    import numba.core.errors  # noqa: F401
+import xform  # noqa: F401
+import numba.core.errors as E
+# Numba formats a message (in a background compilation) while the main thread redirects
+# stdout: the redirect must survive the end of the message.
+A, B = io.StringIO(), io.StringIO()
+real = sys.stdout
+sys.stdout = A
+shell = E.ColorShell() if hasattr(E, "ColorShell") else None  # only with colorama
+if shell is not None:
+    shell.__enter__()
+sys.stdout = B
+if shell is not None:
+    shell.__exit__(None, None, None)
+E.termcolor().errmsg("message")
+now = sys.stdout
+sys.stdout = real
+print("kept" if now is B else "lost")
+"""
+
+
+@pytest.mark.parametrize("order", ["xform-first", "numba-first"])
+def test_numba_error_colouring_never_restores_a_stale_stdout(order):
+    """With colorama installed, numba's coloured error messages reassigned sys.stdout
+    to the stream seen when a message began; under tiered jit that undid the main
+    thread's redirections (seen as pytest's capsys losing output)."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING"}
+    out = subprocess.run([sys.executable, "-c", _STREAMS, order], capture_output=True, text=True,
+                         env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "kept"
