@@ -305,3 +305,33 @@ def test_check_grads_scales_to_float32_and_rejects_integers():
             xform.check_grads(wrong, (x.astype(dt),), order=1, modes=("fwd",))
     with pytest.raises(TypeError, match=r"check_grads: argument leaf 1 is i64\[\]"):
         xform.check_grads(lambda x, n: x * n, (x, 3))
+
+
+def test_logaddexp_gradient_of_nan_is_nan():
+    gx, gy = xform.grad(xnp.logaddexp, (0, 1))(np.nan, 1.0)
+    assert np.isnan(gx) and np.isnan(gy)
+    assert xform.grad(xnp.logaddexp, (0, 1))(np.inf, np.inf) == (0.5, 0.5)
+
+
+def test_transformation_results_of_rank_zero_are_numpy_scalars():
+    """Whichever rule computed them (numpy.where gives 0-d arrays), 0-d results of
+    grad/jacobians/jit are numpy scalars, as jit's kernels return them."""
+    for r in (xform.grad(lambda x: xnp.where(x > 0, x, 0.0))(2.0),
+              xform.grad(xnp.logaddexp, (0, 1))(2.0, 3.0)[0],
+              xform.jit(lambda x: x)(np.array(2.0)),
+              xform.jacfwd(lambda x: xnp.where(x > 0, x * x, 0.0))(3.0)):
+        assert isinstance(r, np.generic) and r.dtype == np.float64, repr(r)
+
+
+def test_check_grads_float16_and_large_arguments():
+    xform.check_grads(lambda a: a * a, (np.float16(1.5),), order=1)
+    xform.check_grads(lambda a: xnp.tanh(a) * a, (np.array([0.3, -1.2, 0.7], np.float16),), order=2)
+    xform.check_grads(lambda a: a ** 3, (np.array([100.0, 200.0], np.float32),), order=2)
+
+    @xform.custom_jvp
+    def wrong(x):
+        return xnp.sin(x)
+
+    wrong.defjvp(lambda p, t: (xnp.sin(p[0]), 1.5 * xnp.cos(p[0]) * t[0]))
+    with pytest.raises(AssertionError):
+        xform.check_grads(wrong, (np.array([0.3, 1.2, -0.8], np.float16),), order=1, modes=("fwd",))

@@ -488,3 +488,17 @@ def test_fori_loop_index_dtype_must_hold_every_index():
     with pytest.raises(TypeError, match=r"fori_loop: the loop index has dtype uint8 .* \[250, 260\)"):
         lax.fori_loop(np.uint8(250), 260, lambda i, c: c + i, 0)
     assert lax.fori_loop(np.uint8(250), 256, lambda i, c: c + i.astype(np.int64), 0) == sum(range(250, 256))
+
+
+def test_python_int_that_does_not_fit_the_joined_dtype_is_an_overflow_error():
+    """numpy raises OverflowError for uint8 + 300; no silent wrap-around here either."""
+    with pytest.raises(OverflowError, match="cond: Python integer 300 out of bounds for uint8"):
+        lax.cond(True, lambda: 300, lambda: np.uint8(2))
+    with pytest.raises(OverflowError, match="Python integer -1 out of bounds for uint8"):
+        lax.fori_loop(0, 1, lambda i, c: c + np.uint8(3), -1)
+    with pytest.raises(OverflowError, match="while_loop: Python integer 300 out of bounds for int8"):
+        lax.while_loop(lambda c: c < 5, lambda c: c + np.int8(1), 300)
+    with pytest.raises(OverflowError, match="out of bounds for int32"):
+        xform.jit(lambda p: lax.cond(p, lambda: 2**40, lambda: np.int32(2)))(True)
+    assert lax.cond(True, lambda: 200, lambda: np.uint8(2)) == 200
+    assert lax.fori_loop(0, 3, lambda i, c: c + np.uint8(3), 1) == 10

@@ -295,3 +295,15 @@ def test_custom_jvp_rule_sees_default_arguments():
     assert float(xform.grad(lambda u: h(u))(1.0)) == 2.0
     assert float(xform.grad(lambda u: h(u, scale=3.0))(1.0)) == 3.0
     assert float(xform.jit(xform.grad(lambda u: h(u)))(1.0)) == 2.0
+
+
+def test_custom_jvp_keyword_only_parameters_keep_their_defaults():
+    @xform.custom_jvp
+    def g(x, y=1.0, *, k=1.0):
+        return x * y * k
+
+    g.defjvp(lambda p, t: (g(*p), t[0] * p[1] * 5))
+    assert float(g(1.0)) == 1.0 and float(g(2.0, 3.0)) == 6.0
+    assert float(xform.grad(g)(1.0)) == 5.0
+    with pytest.raises(TypeError, match=r"keyword arguments only for positional parameters, got \['k'\]"):
+        g(1.0, k=2.0)

@@ -758,5 +758,7 @@ def test_static_argnums_are_checked_against_the_signature():
         xform.jit(lambda x, n=2: x * n, static_argnums=3)
     with pytest.raises(TypeError, match="static_argnums must be ints"):
         xform.jit(lambda x: x, static_argnums=(0.5,))
+    np.testing.assert_array_equal(xform.jit(lambda x, n: x * n, static_argnums=np.int64(1))(np.ones(2), 3),
+                                  [3.0, 3.0])
     np.testing.assert_array_equal(xform.jit(lambda *a: a[0] * a[1], static_argnums=1)(np.ones(2), 2),
                                   [2.0, 2.0])

@@ -196,3 +196,12 @@ def test_float16_arithmetic_property(x, s):
 
 
 _property_jit = xform.jit(lambda x, s: [x * s + x, x / s - s, xnp.sqrt(x * x)])
+
+
+@pytest.mark.parametrize("fmt", [(8, 23), (6, 20), (5, 30), (12, 60), (20, 2000)])
+def test_reduce_precision_to_a_wider_format_changes_nothing(fmt):
+    x = (RNG.standard_normal(200) * 100).astype(np.float16)
+    assert _same_bits(lax.reduce_precision(x, *fmt), x)
+    assert _same_bits(xform.jit(lambda v: lax.reduce_precision(v, *fmt))(x), x)
+    y = RNG.standard_normal(50).astype(np.float32)
+    assert _same_bits(lax.reduce_precision(y, 8, 200), y)

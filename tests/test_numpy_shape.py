@@ -295,3 +295,15 @@ def test_tile_with_traced_reps_is_a_clear_error():
         xform.jit(lambda x, n: xnp.tile(x, n))(np.ones(2), 2)
     got = xform.jit(lambda x, n: xnp.tile(x, n), static_argnums=1)(np.arange(2.0), (2, 2))
     np.testing.assert_array_equal(got, np.tile(np.arange(2.0), (2, 2)))
+
+
+def test_pad_width_forms_and_constant_values_only_for_constant_mode():
+    a = np.arange(6.0).reshape(2, 3)
+    for pw in (1, (1,), ((1,),), (1, 2), ((1, 2),), ((1, 0), (0, 2)), [[1, 2]]):
+        for mode in ("constant", "edge", "reflect", "wrap"):
+            np.testing.assert_array_equal(xnp.pad(a, pw, mode=mode), np.pad(a, pw, mode=mode))
+    np.testing.assert_array_equal(xnp.pad(a, 1, constant_values=7), np.pad(a, 1, constant_values=7))
+    with pytest.raises(ValueError, match="unsupported keyword arguments for mode 'reflect'"):
+        xnp.pad(a, 1, mode="reflect", constant_values=3)
+    with pytest.raises(ValueError, match=r"pad: pad_width .* does not fit an array of shape \(2, 3\)"):
+        xnp.pad(a, ((1, 2), (3, 4), (5, 6)))

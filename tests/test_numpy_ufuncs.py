@@ -345,3 +345,15 @@ def test_complex_predicates_and_sign():
             np.testing.assert_array_equal(j, want)
         np.testing.assert_array_equal(xnp.isclose(z, z * (1 + 1e-9)), np.isclose(z, z * (1 + 1e-9)))
     assert xnp.sign(np.array([1 + 1j], np.complex64)).dtype == np.complex64
+
+
+def test_sign_of_negative_zero_and_of_doubly_infinite_complex():
+    v = np.array([-0.0, 0.0, -2.0, np.nan, 3.0])
+    for got in (xnp.sign(v), xform.jit(xnp.sign)(v), xform.jit(xnp.sign)(v.astype(np.float32))):
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(np.sign(v)))
+        np.testing.assert_array_equal(got, np.sign(v))
+    z = np.array([complex(-np.inf, -np.inf), complex(np.inf, 1)])
+    with np.errstate(invalid="ignore"):
+        want = np.sign(z)
+        for got in (xnp.sign(z), xform.jit(xnp.sign)(z)):
+            np.testing.assert_array_equal(got, want)

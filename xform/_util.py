@@ -48,7 +48,9 @@ def to_output(x):
     if isinstance(x, Tracer):
         return x
     if isinstance(x, np.ndarray):
-        return x
+        # 0-d results are numpy scalars, whichever path computed them (jit's kernels
+        # return scalars; eager rules such as numpy.where give 0-d arrays)
+        return x[()] if x.ndim == 0 else x
     if isinstance(x, np.generic):
         return x
     if isinstance(x, (bool, int, float, complex)):

@@ -479,8 +479,9 @@ def check_grads(f: Callable, args: Sequence, order: int = 2, modes=("fwd", "rev"
                 rtol: float | None = None) -> None:
     """Check jvp and vjp of ``f`` against central finite differences, recursively to
     ``order``. Raises AssertionError naming the mode, order and largest error. The step
-    ``eps`` and the tolerances default by the arguments' precision (float64: 1e-6 and
-    1e-5; lower precision: 1e-3 and 2e-2).
+    ``eps`` (times the arguments' largest magnitude, if above 1) and the tolerances
+    default by the arguments' precision (float64: 1e-6 and 1e-5; float32: 1e-3 and
+    2e-2; float16: 3e-2 and 1e-1).
 
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> xform.check_grads(xnp.sin, (np.array([0.3, 1.2]),), order=2)
@@ -495,10 +496,17 @@ def check_grads(f: Callable, args: Sequence, order: int = 2, modes=("fwd", "rev"
                 f"check_grads: argument leaf {i} is {a.str_short()}; finite differences need "
                 f"floating (or complex) arguments. Pass floats, or close over the integers "
                 f"(check_grads(lambda x: f(x, n), (x,))).")
-    low = any(get_aval(x).dtype in (np.float32, np.float16, np.complex64) for x in leaves)
-    eps = (1e-3 if low else 1e-6) if eps is None else eps
-    atol = (2e-2 if low else 1e-5) if atol is None else atol
-    rtol = (2e-2 if low else 1e-5) if rtol is None else rtol
+    dts = {get_aval(x).dtype for x in leaves}
+    half = np.dtype(np.float16) in dts
+    low = half or bool(dts & {np.dtype(np.float32), np.dtype(np.complex64)})
+    if eps is None:
+        # a step relative to the arguments' size, coarser for lower precision (a float16
+        # step below the resolution would make the difference quotient 0)
+        scale = max([1.0] + [float(np.max(np.abs(np.asarray(x, np.float64)), initial=0.0))
+                             for x in leaves])
+        eps = (3e-2 if half else 1e-3 if low else 1e-6) * scale
+    atol = (1e-1 if half else 2e-2 if low else 1e-5) if atol is None else atol
+    rtol = (1e-1 if half else 2e-2 if low else 1e-5) if rtol is None else rtol
 
     def rand_like(x):
         a = get_aval(x)

@@ -95,10 +95,11 @@ def _resolve_args(fun, args, kwargs):
     except (TypeError, ValueError) as e:
         raise TypeError(f"{fun_name(fun)}: {e}") from None
     bound.apply_defaults()
-    if bound.kwargs:
+    passed = sorted(k for k in bound.kwargs if k in kwargs)
+    if passed:
         raise TypeError(f"{fun_name(fun)}: custom derivative functions accept keyword "
-                        f"arguments only for positional parameters, got {sorted(bound.kwargs)}")
-    return tuple(bound.args)
+                        f"arguments only for positional parameters, got {passed}")
+    return tuple(bound.args)  # keyword-only parameters keep their defaults
 
 
 _POSITIONAL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

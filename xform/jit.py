@@ -580,7 +580,7 @@ def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
     >>> f(np.arange(3.0), 2.0)
     array([1., 3., 5.])
     """
-    if isinstance(static_argnums, int):
+    if isinstance(static_argnums, (int, np.integer)):
         static_argnums = (static_argnums,)
     if isinstance(static_argnames, str):
         static_argnames = (static_argnames,)

@@ -266,13 +266,28 @@ def _with_invars(closed: ClosedJaxpr, invars) -> ClosedJaxpr:
     return ClosedJaxpr(Jaxpr(j.constvars, invars, j.outvars, j.eqns), closed.consts)
 
 
-def _convert_outputs(closed: ClosedJaxpr, avals) -> ClosedJaxpr:
+def _weak_int_to(x, dtype, where: str):
+    """A weakly typed value converted to ``dtype``; a concrete Python integer that
+    ``dtype`` cannot hold raises OverflowError, as numpy does (no silent wrap-around)."""
+    dt = np.dtype(dtype)
+    if not isinstance(x, Tracer) and dt.kind in "iu":
+        a = get_aval(x)
+        if a.weak_type and a.dtype.kind in "iu" and a.shape == ():
+            v, info = int(np.asarray(x)), np.iinfo(dt)
+            if not info.min <= v <= info.max:
+                raise OverflowError(f"{where}: Python integer {v} out of bounds for {dt} (the "
+                                    f"dtype of the other branch or of the loop's output).")
+    return _lax().convert_element_type(x, dt)
+
+
+def _convert_outputs(closed: ClosedJaxpr, avals, where: str = "cond") -> ClosedJaxpr:
     """Wrap ``closed`` so that its outputs have dtypes (and weak types) ``avals``."""
     lax = _lax()
 
     def fun(*args):
         outs = run(closed, *args)
-        return [lax.convert_element_type(o, a.dtype, a.weak_type) for o, a in zip(outs, avals)]
+        return [lax.convert_element_type(_weak_int_to(o, a.dtype, where), a.dtype, a.weak_type)
+                for o, a in zip(outs, avals)]
 
     return trace_flat(fun, closed.in_avals, "convert")
 
@@ -785,7 +800,7 @@ def while_loop(cond_fun, body_fun, init_val):
         if body_tree_ok:
             fix = _promotable_carry(avals, body.out_avals)
             if fix and attempt == 0:
-                leaves = [_lax().convert_element_type(x, body.out_avals[i].dtype)
+                leaves = [_weak_int_to(x, body.out_avals[i].dtype, "while_loop")
                           if i in fix else x for i, x in enumerate(leaves)]
                 avals = [get_aval(x) for x in leaves]
                 init_val = tree_unflatten(in_tree, leaves)
@@ -1125,7 +1140,7 @@ def scan(f, init, xs=None, length=None, reverse: bool = False, unroll=1):
         if ok_tree:
             fix = _promotable_carry(c_avals, out_c_avals)
             if fix and attempt == 0:
-                c_leaves = [_lax().convert_element_type(x, out_c_avals[i].dtype)
+                c_leaves = [_weak_int_to(x, out_c_avals[i].dtype, "scan")
                             if i in fix else x for i, x in enumerate(c_leaves)]
                 c_avals = [get_aval(x) for x in c_leaves]
                 continue

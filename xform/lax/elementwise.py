@@ -1079,7 +1079,15 @@ def _abs_jvp_rule(g, ans, x):
 
 _defjvp(abs_p, _abs_jvp_rule)
 
-sign_p, sign = _unop("sign", np.sign, _REAL, lambda x: f"np.sign({x})",
+def _sign_numba(x, dtype=None):
+    if dtype is not None and np.dtype(dtype).kind == "f":
+        return f"(np.sign({x}) + 0.0)"  # numpy's sign(-0.0) is +0.0; Numba's is -0.0
+    return f"np.sign({x})"
+
+
+_sign_numba.needs_dtype = True
+
+sign_p, sign = _unop("sign", np.sign, _REAL, _sign_numba,
                      "    >>> lax.sign(np.array([-2.0, 0.0, 3.0]))\n    array([-1.,  0.,  1.])\n",
                      "Elementwise sign: -1, 0 or 1 (NaN for NaN).")
 _zero_jvp(sign_p)  # piecewise constant: derivative 0 everywhere (also at 0)
@@ -1448,21 +1456,30 @@ def convert_element_type(x, new_dtype, weak_type: bool = False):
 # -- reduce_precision ---------------------------------------------------------------
 
 
+def _precision_params(exponent_bits, mantissa_bits):
+    """The format parameters with the same effect on float64 values: more than 12
+    exponent bits or 1000 mantissa bits change nothing more (and would overflow)."""
+    return min(int(exponent_bits), 12), min(int(mantissa_bits), 1000)
+
+
 def _reduce_precision_impl(x, exponent_bits, mantissa_bits):
     x = np.asarray(x)
-    emax = (1 << (exponent_bits - 1)) - 1
+    ebits, mbits = _precision_params(exponent_bits, mantissa_bits)
+    v = x.astype(np.float64)  # exact; the scalings below are exact in float64 as well
+    emax = (1 << (ebits - 1)) - 1
     with np.errstate(all="ignore"):
-        # x = m * 2**e with 0.5 <= |m| < 1, so the leading bit is 2**(e - 1); below the
+        # v = m * 2**e with 0.5 <= |m| < 1, so the leading bit is 2**(e - 1); below the
         # smallest normal exponent (1 - emax) the spacing stays fixed (subnormals).
-        e = np.maximum(np.frexp(x)[1] - 1, 1 - emax)
-        q = np.ldexp(np.rint(np.ldexp(x, mantissa_bits - e)), e - mantissa_bits)
-        largest = (2.0 - 2.0 ** -mantissa_bits) * 2.0 ** emax
-        q = np.where(np.abs(q) > largest, np.copysign(np.inf, x), q)
-        return np.where(np.isfinite(x), q, x).astype(x.dtype)[()]
+        e = np.maximum(np.frexp(v)[1] - 1, 1 - emax)
+        q = np.ldexp(np.rint(np.ldexp(v, mbits - e)), e - mbits)
+        largest = np.ldexp(2.0 - 2.0 ** -mbits, emax)  # inf when emax > 1023
+        q = np.where(np.abs(q) > largest, np.copysign(np.inf, v), q)
+        return np.where(np.isfinite(v), q, v).astype(x.dtype)[()]
 
 
 def _reduce_precision_numba(x, exponent_bits, mantissa_bits):
-    return f"round_precision({x}, {int(exponent_bits)}, {int(mantissa_bits)})"
+    ebits, mbits = _precision_params(exponent_bits, mantissa_bits)
+    return f"round_precision({x}, {ebits}, {mbits})"
 
 
 _reduce_precision_numba.runtime_helpers = ("round_precision",)

@@ -1388,7 +1388,7 @@ def append(arr, values, axis=None):
     return concatenate([arr, values], axis=axis)
 
 
-def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
+def pad(array, pad_width, mode="constant", constant_values=np._NoValue, **kwargs):
     """Pad with a constant (mode 'constant'), or 'edge' / 'reflect' / 'symmetric' /
     'wrap' (``reflect_type='odd'`` as well) by indexing.
 
@@ -1398,6 +1398,8 @@ def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
     >>> xnp.pad(np.arange(4.0), 2, mode="reflect", reflect_type="odd")
     array([-2., -1.,  0.,  1.,  2.,  3.,  4.,  5.])
     """
+    if constant_values is not np._NoValue:
+        kwargs["constant_values"] = constant_values
     allowed = _PAD_KEYWORDS.get(mode)
     if allowed is None:
         raise NotImplementedError(
@@ -1411,12 +1413,16 @@ def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
         raise ValueError(f"pad: reflect_type must be 'even' or 'odd', got {reflect_type!r}.")
     a = _a(array, "pad")
     av = aval(a)
-    pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2)
-                         if np.ndim(pad_width) else np.asarray(pad_width), (av.ndim, 2))
+    try:  # numpy's forms: n, (n,), (before, after), ((before, after),) or one pair per axis
+        pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (av.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit an array of shape "
+                         f"{tuple(av.shape)}; give n, (before, after), or one (before, after) "
+                         f"pair per axis.") from None
     if np.any(pw < 0):
         raise ValueError("pad: index can't contain negative values")
     if mode == "constant":
-        cv = constant_values
+        cv = kwargs.get("constant_values", 0)
         if isinstance(cv, (tuple, list)) or (isinstance(cv, np.ndarray) and cv.ndim):
             cvs = np.broadcast_to(np.asarray(cv), (av.ndim, 2))
             for d in range(av.ndim):
@@ -1458,7 +1464,8 @@ def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
         return out_array(a)
 
 
-_PAD_KEYWORDS = {"constant": frozenset(), "edge": frozenset(), "wrap": frozenset(),
+_PAD_KEYWORDS = {"constant": frozenset({"constant_values"}), "edge": frozenset(),
+                 "wrap": frozenset(),
                  "reflect": frozenset({"reflect_type"}),
                  "symmetric": frozenset({"reflect_type"})}
 

@@ -291,7 +291,7 @@ def _sign(x):
     inf_re, inf_im = lax.eq(lax.abs(re), np.inf), lax.eq(lax.abs(im), np.inf)
     toward_inf = _where(inf_re, lax.complex(lax.sign(re), _full_like(re, zero, re.dtype)),
                         lax.complex(_full_like(im, zero, im.dtype), lax.sign(im)))
-    toward_inf = _where(lax.bitwise_and(inf_re, inf_im), np.nan, toward_inf)
+    toward_inf = _where(lax.bitwise_and(inf_re, inf_im), complex(np.nan, np.nan), toward_inf)
     out = _where(lax.bitwise_or(inf_re, inf_im), toward_inf, unit)
     return _where(lax.eq(mag, zero), 0, out)
 
@@ -630,7 +630,8 @@ def _logaddexp_jvp(base2, primals, tangents):
         diff = lax.sub(x, y)
         if base2:
             diff = lax.mul(diff, float(np.log(2.0)))
-        s = _where(lax.ne(diff, diff), 0.5, lax.logistic(diff))
+        # equal infinities (x == y, but x - y is nan): half each; a nan operand: nan
+        s = _where(lax.bitwise_and(lax.ne(diff, diff), lax.eq(x, y)), 0.5, lax.logistic(diff))
     one = np.ones((), s.dtype)
     return (_logaddexp_value(x, y, base2),
             lax.add(lax.mul(tx, s), lax.mul(ty, lax.sub(one, s))))
