@@ -357,3 +357,16 @@ def test_sign_of_negative_zero_and_of_doubly_infinite_complex():
         want = np.sign(z)
         for got in (xnp.sign(z), xform.jit(xnp.sign)(z)):
             np.testing.assert_array_equal(got, want)
+
+
+def test_python_ints_up_to_2_64_work_with_uint64_operands():
+    u = np.array([1, 2**64 - 1, 2**63], np.uint64)
+    i = np.array([-5, 2**63 - 1, 0], np.int64)
+    np.testing.assert_array_equal(xnp.equal(u, 2**64 - 1), np.equal(u, 2**64 - 1))
+    np.testing.assert_array_equal(xform.jit(lambda a: a == 2**64 - 1)(u), u == 2**64 - 1)
+    np.testing.assert_array_equal(xform.jit(lambda a: a > 2**63)(u), u > 2**63)
+    np.testing.assert_array_equal(xnp.add(u, 2**63), np.add(u, 2**63))
+    np.testing.assert_array_equal(xform.jit(lambda a: a + 2**63)(u), np.add(u, 2**63))
+    np.testing.assert_array_equal(xnp.less(i, 2**63), np.less(i, 2**63))
+    with pytest.raises(OverflowError, match="add: Python integer 9223372036854775808 out of bounds"):
+        xnp.add(i, 2**63)

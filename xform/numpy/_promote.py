@@ -82,8 +82,8 @@ def arg(a, where: str):
             check_dtype(a.dtype, where)
         return a
     if t in _PY_SCALARS or isinstance(a, Tracer):
-        if t is int and not -(2**63) <= a < 2**63:
-            raise OverflowError(f"{where}: Python int {a} does not fit in int64.")
+        if t is int and not -(2**63) <= a < 2**64:  # up to 2**64 - 1 for uint64 operands
+            raise OverflowError(f"{where}: Python int {a} does not fit in int64 or uint64.")
         return a
     if isinstance(a, np.generic):
         check_dtype(a.dtype, where)

@@ -161,6 +161,8 @@ def _make_binary(name, ufunc, impl, operator):
         check_broadcast(name, x1, x2)
         if name in _COMPARISONS and dtype is None:
             x1, x2 = _wide_int_compare(x1, x2)
+        elif type(x1) is int or type(x2) is int:
+            x1, x2 = _uint64_range_int(x1, x2, name)
         (d1, d2), dt_out, weak = resolve(ufunc, [x1, x2], dtype, name)
         return _finish(impl(cast(x1, d1, weak), cast(x2, d2, weak)), dt_out, weak, operator)
 
@@ -173,16 +175,35 @@ _COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_
 
 def _wide_int_compare(x1, x2):
     """numpy compares integer arrays with out-of-range Python ints exactly (uint8 == -1 is
-    False): widen the integer operand instead of overflowing the Python int."""
-    from ._promote import aval, astype
+    False): the int becomes a strong int64/uint64 scalar instead of overflowing."""
+    from ._promote import aval
 
     for a, b in ((x1, x2), (x2, x1)):
         if type(a) is int and not is_py_scalar(b):
             dt = aval(b).dtype
-            if dt.kind in "iu" and not np.iinfo(dt).min <= a <= np.iinfo(dt).max:
-                wide = np.dtype(np.float64) if dt == np.uint64 else np.dtype(np.int64)
-                b = astype(b, wide)
-                return (a, b) if a is x1 else (b, a)
+            if dt.kind in "iu" and not (np.iinfo(dt).min <= a <= np.iinfo(dt).max
+                                        and a < 2**63):
+                # the int as a strong int64/uint64 scalar: comparisons of signed with
+                # unsigned operands are exact (see _exact_compare)
+                a2 = np.uint64(a) if a >= 0 else np.int64(a)
+                return (a2, b) if a is x1 else (b, a2)
+    return x1, x2
+
+
+def _uint64_range_int(x1, x2, name):
+    """A Python int in [2**63, 2**64) fits only uint64 (a weak int is int64 otherwise):
+    with a uint64 operand it becomes a uint64 scalar, as numpy computes; with any other
+    it is out of bounds, as numpy says."""
+    from ._promote import aval
+
+    for a, b in ((x1, x2), (x2, x1)):
+        if type(a) is int and a >= 2**63:
+            dt = None if is_py_scalar(b) else aval(b).dtype
+            if dt != np.uint64:
+                raise OverflowError(f"{name}: Python integer {a} out of bounds for "
+                                    f"{dt if dt is not None else 'int64'}.")
+            a2 = np.uint64(a)
+            return (a2, b) if a is x1 else (b, a2)
     return x1, x2
 
 
