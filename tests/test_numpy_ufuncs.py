@@ -370,3 +370,14 @@ def test_python_ints_up_to_2_64_work_with_uint64_operands():
     np.testing.assert_array_equal(xnp.less(i, 2**63), np.less(i, 2**63))
     with pytest.raises(OverflowError, match="add: Python integer 9223372036854775808 out of bounds"):
         xnp.add(i, 2**63)
+
+
+def test_power_operator_with_one_half_is_sqrt_like_numpy():
+    """numpy's ``array ** 0.5`` is sqrt (-0.0 -> -0.0, -inf -> nan); np.power is pow."""
+    v = np.array([-np.inf, -0.0, 4.0, np.nan, -1.0])
+    with np.errstate(invalid="ignore"):
+        got = xform.jit(lambda x: x ** 0.5)(v)
+        np.testing.assert_array_equal(got, v ** 0.5)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(v ** 0.5))
+        np.testing.assert_array_equal(xform.jit(lambda x: xnp.power(x, 0.5))(v), np.power(v, 0.5))
+    assert float(xform.grad(lambda x: x ** 0.5)(4.0)) == 0.25

@@ -544,6 +544,11 @@ def power(x1, x2, /, out=None, *, where=True, dtype=None):
 
 
 def _power_operator(x1, x2):
+    if type(x2) is float and x2 == 0.5 and isinstance(x1, Tracer) and \
+            x1.aval.dtype.kind in "fc":
+        # numpy's ``array ** 0.5`` is sqrt (a fast path of the operator, not of
+        # np.power): -0.0 stays -0.0 and -inf gives nan, where pow gives 0.0 and inf
+        return sqrt._operator(x1)
     return _power(x1, x2, None, True, None, True)
 
 
