@@ -372,12 +372,17 @@ def test_python_ints_up_to_2_64_work_with_uint64_operands():
         xnp.add(i, 2**63)
 
 
-def test_power_operator_with_one_half_is_sqrt_like_numpy():
-    """numpy's ``array ** 0.5`` is sqrt (-0.0 -> -0.0, -inf -> nan); np.power is pow."""
+def test_power_with_a_scalar_one_half_is_sqrt_like_numpy():
+    """numpy's float power with a scalar exponent 0.5 is sqrt (-0.0 -> -0.0, -inf -> nan);
+    an array exponent of 0.5s is pow (-0.0 -> 0.0, -inf -> inf)."""
     v = np.array([-np.inf, -0.0, 4.0, np.nan, -1.0])
+    halves = np.full(5, 0.5)
     with np.errstate(invalid="ignore"):
-        got = xform.jit(lambda x: x ** 0.5)(v)
-        np.testing.assert_array_equal(got, v ** 0.5)
-        np.testing.assert_array_equal(np.signbit(got), np.signbit(v ** 0.5))
-        np.testing.assert_array_equal(xform.jit(lambda x: xnp.power(x, 0.5))(v), np.power(v, 0.5))
+        got = xform.jit(lambda x, h: [x ** 0.5, xnp.power(x, 0.5), xnp.power(x, np.float32(0.5)),
+                                      xnp.power(x, h)])(v, halves)
+        for g, w in zip(got, [v ** 0.5, np.power(v, 0.5), np.power(v, np.float32(0.5)),
+                              np.power(v, halves)]):
+            np.testing.assert_array_equal(g, w)
+            np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+        np.testing.assert_array_equal(xnp.power(v, 0.5), np.power(v, 0.5))
     assert float(xform.grad(lambda x: x ** 0.5)(4.0)) == 0.25

@@ -544,11 +544,6 @@ def power(x1, x2, /, out=None, *, where=True, dtype=None):
 
 
 def _power_operator(x1, x2):
-    if type(x2) is float and x2 == 0.5 and isinstance(x1, Tracer) and \
-            x1.aval.dtype.kind in "fc":
-        # numpy's ``array ** 0.5`` is sqrt (a fast path of the operator, not of
-        # np.power): -0.0 stays -0.0 and -inf gives nan, where pow gives 0.0 and inf
-        return sqrt._operator(x1)
     return _power(x1, x2, None, True, None, True)
 
 
@@ -577,6 +572,11 @@ def _power(x1, x2, out, where, dtype, operator):
         n = int(x2)
     if n is not None and (np.dtype(d1).kind in "fc" or n >= 0) and builtins.abs(n) <= 64:
         return _finish(lax.integer_pow(x1c, n), dt_out, weak, operator)
+    if np.dtype(d1).kind == "f" and np.ndim(x2) == 0 and not is_tracer(x2) and \
+            float(np.asarray(x2)) == 0.5:
+        # numpy's float power with a scalar exponent 0.5 is sqrt: -0.0 stays -0.0 and
+        # -inf gives nan (pow gives 0.0 and inf); an array of 0.5s still uses pow
+        return _finish(lax.sqrt(x1c), dt_out, weak, operator)
     if np.dtype(d1).kind in "iu" and not is_tracer(x2):
         v = concrete_or_none(x2)
         if v is not None and np.any(np.asarray(v) < 0) and 0 not in shp:
