@@ -762,3 +762,20 @@ def test_static_argnums_are_checked_against_the_signature():
                                   [3.0, 3.0])
     np.testing.assert_array_equal(xform.jit(lambda *a: a[0] * a[1], static_argnums=1)(np.ones(2), 2),
                                   [2.0, 2.0])
+
+
+def test_results_never_share_memory_with_inputs():
+    """copy(x), x * 1, x.astype(x.dtype) ... are simplified to x by the optimizer; the
+    kernel must still return new arrays, as eager code does."""
+    x = np.arange(6.0).reshape(2, 3)
+    fns = [xnp.copy, lambda v: v.copy(), xnp.array, lambda v: v.astype(v.dtype),
+           lambda v: v * 1, lambda v: v + 0, lambda v: +v, lambda v: -(-v), lambda v: v.T,
+           lambda v: v.reshape(3, 2), lambda v: v[:, 1:],
+           lambda v: lax.cond(True, lambda u: u, lambda u: u * 2, v)]
+    out = xform.jit(lambda v: [f(v) for f in fns])(x)
+    for f, got in zip(fns, out):
+        assert not np.shares_memory(got, x)
+        np.testing.assert_array_equal(got, f(x))
+    y = xform.jit(xnp.copy)(x)
+    y[0, 0] = 99.0
+    assert x[0, 0] == 0.0

@@ -77,7 +77,7 @@ import numpy as np
 
 from ... import config
 from ...core.dtypes import float0
-from ...core.ir import ClosedJaxpr, Jaxpr, all_eqns
+from ...core.ir import ClosedJaxpr, Jaxpr, Literal, all_eqns
 from . import cache as _cache
 from .codegen import Emitter, Module, emit_jaxpr, literal_expr  # noqa: F401
 from .rules import RULES, LoweringError, rule  # noqa: F401
@@ -89,6 +89,28 @@ KERNEL_OPTIONS = "error_model='numpy', nogil=True"
 
 def _sig_text(avals) -> str:
     return "(" + ", ".join(a.str_short() for a in avals) + ")"
+
+
+# Primitives whose lowering always writes a new array (besides the elementwise ones,
+# apart from those that can be an identity): their outputs never alias their operands.
+_FRESH = frozenset({
+    "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or",
+    "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin", "dot_general", "gather",
+    "scatter_add", "sort", "argsort", "iota", "dynamic_update_slice",
+})
+_MAYBE_IDENTITY = frozenset({"convert_element_type", "stop_gradient"})
+
+
+def _may_alias_inputs(jaxpr) -> set:
+    """Variables of the top-level program that may share memory with a kernel input."""
+    aliased = {v for v in jaxpr.invars if v.aval.ndim > 0}
+    for e in jaxpr.eqns:
+        p = e.primitive
+        fresh = p.name in _FRESH or (getattr(p, "elementwise", False)
+                                     and p.name not in _MAYBE_IDENTITY)
+        if not fresh and any(type(v) is not Literal and v in aliased for v in e.invars):
+            aliased.update(e.outvars)
+    return aliased
 
 
 def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
@@ -116,9 +138,12 @@ def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
     body_lines, out_names = outs
     # An output listed twice (CSE merged two equal results) is returned as two arrays,
     # as the un-jitted function returns them: writing into one must not change the other.
+    # An output that may be an input or a view of one (the optimizer turns copy(x), x * 1,
+    # x.astype(x.dtype) ... into x) is copied too: results never share the caller's memory.
     seen: set = set()
+    aliased = _may_alias_inputs(jaxpr)
     for k, (n, v) in enumerate(zip(out_names, jaxpr.outvars)):
-        if n in seen and v.aval.ndim > 0:
+        if v.aval.ndim > 0 and (n in seen or (type(v) is not Literal and v in aliased)):
             out_names[k] = f"{n}.copy()"
         seen.add(n)
     body = em.lines + [("    " + ln) if ln else ln for ln in body_lines]
