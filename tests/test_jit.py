@@ -769,7 +769,8 @@ def test_results_never_share_memory_with_inputs():
     kernel must still return new arrays, as eager code does."""
     x = np.arange(6.0).reshape(2, 3)
     fns = [xnp.copy, lambda v: v.copy(), xnp.array, lambda v: v.astype(v.dtype),
-           lambda v: v * 1, lambda v: v + 0, lambda v: +v, lambda v: -(-v), lambda v: v.T,
+           lambda v: v * 1, lambda v: v + 0, lambda v: +v, lambda v: -(-v),  # noqa: B002
+           lambda v: v.T,
            lambda v: v.reshape(3, 2), lambda v: v[:, 1:],
            lambda v: lax.cond(True, lambda u: u, lambda u: u * 2, v)]
     out = xform.jit(lambda v: [f(v) for f in fns])(x)
