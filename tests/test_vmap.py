@@ -108,3 +108,22 @@ def test_jacobians_after_vmap_rewrite():
     np.testing.assert_allclose(jr, expected, rtol=1e-12)
     h = xform.hessian(lambda v: xnp.sum(xnp.sin(v) * v))(x)
     np.testing.assert_allclose(h, np.diag(2 * np.cos(x) - x * np.sin(x)), rtol=1e-12, atol=1e-15)
+
+
+def test_vmap_validates_out_axes_axis_size_and_keyword_arguments():
+    x = np.ones((3, 4))
+    with pytest.raises(ValueError, match="vmap of <lambda>: axis 3 is out of bounds for an output"):
+        xform.vmap(lambda a: a, out_axes=3)(x)
+    with pytest.raises(ValueError, match="axis -3 is out of bounds"):
+        xform.vmap(lambda a: a, out_axes=-3)(x)
+    assert xform.vmap(lambda a: a, out_axes=-1)(x).shape == (4, 3)
+    assert xform.vmap(lambda a: a, out_axes=np.int64(1), in_axes=np.int64(0))(x).shape == (4, 3)
+    for bad in ("a", 1.0, True):
+        with pytest.raises(TypeError, match="axes must be ints or None"):
+            xform.vmap(lambda a: a, out_axes=bad)(x)
+    for bad in (-2, 2.0):
+        with pytest.raises(TypeError, match="axis_size must be a non-negative int or None"):
+            xform.vmap(lambda a: a, in_axes=None, axis_size=bad)
+    with pytest.raises(TypeError, match=r"called with keyword arguments \['b'\]; vmap maps over "
+                                        r"positional arguments only"):
+        xform.vmap(lambda a, b=1.0: a * b)(np.ones(3), b=np.ones(3))

@@ -3,19 +3,22 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from ._util import check_leaves, flatten_fun, fun_name, to_output
 from .core.pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from .core.trace import get_aval
 from .interpreters.batching import batch_flat
 
 
-def _norm_axis(ax, ndim, where):
+def _norm_axis(ax, ndim, where, what="an argument"):
     if ax is None:
         return None
-    if not isinstance(ax, int):
+    if isinstance(ax, bool) or not isinstance(ax, (int, np.integer)):
         raise TypeError(f"{where}: axes must be ints or None, got {ax!r}")
+    ax = int(ax)
     if not -ndim <= ax < ndim:
-        raise ValueError(f"{where}: axis {ax} is out of bounds for an argument of rank {ndim}")
+        raise ValueError(f"{where}: axis {ax} is out of bounds for {what} of rank {ndim}")
     return ax % ndim
 
 
@@ -29,8 +32,17 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
     """
     name = fun_name(fun)
     where = f"vmap of {name}"
+    if axis_size is not None and (isinstance(axis_size, bool) or not isinstance(
+            axis_size, (int, np.integer)) or axis_size < 0):
+        raise TypeError(f"{where}: axis_size must be a non-negative int or None, got "
+                        f"{axis_size!r}.")
 
-    def batched(*args):
+    def batched(*args, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"{where}: called with keyword arguments {sorted(kwargs)}; vmap maps over "
+                f"positional arguments only. Pass them positionally (with in_axes), or close "
+                f"over unbatched values with functools.partial.")
         if isinstance(in_axes, list):
             axes_prefix = tuple(in_axes)
         else:
@@ -91,8 +103,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
                 shape = get_aval(o).shape
                 o = lax.broadcast_in_dim(o, (size,) + tuple(shape), tuple(range(1, len(shape) + 1)))
                 d = 0
-            nd = get_aval(o).ndim
-            oa = oa % nd
+            oa = _norm_axis(oa, get_aval(o).ndim, where, "an output (with its batch axis)")
             if d != oa:
                 o = lax.moveaxis(o, d, oa)
             results.append(to_output(o))
