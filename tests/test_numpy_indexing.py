@@ -261,3 +261,33 @@ def test_take_rejects_unknown_mode_and_out():
         xnp.take(np.arange(3.0), [0], mode="fill")
     with pytest.raises(TypeError, match="take: out= is not supported"):
         xnp.take(np.arange(3.0), [0], out=np.empty(1))
+
+
+@pytest.mark.parametrize("op", ["set", "multiply", "min", "max", "add", "power"])
+def test_at_updates_with_repeated_traced_indices_combine_in_order(op):
+    """Traced indices (jit, vmap) with repeats give what concrete indices give: set keeps
+    the last value, multiply/min/max combine (they used to be summed first)."""
+    a = np.arange(1.0, 11.0).reshape(2, 5) / 4
+    idx = np.array([[1, 1, 4], [3, 3, 3]])
+    vals = np.array([[1.5, -2.0, 0.5], [3.0, -0.5, 2.0]])
+
+    def f(x, i, v):
+        return getattr(xnp.at(x)[i], op)(v)
+
+    want = np.stack([f(x, i, v) for x, i, v in zip(a, idx, vals)])  # concrete indices
+    np.testing.assert_allclose(xform.vmap(f)(a, idx, vals), want, rtol=1e-14)
+    np.testing.assert_allclose(xform.jit(xform.vmap(f))(a, idx, vals), want, rtol=1e-14)
+    np.testing.assert_allclose(xform.jit(f)(a[0], idx[0], vals[0]), want[0], rtol=1e-14)
+
+
+def test_at_updates_with_repeated_traced_indices_differentiate():
+    def f(v, i):
+        return xnp.sum(xnp.at(np.full(4, 2.0))[i].multiply(v) ** 2)
+
+    i = np.array([1, 1, 3])
+    v = np.array([3.0, 5.0, 7.0])
+    g = xform.jit(xform.grad(f))(v, i)
+    # positions 1: (2 * 3 * 5)^2, 3: (2 * 7)^2
+    np.testing.assert_allclose(g, [2 * 900 / 3, 2 * 900 / 5, 2 * 196 / 7])
+    np.testing.assert_array_equal(xform.jit(lambda x, j: x.at[j].set(np.array([3, 4])))(
+        np.ones(3, np.int32), np.array([2, 2])), [1, 1, 4])

@@ -349,8 +349,7 @@ class _IndexUpdateRef:
     """Functional index updates, like JAX: each returns a new array.
 
     Repeated indices: ``add`` accumulates, ``multiply``/``min``/``max`` combine in order,
-    ``set`` keeps the last value (when the indices are concrete; with traced indices
-    duplicates are summed, so keep traced indices unique).
+    ``set`` keeps the last value, for concrete and traced (jit, vmap) indices alike.
     """
 
     __slots__ = ("array", "index")
@@ -452,19 +451,27 @@ def _update(x, idx, values, op):
     if conc is not None:
         conc = np.reshape(np.asarray(conc), -1)
         groups = _occurrence_groups(conc)
+    elif m == 0:
+        groups = []
     else:
         groups = [(None, None)]
     r = flat_x
     for sel, pos in groups:
-        if sel is None:
-            v, p = flat_v, flat_p
-            mask = lax.ne(_scatter(np.zeros(size, np.int64), p, np.ones(m, np.int64)), 0)
+        if sel is None:  # traced positions: combine repeated ones first, in order
+            p, v, last = _combine_repeated(flat_p, flat_v, op)
+            ones = lax.convert_element_type(last, np.int64)
+            mask = lax.ne(_scatter(np.zeros(size, np.int64), p, ones), 0)
+            # only the last of each run of equal positions contributes: one term per
+            # position, added to -0.0 (exact, and keeps the sign of a zero)
+            neutral = -0.0 if xa.dtype.kind in "fc" else 0
+            v = _where(last, v, neutral)
+            scattered = _scatter(lax.full((size,), neutral, xa.dtype), p, v)
         else:
             v = getitem(flat_v, sel) if len(sel) != m or np.any(sel != np.arange(m)) else flat_v
             p = pos
             mask = np.zeros(size, bool)
             mask[p] = True
-        scattered = _scatter(lax.full((size,), 0, xa.dtype), p, v)
+            scattered = _scatter(lax.full((size,), 0, xa.dtype), p, v)
         if op == "set":
             r = _where(mask, scattered, r)
         elif op == "multiply":
@@ -482,6 +489,37 @@ def _update(x, idx, values, op):
         else:
             raise ValueError(f"unknown update {op}")
     return out(lax.reshape(r, xa.shape))
+
+
+def _combine_repeated(positions, values, op):
+    """Traced flat positions and values, sorted by position (stably), with the values
+    of each run of equal positions combined in their original order; returns
+    ``(sorted positions, combined values, is-last-of-its-run)``: the value at the last
+    element of a run is what the run does to its position (``set``: the last value;
+    ``multiply``/``min``/``max``: their product/min/max; ``power``: the product of
+    the exponents, as (x**a)**b == x**(a*b))."""
+    from ._ufuncs import _where
+
+    order = lax.argsort(positions, 0)
+    p = getitem(positions, order)
+    v = getitem(values, order)
+    m = aval(p).shape[0]
+    if m > 1:
+        differs = lax.ne(lax.slice_in_dim(p, 1, m, 1, 0), lax.slice_in_dim(p, 0, m - 1, 1, 0))
+        start = lax.concatenate([np.ones(1, bool), differs], 0)
+        last = lax.concatenate([differs, np.ones(1, bool)], 0)
+    else:
+        start = last = np.ones(m, bool)
+    if op != "set" and m > 1:
+        combine_values = {"multiply": lax.mul, "power": lax.mul, "min": lax.min,
+                          "max": lax.max}[op]
+
+        def combine(a, b):  # segmented scan: a run restarts where b starts one
+            (fa, va), (fb, vb) = a, b
+            return lax.bitwise_or(fa, fb), _where(fb, vb, combine_values(va, vb))
+
+        v = lax.associative_scan(combine, (start, v))[1]
+    return p, v, last
 
 
 def _scatter(target, positions, updates):
