@@ -780,3 +780,25 @@ def test_results_never_share_memory_with_inputs():
     y = xform.jit(xnp.copy)(x)
     y[0, 0] = 99.0
     assert x[0, 0] == 0.0
+
+
+def test_equal_static_values_of_different_types_trace_separately():
+    g = xform.jit(lambda x, s: x + s, static_argnums=1)
+    x = np.arange(3, dtype=np.int8)
+    for s in (1, 1.0, np.float32(1), True):
+        assert g(x, s).dtype == (x + s).dtype, s
+    assert g.trace_count == 4
+
+
+def test_ordered_dict_and_defaultdict_are_pytrees():
+    import collections
+
+    od = collections.OrderedDict([("b", np.ones(2)), ("a", np.zeros(2))])
+    r = xform.jit(lambda d: collections.OrderedDict((k, v * 2) for k, v in d.items()))(od)
+    assert type(r) is collections.OrderedDict and list(r) == ["b", "a"]
+    g = xform.grad(lambda d: xnp.sum(d["b"] * 3 + d["a"]))(od)
+    assert list(g) == ["b", "a"]
+    np.testing.assert_array_equal(g["b"], [3.0, 3.0])
+    dd = collections.defaultdict(list, {"x": np.ones(2)})
+    out = xform.jit(lambda d: d)(dd)
+    assert type(out) is collections.defaultdict and out.default_factory is list

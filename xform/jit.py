@@ -56,19 +56,21 @@ def _hashable(v, where, what):
             f"{where}: static {what} of type {type(v).__name__} is not hashable; static "
             f"arguments are cache keys, so pass a hashable value (e.g. a tuple instead of "
             f"a list) or make the argument non-static.") from None
-    return v
+    # equal values of different types (1, 1.0, True, np.float32(1)) trace differently:
+    # the type is part of the cache key
+    return (type(v), v)
 
 
 def _rebuild_call(f, static, dyn_args, dyn_kwargs, nargs):
     args = []
     it = iter(dyn_args)
-    smap = {(kind, key): v for kind, key, v in static}
+    smap = {(kind, key): tv[1] for kind, key, tv in static}  # tv: (type, value)
     for i in range(nargs):
         args.append(smap[("arg", i)] if ("arg", i) in smap else next(it))
     kwargs = dict(dyn_kwargs)
-    for kind, key, v in static:
+    for kind, key, tv in static:
         if kind == "kw":
-            kwargs[key] = v
+            kwargs[key] = tv[1]
     return f(*args, **kwargs)
 
 
@@ -413,7 +415,7 @@ def _describe_change(old, new) -> str:
         for kind, i, v in n_static:
             if (kind, i) in om and om[(kind, i)] != v:
                 what = f"static argument {i}" if kind == "arg" else f"static argument {i!r}"
-                return f"{what} changed from {om[(kind, i)]!r} to {v!r}"
+                return f"{what} changed from {om[(kind, i)][1]!r} to {v[1]!r}"
         return "the static arguments changed"
     if o_tree != n_tree:
         return f"the input tree structure changed ({o_tree} -> {n_tree})"

@@ -2,6 +2,7 @@
 classes) flattened to a list of leaves and a hashable tree structure."""
 from __future__ import annotations
 
+import collections
 from typing import Any, Callable
 
 _registry: dict[type, tuple[Callable, Callable]] = {}
@@ -232,3 +233,12 @@ def broadcast_prefix(prefix_tree, full_tree, is_leaf=None, what: str = "prefix")
 
     go(prefix_tree, full_tree)
     return out
+
+
+# OrderedDict and defaultdict are containers too (keys in insertion order, as JAX).
+register_pytree_node(collections.OrderedDict,
+                     lambda d: (tuple(d.values()), tuple(d.keys())),
+                     lambda keys, children: collections.OrderedDict(zip(keys, children)))
+register_pytree_node(collections.defaultdict,
+                     lambda d: (tuple(d.values()), (d.default_factory, tuple(d.keys()))),
+                     lambda aux, children: collections.defaultdict(aux[0], zip(aux[1], children)))
