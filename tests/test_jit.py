@@ -802,3 +802,13 @@ def test_ordered_dict_and_defaultdict_are_pytrees():
     dd = collections.defaultdict(list, {"x": np.ones(2)})
     out = xform.jit(lambda d: d)(dd)
     assert type(out) is collections.defaultdict and out.default_factory is list
+
+
+def test_big_endian_inputs_are_converted():
+    f = xform.jit(lambda x, y: x * 2 + y)
+    big = np.arange(4).astype(">i4")
+    for _ in range(2):  # first call and later calls (which must not take the fast path)
+        out = f(big, np.int32(1))
+        assert out.dtype == np.int32
+        np.testing.assert_array_equal(out, [1, 3, 5, 7])
+    np.testing.assert_array_equal(f(np.arange(3.0).astype(">f8"), 1.0), [1.0, 3.0, 5.0])

@@ -365,6 +365,14 @@ _ndarray = np.ndarray
 _csd = operator.attrgetter("__class__", "shape", "dtype")
 
 
+def _native(x):
+    """Arrays in non-native byte order (big-endian data read from a file) are converted:
+    Numba only takes native ones."""
+    if type(x) is _ndarray and not x.dtype.isnative:
+        return x.astype(x.dtype.newbyteorder("="))
+    return x
+
+
 def _fast_key(args):
     """A cheap signature of flat positional arguments (arrays and scalars), or None.
 
@@ -374,6 +382,8 @@ def _fast_key(args):
     for a in args:
         t = type(a)
         if t is _ndarray or (t in _FAST_SCALARS and hasattr(a, "dtype")):
+            if not a.dtype.isnative:  # converted on the slow path (see _native)
+                return None
             key.append((t, a.shape, a.dtype))
         elif t in _FAST_SCALARS:
             key.append(t)
@@ -474,6 +484,7 @@ class Jitted:
         static, dyn_args, dyn_kwargs = _split_static(
             args, kwargs, self.static_argnums, self.static_argnames, where)
         leaves, in_tree = tree_flatten((tuple(dyn_args), dyn_kwargs))
+        leaves = [_native(x) for x in leaves]
         key = (in_tree, tuple(_leaf_key(x) for x in leaves), static, len(args))
         return key, static, leaves, in_tree
 
