@@ -386,3 +386,11 @@ def test_power_with_a_scalar_one_half_is_sqrt_like_numpy():
             np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
         np.testing.assert_array_equal(xnp.power(v, 0.5), np.power(v, 0.5))
     assert float(xform.grad(lambda x: x ** 0.5)(4.0)) == 0.25
+
+
+def test_bool_array_squared_by_the_operator_is_int8_like_numpy():
+    b = np.array([True, False])
+    got = xform.jit(lambda x: [x ** 2, xnp.power(x, 2)])(b)
+    assert got[0].dtype == (b ** 2).dtype == np.int8
+    assert got[1].dtype == np.power(b, 2).dtype
+    np.testing.assert_array_equal(got[0], b ** 2)

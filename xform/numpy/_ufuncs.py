@@ -544,6 +544,10 @@ def power(x1, x2, /, out=None, *, where=True, dtype=None):
 
 
 def _power_operator(x1, x2):
+    if type(x2) is int and x2 == 2 and isinstance(x1, Tracer) and x1.aval.dtype == np.bool_:
+        # numpy's ``array ** 2`` is square (an operator fast path): int8 for booleans,
+        # where np.power gives int64
+        return square._operator(x1)  # noqa: F821 (defined by _unary below)
     return _power(x1, x2, None, True, None, True)
 
 
