@@ -266,9 +266,9 @@ def _with_invars(closed: ClosedJaxpr, invars) -> ClosedJaxpr:
     return ClosedJaxpr(Jaxpr(j.constvars, invars, j.outvars, j.eqns), closed.consts)
 
 
-def _weak_int_to(x, dtype, where: str):
-    """A weakly typed value converted to ``dtype``; a concrete Python integer that
-    ``dtype`` cannot hold raises OverflowError, as numpy does (no silent wrap-around)."""
+def _check_int_fits(x, dtype, where: str):
+    """``x``, after checking that a concrete weakly typed integer fits ``dtype``: one
+    that does not raises OverflowError, as numpy does (no silent wrap-around)."""
     dt = np.dtype(dtype)
     if not isinstance(x, Tracer) and dt.kind in "iu":
         a = get_aval(x)
@@ -277,7 +277,11 @@ def _weak_int_to(x, dtype, where: str):
             if not info.min <= v <= info.max:
                 raise OverflowError(f"{where}: Python integer {v} out of bounds for {dt} (the "
                                     f"dtype of the other branch or of the loop's output).")
-    return _lax().convert_element_type(x, dt)
+    return x
+
+
+def _weak_int_to(x, dtype, where: str):
+    return _lax().convert_element_type(_check_int_fits(x, dtype, where), np.dtype(dtype))
 
 
 def _convert_outputs(closed: ClosedJaxpr, avals, where: str = "cond") -> ClosedJaxpr:
@@ -286,8 +290,8 @@ def _convert_outputs(closed: ClosedJaxpr, avals, where: str = "cond") -> ClosedJ
 
     def fun(*args):
         outs = run(closed, *args)
-        return [lax.convert_element_type(_weak_int_to(o, a.dtype, where), a.dtype, a.weak_type)
-                for o, a in zip(outs, avals)]
+        return [lax.convert_element_type(_check_int_fits(o, a.dtype, where), a.dtype,
+                                         a.weak_type) for o, a in zip(outs, avals)]
 
     return trace_flat(fun, closed.in_avals, "convert")
 
