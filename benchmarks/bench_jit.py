@@ -246,7 +246,7 @@ t0 = time.perf_counter()
 import numba
 t1 = time.perf_counter()
 # as in xform's first call: scipy's BLAS extension, then numba's typing/lowering registries
-import xform.interpreters.numba_lowering.runtime
+import xform.backend.numba.runtime
 numba.njit(lambda x: x + 1.0)(1.0)
 print(time.perf_counter() - t0, t1 - t0)
 '''

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
-from xform.interpreters.numba_math import FASTMATH, VECTOR_MATH  # noqa: E402
+from xform.backend.numba.vector_math import FASTMATH, VECTOR_MATH  # noqa: E402
 
 
 def _loop(f, fastmath=False):

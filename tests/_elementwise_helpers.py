@@ -83,7 +83,7 @@ def numba_eval_many(cases):
         src.append(f"        out{k}[i] = {expr}")
     if len(src) == 1:
         src.append("    pass")
-    from xform.interpreters.numba_lowering import runtime
+    from xform.backend.numba import runtime
 
     ns = {"np": np, "math": math}
     for prim, _, _, _ in cases:  # helpers a rule may call (see xform/lax/elementwise.py)

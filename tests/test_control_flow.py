@@ -8,7 +8,7 @@ import pytest
 
 import xform
 from xform import lax
-from xform.interpreters.eval import eval_jaxpr
+from xform.core.eval import eval_jaxpr
 from xform.interpreters.linearize import linearize_flat
 
 

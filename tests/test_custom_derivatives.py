@@ -5,7 +5,7 @@ import pytest
 
 import xform
 from xform import lax
-from xform.interpreters.eval import eval_jaxpr
+from xform.core.eval import eval_jaxpr
 
 
 def run_jaxpr(closed, *args):

@@ -44,6 +44,10 @@ SCRIPT = textwrap.dedent("""
 def _run(cache_dir, salt, extra_env=None):
     env = dict(os.environ, XFORM_CACHE_DIR=cache_dir, XFORM_LOG_COMPILES="1")
     env.pop("XFORM_DISABLE_DISK_CACHE", None)
+    # numba's cache files next to the kernel modules (cache_dir/__pycache__, which
+    # test_corrupt_cache_entries_are_rebuilt corrupts), also when the suite runs with a
+    # NUMBA_CACHE_DIR of its own (e.g. with NUMBA_CPU_NAME set, see .ci/run)
+    env.pop("NUMBA_CACHE_DIR", None)
     env.update(extra_env or {})
     code = SCRIPT.format(root=ROOT, salt=salt)
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
@@ -230,7 +234,7 @@ def test_blas_kernels_do_not_import_scipy_linalg_package(tmp_path):
 def test_kernel_hash_covers_the_helpers_kernels_import(monkeypatch):
     """Numba's cache checks only a kernel's own file; helpers compiled into it are not
     checked, so a change to them must change every kernel's hash (and file)."""
-    from xform.interpreters.numba_lowering import cache
+    from xform.backend.numba import cache
 
     before = cache.source_hash("def kernel(): pass\n")
     monkeypatch.setattr(cache, "_helpers_digest", "a-changed-helper")

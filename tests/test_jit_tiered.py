@@ -16,7 +16,7 @@ import pytest
 import xform
 import xform.numpy as xnp
 from xform import config, lax
-from xform.interpreters import numba_lowering
+from xform.backend import numba as numba_lowering
 
 from test_jit import mlp_loss as _mlp_loss
 from test_jit import rosenbrock, softmax

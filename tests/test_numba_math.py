@@ -14,8 +14,8 @@ import numba
 import numpy as np
 import pytest
 
-from xform.interpreters import numba_math as nm
-from xform.interpreters.numba_math import (
+from xform.backend.numba import vector_math as nm
+from xform.backend.numba.vector_math import (
     FASTMATH,
     VECTOR_MATH,
     vcos,
@@ -166,6 +166,7 @@ def test_accuracy_vs_numpy(name):
     assert err_np.max() <= MAX_ULP, (name, x[worst], got[worst], ref_np[worst])
 
 
+@pytest.mark.codegen_portable
 @pytest.mark.skipif(not HAVE_LD, reason="needs extended-precision long double")
 @pytest.mark.parametrize(
     "name, bound",
@@ -374,6 +375,7 @@ def test_fastmath_flags():
     assert not FASTMATH & {"nnan", "ninf", "fast", "afn"}
 
 
+@pytest.mark.codegen_portable
 @pytest.mark.parametrize("name", sorted(VECTOR_MATH))
 def test_strict_callee_in_fastmath_kernel(name):
     """Inlined into a fastmath=FASTMATH kernel, results are bit-identical.

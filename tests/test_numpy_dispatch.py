@@ -234,8 +234,9 @@ def test_results_outside_transformations_are_numpy():
     assert type(xnp.einsum("i,i", np.ones(2), np.ones(2))) is np.float64
 
 
-@pytest.mark.parametrize("module", ["_ufuncs", "_reductions", "_shape", "_dot", "_indexing",
-                                    "_dispatch", "linalg", "__init__"])
+@pytest.mark.parametrize("module", ["_ufuncs", "_reductions", "_creation", "_manipulation",
+                                    "_indexing_routines", "_sorting", "_logic", "_dot",
+                                    "_indexing", "_dispatch", "linalg", "__init__"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

@@ -8,17 +8,23 @@
 - ``XFORM_CACHE_DIR``: directory of the jit disk cache (default ``~/.cache/xform``).
 - ``XFORM_DISABLE_DISK_CACHE=1``: compile in memory only.
 
-Numba's coloured error messages are switched off (``NUMBA_DISABLE_ERROR_MESSAGE_
-HIGHLIGHTING=1`` unless set): with colorama installed they reassign ``sys.stdout`` and
-``sys.stderr`` to the streams seen when a message began, which undoes a redirection
-made meanwhile by another thread (``contextlib.redirect_stdout``, pytest's capture)
-while Numba compiles, for example in a tiered background compilation.
+Code generation (read when a program is compiled; set before the first call):
+
+- ``XFORM_PARALLEL=0``: no ``parallel=True`` helpers (default: on with 2+ cores);
+  ``XFORM_PARALLEL_MIN_SIZE`` (2**18): elements of a loop nest that runs in parallel.
+- ``XFORM_FASTMATH_MIN_SIZE`` (2**14): elements of a reduction that gets a fast-math
+  helper (vectorized sums) and, on AVX-512 targets, 512-bit vectors.
+- ``XFORM_VECTOR_MATH=0``: ``np.exp`` & co. instead of the vectorizable math functions.
+- ``XFORM_FAST_TRIG=0``: no fast sin/cos path.
+- ``XFORM_WIDE_VECTORS=0``: never prefer 512-bit vectors.
+
+Process-wide workarounds for the dependencies (Numba's colour shell, scipy's BLAS
+loader, the allocator) live in ``xform/backend/platform.py``.
 """
 from __future__ import annotations
 
 import logging
 import os
-import sys
 
 log_compiles: bool = os.environ.get("XFORM_LOG_COMPILES", "") not in ("", "0")
 
@@ -27,20 +33,38 @@ jit_tiered: bool = os.environ.get("XFORM_JIT_TIERED", "") not in ("", "0")
 logger = logging.getLogger("xform")
 
 
-def _keep_numba_off_sys_streams() -> None:
-    """See the module docstring. Numba reads the variable when ``numba.core.errors`` is
-    first imported; if that already happened, its colour shell is made inert instead
-    (it only matters for ANSI conversion on Windows consoles)."""
-    os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
-    errors = sys.modules.get("numba.core.errors")
-    shell = getattr(errors, "ColorShell", None)
-    if shell is not None and os.environ["NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING"] != "0":
-        shell.__init__ = lambda self: None
-        shell.__enter__ = lambda self: None
-        shell.__exit__ = lambda self, *exc: None
+def _env_flag(name: str, default: bool) -> bool:
+    v = os.environ.get(name, "")
+    return default if v == "" else v != "0"
 
 
-_keep_numba_off_sys_streams()
+def _env_int(name: str, default: int) -> int:
+    v = os.environ.get(name, "")
+    return int(v) if v else default
+
+
+def parallel() -> bool:
+    return (os.cpu_count() or 1) > 1 and _env_flag("XFORM_PARALLEL", True)
+
+
+def parallel_min_size() -> int:
+    return _env_int("XFORM_PARALLEL_MIN_SIZE", 1 << 18)
+
+
+def fastmath_min_size() -> int:
+    return _env_int("XFORM_FASTMATH_MIN_SIZE", 1 << 14)
+
+
+def vector_math() -> bool:
+    return _env_flag("XFORM_VECTOR_MATH", True)
+
+
+def fast_trig() -> bool:
+    return _env_flag("XFORM_FAST_TRIG", True)
+
+
+def wide_vectors() -> bool:
+    return _env_flag("XFORM_WIDE_VECTORS", True)
 
 
 def cache_dir() -> str:

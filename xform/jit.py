@@ -19,16 +19,13 @@ import numpy as np
 from . import config
 from ._util import check_leaves, flatten_fun, fun_name, to_output, warn_user
 from .core.ir import ClosedJaxpr, Jaxpr, all_eqns
-from .core.primitive import Primitive
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval
 from .core.trace import _state_holder
 from .core.trace import state as _state
-from .interpreters.eval import eval_jaxpr
-from .interpreters.jvp import Zero, instantiate
-from .interpreters.linearize import linearize_flat
+from .core.eval import eval_jaxpr
 from .interpreters.staging import closure_convert, trace_to_jaxpr
-from .interpreters.transpose import UndefinedPrimal, backward_pass, is_undefined
+from .lax.call import _tier_param, jit_p
 
 
 def _split_static(args, kwargs, static_argnums, static_argnames, where):
@@ -111,9 +108,7 @@ def make_jaxpr(fun: Callable, static_argnums: int | Iterable[int] = ()) -> Calla
     return make
 
 
-# -- the jit primitive -------------------------------------------------------------------
-
-jit_p = Primitive("jit", multiple_results=True)
+# -- the jit primitive's impl: compile the held program with the Numba backend ------------
 
 
 def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
@@ -121,11 +116,14 @@ def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
     if tiered and (compiled is None or not compiled.ready) and _loop_free(jaxpr):
         return _tiered_call(args, jaxpr, name)
     if compiled is None:
-        from .interpreters.numba_lowering import compile_jaxpr
+        from .backend.numba import compile_jaxpr
 
         compiled = compile_jaxpr(jaxpr, name=name)
         jaxpr.cache["compiled"] = compiled
     return compiled(*args)
+
+
+jit_p.impl = _jit_impl
 
 
 # -- tiered execution: run uncompiled while Numba compiles in a background thread --------
@@ -152,7 +150,7 @@ class _BackgroundCompile:
 
     def _run(self, closed, name, args):
         try:
-            from .interpreters.numba_lowering import compile_jaxpr
+            from .backend.numba import compile_jaxpr
 
             compiled = compile_jaxpr(closed, name=name)
             compiled.ensure_compiled(args, background=True)
@@ -221,113 +219,6 @@ def wait_for_compilations(timeout: float | None = None) -> bool:
         if not job.done.wait(left):
             return False
     return True
-
-
-def _tier_param(tiered: bool) -> dict:
-    """The ``tiered`` parameter appears on ``jit`` equations only when set."""
-    return {"tiered": True} if tiered else {}
-
-
-def _jit_abstract(*avals, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
-    return jaxpr.out_avals
-
-
-def _jit_stage(trace, tracers, params):
-    """Nested jit inside a jit/make_jaxpr program is inlined: the outer program is
-    compiled whole. In a linear program (linearize) the call stays one equation, so
-    its transpose is again one compiled call."""
-    closed = params["jaxpr"]
-    if trace.main.payload.dynamic:
-        return eval_jaxpr(closed.jaxpr, closed.consts, *tracers)
-    return trace.emit(jit_p, tracers, params, closed.out_avals)
-
-
-def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
-    linear = tuple(is_undefined(a) for a in args)
-    ct_nonzero = tuple(type(c) is not Zero for c in cts)
-    key = ("transpose", linear, ct_nonzero)
-    tj = jaxpr.cache.get(key)
-    in_avals = jaxpr.in_avals
-    if tj is None:
-        res_avals = [a for a, lin in zip(in_avals, linear) if not lin]
-        ct_avals = [a for a, nz in zip(jaxpr.out_avals, ct_nonzero) if nz]
-
-        def transposed(*res_and_cts):
-            res = iter(res_and_cts[:len(res_avals)])
-            nz_cts = iter(res_and_cts[len(res_avals):])
-            full_args = [UndefinedPrimal(a) if lin else next(res) for a, lin in zip(in_avals, linear)]
-            full_cts = [next(nz_cts) if nz else Zero(a) for a, nz in zip(jaxpr.out_avals, ct_nonzero)]
-            outs = backward_pass(jaxpr.jaxpr, jaxpr.consts, full_args, full_cts)
-            return [instantiate(o) for o in outs]
-
-        j, consts = trace_to_jaxpr(transposed, res_avals + ct_avals, name="transpose")
-        tj, tracer_consts = closure_convert(j, consts)
-        assert not tracer_consts
-        jaxpr.cache[key] = tj
-    res_vals = [a for a, lin in zip(args, linear) if not lin]
-    outs = iter(jit_p.bind(*res_vals, *[c for c in cts if type(c) is not Zero], jaxpr=tj,
-                           name=f"transpose_{name}", **_tier_param(tiered)))
-    return [next(outs) if lin else None for lin in linear]
-
-
-def linearize_jaxpr(closed: ClosedJaxpr, in_nonzero: tuple[bool, ...]):
-    """Split the JVP of ``closed`` into a primal program (primals -> outs + residuals)
-    and a linear tangent program (residuals + nonzero tangents -> tangents).
-
-    Returns (primal_jaxpr, tangent_jaxpr, out_nonzero, n_outs). Memoized per program.
-    """
-    key = ("linearize", in_nonzero)
-    hit = closed.cache.get(key)
-    if hit is not None:
-        return hit
-    box: dict = {}
-
-    def primal_fun(*primals):
-        outs, lin = linearize_flat(
-            lambda *xs: eval_jaxpr(closed.jaxpr, closed.consts, *xs), list(primals),
-            name="jvp", in_nonzero=list(in_nonzero))
-        box["lin"] = lin
-        return list(outs) + list(lin.closed.consts)
-
-    pj, pconsts = trace_to_jaxpr(primal_fun, closed.in_avals, name="jvp")
-    primal_closed, tracer_consts = closure_convert(pj, pconsts)
-    assert not tracer_consts
-    lin = box["lin"]
-    lj = lin.closed.jaxpr
-    tangent_jaxpr = ClosedJaxpr(Jaxpr([], list(lj.constvars) + list(lj.invars), lj.outvars, lj.eqns), [])
-    result = (primal_closed, tangent_jaxpr, tuple(lin.out_nonzero), len(closed.out_avals))
-    closed.cache[key] = result
-    return result
-
-
-def _jit_jvp(primals, tangents, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
-    in_nonzero = tuple(type(t) is not Zero for t in tangents)
-    primal_j, tangent_j, out_nonzero, n_out = linearize_jaxpr(jaxpr, in_nonzero)
-    outs_res = jit_p.bind(*primals, jaxpr=primal_j, name=name, **_tier_param(tiered))
-    outs, res = outs_res[:n_out], outs_res[n_out:]
-    nz_tangents = [t for t in tangents if type(t) is not Zero]
-    t_outs = iter(jit_p.bind(*res, *nz_tangents, jaxpr=tangent_j, name=f"jvp_{name}",
-                               **_tier_param(tiered)))
-    tangents_out = [next(t_outs) if nz else Zero.like(o) for o, nz in zip(outs, out_nonzero)]
-    return outs, tangents_out
-
-
-def _jit_batch(vals, dims, jaxpr: ClosedJaxpr, name: str, axis_size: int,
-               tiered: bool = False):
-    from .lax.control_flow import batch_closed  # the one vmap-of-a-program utility
-
-    bj, _ = batch_closed(jaxpr, tuple(dims), axis_size, (True,) * len(jaxpr.out_avals))
-    outs = jit_p.bind(*vals, jaxpr=bj, name=name, **_tier_param(tiered))
-    return outs, [0] * len(outs)
-
-
-jit_p.impl = _jit_impl
-jit_p.abstract_eval = _jit_abstract
-jit_p.stage = _jit_stage
-jit_p.jvp = _jit_jvp
-jit_p.batch = _jit_batch
-jit_p.transpose = _jit_transpose
-jit_p.batch_needs_size = True
 
 
 # -- the user-facing jit ------------------------------------------------------------------
@@ -563,7 +454,7 @@ class Jitted:
             if tracer_consts:
                 raise TypeError(f"jit of {self.name}: lower() cannot inspect a function "
                                 f"closing over traced values.")
-        from .interpreters.numba_lowering import lower_jaxpr
+        from .backend.numba import lower_jaxpr
 
         return lower_jaxpr(closed, name=self.name)
 

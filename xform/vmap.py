@@ -6,6 +6,7 @@ from typing import Callable
 import numpy as np
 
 from ._util import check_leaves, flatten_fun, fun_name, to_output
+from .core.axes import normalize_axis
 from .core.pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from .core.trace import get_aval
 from .interpreters.batching import batch_flat
@@ -16,10 +17,7 @@ def _norm_axis(ax, ndim, where, what="an argument"):
         return None
     if isinstance(ax, bool) or not isinstance(ax, (int, np.integer)):
         raise TypeError(f"{where}: axes must be ints or None, got {ax!r}")
-    ax = int(ax)
-    if not -ndim <= ax < ndim:
-        raise ValueError(f"{where}: axis {ax} is out of bounds for {what} of rank {ndim}")
-    return ax % ndim
+    return normalize_axis(ax, ndim, where, what=what)
 
 
 def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> Callable:

@@ -10,7 +10,6 @@ A primitive carries all of its rules as attributes, set next to its definition i
 - ``transpose(ct, *args, **params) -> cts``: for primitives linear in some inputs;
   linear inputs arrive as ``UndefinedPrimal``.
 - ``batch(vals, dims, **params) -> (out, out_dim)``: the vmap rule.
-- ``lower``: the Numba lowering rule (see ``xform/interpreters/numba_lowering.py``).
 """
 from __future__ import annotations
 
@@ -21,8 +20,6 @@ class Primitive:
     multiple_results = False
     # Optional rules/flags (class defaults; set on instances where they apply).
     stage = None  # custom staging rule (see StagingTrace)
-    jvp_always = False  # run the JVP rule even when every tangent is Zero
-    effectful = False  # never removed by dead-code elimination
     batch_needs_size = False  # the batching rule takes ``axis_size``
 
     def __init__(self, name: str, multiple_results: bool = False):
@@ -33,7 +30,6 @@ class Primitive:
         self.jvp = None
         self.transpose = None
         self.batch = None
-        self.lower = None
         # Elementwise primitives fuse into loop nests when jitted.
         self.elementwise = False
 

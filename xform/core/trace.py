@@ -9,7 +9,6 @@ constants inside ``jit`` are staged too.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import threading
@@ -43,7 +42,7 @@ class MainTrace:
 
 class _State(threading.local):
     def __init__(self):
-        from ..interpreters.eval import EvalTrace  # the base interpreter
+        from .eval import EvalTrace  # the base interpreter
 
         base = MainTrace(0, EvalTrace, name="eval")
         self.stack: list[MainTrace] = [base]
@@ -87,13 +86,6 @@ class new_main:
         self.main.alive = False
         st.dynamic = self.prev_dynamic
         st.stack.pop()
-
-
-@contextlib.contextmanager
-def new_base_main(trace_type, payload=None, name: str = ""):
-    """Make a fresh dynamic main that ignores the levels below it for constants."""
-    with new_main(trace_type, payload, name, dynamic=True) as main:
-        yield main
 
 
 def _escaped_error(tracer: "Tracer") -> UnexpectedTracerError:

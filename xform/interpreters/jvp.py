@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import hooks
 from ..core.abstract import ShapedArray
 from ..core.dtypes import float0, tangent_dtype
 from ..core.primitive import missing_rule
@@ -47,9 +48,7 @@ def instantiate(t, aval=None):
         a = t.aval if aval is None else aval
         if a.dtype == float0:
             return np.zeros(a.shape, dtype=float0)
-        from ..lax import full
-
-        return full(a.shape, 0, a.dtype)
+        return hooks.full(a.shape, 0, a.dtype)
     return t
 
 
@@ -58,25 +57,7 @@ def add_tangents(a, b):
         return b
     if type(b) is Zero:
         return a
-    p = _lazy.get("add_any_p")
-    if p is None:
-        _add_any()
-        p = _lazy["add_any_p"]
-    return p.bind(a, b)  # lax.add_any(a, b)
-
-
-def _add_any():
-    fn = _lazy.get("add_any")
-    if fn is None:  # lax imports this module, so bind late (once)
-        from ..lax import add_any as fn
-        from ..lax.elementwise import add_any_p
-
-        _lazy["add_any"] = fn
-        _lazy["add_any_p"] = add_any_p
-    return fn
-
-
-_lazy: dict = {}
+    return hooks.add_any_p.bind(a, b)  # lax.add_any(a, b)
 
 
 class JVPTracer(Tracer):
@@ -137,7 +118,7 @@ class JVPTrace(Trace):
             elif type(g) is not Zero:
                 nonzero = True
             tangents.append(g)
-        if not nonzero and not primitive.jvp_always:
+        if not nonzero:
             out = primitive.bind(*primals, **params)
             if primitive.multiple_results:
                 return [JVPTracer(self, o, Zero.like(o)) for o in out]

@@ -26,7 +26,7 @@ class LinearFunction:
         self.out_nonzero = out_nonzero
 
     def apply(self, tangents):
-        from .eval import eval_jaxpr
+        from ..core.eval import eval_jaxpr
 
         ts = [t for t, nz in zip(tangents, self.in_nonzero) if nz]
         outs = iter(eval_jaxpr(self.closed.jaxpr, self.closed.consts, *ts))
@@ -39,7 +39,8 @@ class LinearFunction:
         return [next(res) if nz else Zero(a) for a, nz in zip(self.in_avals, self.in_nonzero)]
 
 
-def tangent_aval(aval: ShapedArray) -> ShapedArray:
+def strong_aval(aval: ShapedArray) -> ShapedArray:
+    """``aval`` without its weak type (tangents are strongly typed)."""
     return aval if not aval.weak_type else ShapedArray(aval.shape, aval.dtype, False)
 
 
@@ -54,7 +55,7 @@ def linearize_flat(fun, primals, name: str = "linearize", in_nonzero=None):
         in_avals = [get_aval(p) for p in primals]
         if in_nonzero is None:
             in_nonzero = [a.dtype.kind in "fc" for a in in_avals]
-        tangent_avals = [tangent_aval(a) for a in in_avals]
+        tangent_avals = [strong_aval(a) for a in in_avals]
         tangent_in = []
         tangents = []
         for p, a, nz in zip(primals, tangent_avals, in_nonzero):
@@ -66,7 +67,7 @@ def linearize_flat(fun, primals, name: str = "linearize", in_nonzero=None):
                 tangents.append(Zero.like(p))
         primals_out, tangents_out = jvp_flat(fun, primals, tangents, name=name)
         out_nonzero = [type(t) is not Zero for t in tangents_out]
-        out_avals = [tangent_aval(get_aval(p)) for p in primals_out]
+        out_avals = [strong_aval(get_aval(p)) for p in primals_out]
         out_tracers = [full_raise(strace, t) for t in tangents_out if type(t) is not Zero]
         jaxpr, consts = builder.to_jaxpr(tangent_in, out_tracers)
     for p in primals_out:

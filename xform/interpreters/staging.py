@@ -76,7 +76,9 @@ class JaxprBuilder:
     def to_jaxpr(self, in_tracers, out_tracers) -> tuple[Jaxpr, list]:
         invars = [t.ir_var for t in in_tracers]
         outvars = [t.ir_var for t in out_tracers]
-        jaxpr, used = _dce(Jaxpr([], invars, outvars, self.eqns))
+        from .transforms import dce  # (transforms imports this module)
+
+        jaxpr, used = dce(Jaxpr([], invars, outvars, self.eqns))
         constvars, consts = [], []
         if self.const_val:
             in_ids = {v.id for v in invars}
@@ -175,36 +177,6 @@ def closure_convert(jaxpr: Jaxpr, consts) -> tuple[ClosedJaxpr, list]:
             cvals.append(c)
     new = Jaxpr(cvars, tracer_vars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
     return ClosedJaxpr(new, cvals), tracer_vals
-
-
-def dce_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
-    """Remove equations whose outputs are never used (all primitives are pure)."""
-    return _dce(jaxpr)[0]
-
-
-def _dce(jaxpr: Jaxpr):
-    """``dce_jaxpr`` that also returns the ids of the variables the result reads."""
-    live = {v.id for v in jaxpr.outvars if type(v) is Var}
-    add = live.add
-    kept = []
-    for eqn in reversed(jaxpr.eqns):
-        outs = eqn.outvars
-        if len(outs) == 1:
-            is_live = outs[0].id in live
-        else:
-            is_live = False
-            for v in outs:
-                if v.id in live:
-                    is_live = True
-                    break
-        if not is_live and not getattr(eqn.primitive, "effectful", False):
-            continue
-        kept.append(eqn)
-        for v in eqn.invars:
-            if type(v) is Var:
-                add(v.id)
-    kept.reverse()
-    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, kept), live
 
 
 def make_closed_jaxpr(fun: Callable, in_avals, name: str = "make_jaxpr"):

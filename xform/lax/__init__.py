@@ -56,3 +56,10 @@ from .indexing import (  # noqa: F401
 )
 from .linalg import batch_matmul, dot, dot_general  # noqa: F401
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401,E402
+from .call import jit_p  # noqa: F401,E402
+from . import checkpoint as _checkpoint, custom_derivatives as _custom_derivatives  # noqa: F401,E402
+from ..core import hooks as _hooks  # noqa: E402
+from .elementwise import add_any_p as _add_any_p  # noqa: E402
+
+# The interpreters sit below lax and reach these through hooks (see xform/core/hooks.py).
+_hooks.install(add_any_p=_add_any_p, full=full, broadcast_in_dim=broadcast_in_dim, moveaxis=moveaxis)

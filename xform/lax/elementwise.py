@@ -18,7 +18,7 @@ division); they accept an optional keyword ``dtype`` (the operands' common dtype
 have the attribute ``needs_dtype = True``. Without ``dtype`` they emit an expression that
 picks the integer or floating formula at run time (real dtypes only; exact for floats,
 and for integer quotients below 2**53). A rule may also call helpers of
-``xform/interpreters/numba_lowering/runtime.py`` (numpy's complex division, reciprocal
+``xform/backend/numba/runtime.py`` (numpy's complex division, reciprocal
 and power: Numba's raise ZeroDivisionError or round through exp/log); it lists their
 names in the attribute ``runtime_helpers`` and the code generator imports those used.
 
@@ -74,7 +74,6 @@ _INEXACT = "fc"
 _FLOAT = "f"
 _INTEGRAL = "biu"
 
-_prims: dict = {}
 
 
 # -- operand handling --------------------------------------------------------------
@@ -248,7 +247,6 @@ def _prim(name, fn, nargs, kinds, out_dtype=None, numba=None):
     prim = elementwise_primitive(name, fn, nargs, out_dtype=out_dtype, allowed_kinds=kinds)
     prim.impl = _checked_impl(prim, fn, kinds)
     prim.numba_scalar = numba
-    _prims[name] = prim
     return prim
 
 
@@ -377,7 +375,6 @@ add_p.transpose = _add_transpose
 # linear bookkeeping never depends on broadcasting (and never on dtype-kind checks).
 add_any_p = elementwise_primitive("add_any", np.add, 2)
 add_any_p.numba_scalar = add_p.numba_scalar
-_prims["add_any"] = add_any_p
 
 
 def add_any(x, y):
@@ -1382,7 +1379,6 @@ select_p.transpose = _select_transpose
 # -- dtype conversion ---------------------------------------------------------------
 
 convert_element_type_p = elementwise_primitive("convert_element_type", None, 1)
-_prims["convert_element_type"] = convert_element_type_p
 
 
 def _convert_impl(x, new_dtype, weak_type=False):
@@ -1514,7 +1510,6 @@ def reduce_precision(x, exponent_bits: int, mantissa_bits: int):
 stop_gradient_p = elementwise_primitive("stop_gradient", lambda x: x, 1)
 stop_gradient_p.numba_scalar = lambda x: f"{x}"
 stop_gradient_p.batch = lambda vals, dims: (stop_gradient_p.bind(vals[0]), dims[0])
-_prims["stop_gradient"] = stop_gradient_p
 # The value passes, the tangent is Zero (so no cotangent flows back either).
 _zero_jvp(stop_gradient_p)
 

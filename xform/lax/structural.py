@@ -8,6 +8,7 @@ import builtins
 import numpy as np
 
 from ..core.abstract import ShapedArray
+from ..core.axes import normalize_axes, normalize_axis
 from ..core.primitive import Primitive
 from ..core.trace import Tracer, get_aval, state
 from ..interpreters.jvp import Zero, deflinear
@@ -18,9 +19,7 @@ _pyslice = builtins.slice
 
 
 def _norm_axis(axis: int, ndim: int, opname: str) -> int:
-    if not -ndim <= axis < max(ndim, 1) and not (ndim == 0 and axis in (0, -1)):
-        raise ValueError(f"{opname}: axis {axis} is out of bounds for an array of rank {ndim}")
-    return axis % ndim if ndim else 0
+    return normalize_axis(axis, ndim, opname, scalar_ok=True)
 
 
 def shape_of(x) -> tuple:
@@ -34,25 +33,15 @@ def shape_of(x) -> tuple:
 
 def canonicalize_axis(axis, ndim: int, opname: str) -> int:
     """A non-negative axis in ``range(ndim)``; negative axes count from the end."""
-    try:
-        a = int(axis)
-    except TypeError:
-        raise TypeError(f"{opname}: axis must be an int, got {axis!r}") from None
-    if not -ndim <= a < ndim:
-        raise ValueError(f"{opname}: axis {a} is out of bounds for an array of rank {ndim}")
-    return a % ndim
+    return normalize_axis(axis, ndim, opname)
 
 
 def canonicalize_axes(axes, ndim: int, opname: str) -> tuple:
     """Sorted, distinct, non-negative axes (an int or a sequence; None = all axes)."""
-    if axes is None:
-        return tuple(range(ndim))
-    if isinstance(axes, (int, np.integer)):
-        axes = (axes,)
-    out = tuple(canonicalize_axis(a, ndim, opname) for a in axes)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{opname}: repeated axis in {tuple(axes)}")
-    return tuple(sorted(out))
+    if isinstance(axes, np.integer):
+        axes = int(axes)
+    return normalize_axes(tuple(axes) if not isinstance(axes, (int, type(None))) else axes,
+                          ndim, opname)
 
 
 def checked_impl(prim, fn):

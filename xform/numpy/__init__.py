@@ -15,7 +15,11 @@ import numpy as _np
 from . import linalg  # noqa: F401
 from ._dot import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
-from ._shape import *  # noqa: F401,F403
+from ._creation import *  # noqa: F401,F403
+from ._manipulation import *  # noqa: F401,F403
+from ._indexing_routines import *  # noqa: F401,F403
+from ._sorting import *  # noqa: F401,F403
+from ._logic import *  # noqa: F401,F403
 from ._ufuncs import *  # noqa: F401,F403
 from ._ufuncs import abs, divmod, pow, round  # noqa: F401,A004
 from ._reductions import all, any, max, min, sum  # noqa: F401,A004

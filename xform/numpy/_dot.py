@@ -9,17 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import lax
-from ._promote import arg, astype, aval, is_py_scalar, out, result_type_of
+from ._promote import array_arg as _a
+from ._promote import astype, aval, out, result_type_of
 
 __all__ = ["dot", "matmul", "vdot", "vecdot", "inner", "outer", "tensordot", "einsum", "kron",
            "matvec", "vecmat"]
-
-
-def _a(x, name):
-    x = arg(x, name)
-    if is_py_scalar(x) or isinstance(x, np.generic):
-        x = np.asarray(x)
-    return x
 
 
 def _promote2(a, b, name):

@@ -70,7 +70,7 @@ def _normalize(idx, ndim):
         if isinstance(i, (list, np.ndarray)) or (isinstance(i, tuple)):
             arr = np.asarray(i) if not (isinstance(i, list) and _has_tracer(i)) else None
             if arr is None:
-                from ._shape import asarray
+                from ._creation import asarray
 
                 entries.append(_Adv(asarray(i)))
                 continue
@@ -381,7 +381,7 @@ class _IndexUpdateRef:
         """x / d, where d is 1 except at the index, where it is the values (their
         product at a repeated index): true division, so exactly x[idx] / values."""
         from ._promote import arg
-        from ._shape import ones_like
+        from ._creation import ones_like
         from ._ufuncs import true_divide
 
         x = arg(self.array, "at[].divide")

@@ -8,7 +8,18 @@ import numbers
 import numpy as np
 
 from ..core.trace import Tracer
-from . import _dispatch, _dot, _indexing, _reductions, _shape, _ufuncs
+from . import (
+    _creation,
+    _dispatch,
+    _dot,
+    _indexing,
+    _indexing_routines,
+    _logic,
+    _manipulation,
+    _reductions,
+    _sorting,
+    _ufuncs,
+)
 
 
 def _is_operand(x) -> bool:
@@ -55,13 +66,13 @@ def _reshape(self, *shape, order="C", **kw):
         shape = kw.pop("shape")
     elif len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
         shape = shape[0]
-    return _shape.reshape(self, shape, order=order)
+    return _manipulation.reshape(self, shape, order=order)
 
 
 def _transpose(self, *axes):
     if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
         axes = axes[0]
-    return _shape.transpose(self, axes if axes else None)
+    return _manipulation.transpose(self, axes if axes else None)
 
 
 def _item(self, *args):
@@ -76,16 +87,16 @@ def _tolist(self):
 def _mT(self):
     if self.ndim < 2:
         raise ValueError("matrix transpose with ndim < 2 is undefined")
-    return _shape.swapaxes(self, -1, -2)
+    return _manipulation.swapaxes(self, -1, -2)
 
 
 def _T(self):
-    return _shape.transpose(self)
+    return _manipulation.transpose(self)
 
 
 def _sort(self, axis=-1, kind=None, order=None):
     """Unlike numpy (in-place), returns the sorted array (traced values are immutable)."""
-    return _shape.sort(self, axis, kind, order)
+    return _sorting.sort(self, axis, kind, order)
 
 
 _METHODS = {
@@ -105,23 +116,23 @@ _METHODS = {
     "cumsum": _reductions.cumsum,
     "cumprod": _reductions.cumprod,
     "ptp": _reductions.ptp,
-    "astype": lambda self, dtype, copy=True, **kw: _shape.astype(self, dtype),
+    "astype": lambda self, dtype, copy=True, **kw: _creation.astype(self, dtype),
     "dot": _dot.dot,
-    "flatten": lambda self, order="C": _shape.ravel(self, order),
-    "ravel": lambda self, order="C": _shape.ravel(self, order),
-    "squeeze": _shape.squeeze,
-    "swapaxes": _shape.swapaxes,
+    "flatten": lambda self, order="C": _manipulation.ravel(self, order),
+    "ravel": lambda self, order="C": _manipulation.ravel(self, order),
+    "squeeze": _manipulation.squeeze,
+    "swapaxes": _manipulation.swapaxes,
     "clip": _ufuncs.clip,
     "round": _ufuncs.around,
     "conj": _ufuncs.conjugate,
     "conjugate": _ufuncs.conjugate,
-    "take": _shape.take,
-    "repeat": _shape.repeat,
-    "diagonal": _shape.diagonal,
-    "trace": _shape.trace,
+    "take": _indexing_routines.take,
+    "repeat": _manipulation.repeat,
+    "diagonal": _indexing_routines.diagonal,
+    "trace": _reductions.trace,
     "sort": _sort,
-    "argsort": _shape.argsort,
-    "nonzero": _shape.nonzero,
+    "argsort": _sorting.argsort,
+    "nonzero": _sorting.nonzero,
     "copy": lambda self, order="C": self,
     "item": _item,
     "tolist": _tolist,
@@ -130,10 +141,10 @@ _METHODS = {
 _PROPERTIES = {
     "T": _T,
     "mT": _mT,
-    "real": lambda self: _shape.real(self),
-    "imag": lambda self: _shape.imag(self),
+    "real": lambda self: _logic.real(self),
+    "imag": lambda self: _logic.imag(self),
     "at": lambda self: _indexing._IndexUpdateHelper(self),
-    "flat": lambda self: _shape.ravel(self),
+    "flat": lambda self: _manipulation.ravel(self),
     "itemsize": lambda self: self.dtype.itemsize,
     "nbytes": lambda self: self.dtype.itemsize * self.size,
 }

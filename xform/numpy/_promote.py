@@ -15,6 +15,7 @@ import operator
 import numpy as np
 
 from .. import lax
+from ..core.axes import normalize_axes, normalize_axis  # noqa: F401  (re-exported)
 from ..core.abstract import ShapedArray
 from ..core.dtypes import check_dtype
 from ..core.trace import Tracer, get_aval
@@ -57,7 +58,7 @@ def asarray(a, dtype=None, where: str = "asarray"):
             return lax.convert_element_type(a, check_dtype(dtype, where))
         return a
     if isinstance(a, (list, tuple)) and _contains_tracer(a):
-        from ._shape import stack
+        from ._manipulation import stack
 
         parts = [asarray(v, where=where) for v in a]
         if dtype is None:
@@ -89,6 +90,15 @@ def arg(a, where: str):
         check_dtype(a.dtype, where)
         return a
     return asarray(a, where=where)
+
+
+def array_arg(a, where: str):
+    """``arg`` for routines that need an array: Python and numpy scalars become 0-d
+    numpy arrays."""
+    a = arg(a, where)
+    if is_py_scalar(a) or isinstance(a, np.generic):
+        a = np.asarray(a)
+    return a
 
 
 def aval(x, where: str = "xform") -> ShapedArray:
@@ -267,29 +277,6 @@ def out_array(x):
 
 
 # -- axes -------------------------------------------------------------------------------
-
-
-def normalize_axis(axis, ndim: int, where: str) -> int:
-    try:
-        axis = operator.index(axis)
-    except TypeError:
-        raise TypeError(f"{where}: axis must be an integer, got {axis!r}") from None
-    if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(
-            f"{where}: axis {axis} is out of bounds for array of dimension {ndim}")
-    return axis % ndim
-
-
-def normalize_axes(axis, ndim: int, where: str) -> tuple[int, ...]:
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints."""
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, (tuple, list)):
-        axes = [normalize_axis(a, ndim, where) for a in axis]
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"{where}: duplicate value in 'axis': {tuple(axis)}")
-        return tuple(sorted(axes))
-    return (normalize_axis(axis, ndim, where),)
 
 
 def shape_arg(shape_, where: str) -> tuple[int, ...]:

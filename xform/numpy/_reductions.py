@@ -1,6 +1,7 @@
-"""Reductions (sum, mean, var, std, max, min, prod, argmax, argmin, all, any) and
+"""Reductions (sum, mean, var, std, max, min, prod, argmax, argmin, all, any, trace) and
 cumulative ops, with numpy's dtype rules (sum of bool/small ints -> int64, mean of ints
--> float64, float16 accumulated in float32) and numpy's order of operations."""
+-> float64, float16 accumulated in float32) and numpy's order of operations; and diff,
+which numpy's documentation lists with them ("Sums, products, differences")."""
 from __future__ import annotations
 
 import builtins
@@ -15,11 +16,14 @@ from ._promote import (
     normalize_axes,
     normalize_axis,
     out,
+    out_array,
 )
+from ._promote import array_arg as _a
 
 __all__ = ["sum", "mean", "var", "std", "max", "amax", "min", "amin", "prod", "argmax",
            "argmin", "all", "any", "cumsum", "cumprod", "cumulative_sum", "cumulative_prod",
-           "count_nonzero", "average", "ptp", "nansum", "nanmean", "nanmax", "nanmin"]
+           "count_nonzero", "average", "ptp", "nansum", "nanmean", "nanmax", "nanmin", "trace",
+           "diff"]
 
 
 def _check(name, out_, where):
@@ -349,7 +353,7 @@ any.__doc__ = """True if any element along ``axis`` is nonzero.
     """
 
 
-def _cum(name, prim_name):
+def _cum(name, lax_fn):
     def f(a, axis=None, dtype=None, out=None):
         _check(name, out, None)
         a = _as_array(a, name)
@@ -363,32 +367,13 @@ def _cum(name, prim_name):
         a = astype(a, dt)
         if aval(a).shape[ax] == 0:
             return _out(a)
-        return _out(_cumulative(prim_name, a, ax))
+        return _out(lax_fn(a, ax))
 
     f.__name__ = f.__qualname__ = name
     return f
 
 
-def _cumulative(prim_name, a, ax):
-    fn = getattr(lax, prim_name, None)
-    if fn is not None:
-        return fn(a, ax, False)
-    # associative scan by doubling (Hillis-Steele): log2(n) shifted combines
-    combine = lax.add if prim_name == "cumsum" else lax.mul
-    ident = 0 if prim_name == "cumsum" else 1
-    n = aval(a).shape[ax]
-    ndim = aval(a).ndim
-    shift = 1
-    while shift < n:
-        cfg = [(0, 0, 0)] * ndim
-        cfg[ax] = (shift, -shift, 0)
-        shifted = lax.pad(a, _scalar(ident, aval(a).dtype), tuple(cfg))
-        a = combine(a, shifted)
-        shift *= 2
-    return a
-
-
-cumsum = _cum("cumsum", "cumsum")
+cumsum = _cum("cumsum", lambda x, ax: lax.cumsum(x, ax))
 cumsum.__doc__ = """Cumulative sum along ``axis`` (flattened if None).
 
     >>> import numpy as np, xform.numpy as xnp
@@ -396,7 +381,7 @@ cumsum.__doc__ = """Cumulative sum along ``axis`` (flattened if None).
     array([[1, 3],
            [3, 7]])
     """
-cumprod = _cum("cumprod", "cumprod")
+cumprod = _cum("cumprod", lambda x, ax: lax.cumprod(x, ax))
 cumprod.__doc__ = """Cumulative product along ``axis`` (flattened if None).
 
     >>> import numpy as np, xform.numpy as xnp
@@ -441,6 +426,59 @@ def _cumulative_api(name, fn, ident, x, axis, dtype, out_, include_initial):
         cfg[ax] = (1, 0, 0)
         r = lax.pad(r, _scalar(ident, aval(r).dtype), tuple(cfg))
     return _out(r)
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """Sum along a diagonal.
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.trace(np.arange(9).reshape(3, 3))
+    np.int64(12)
+    """
+    from ._indexing_routines import diagonal
+
+    return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype, out=out)
+
+
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    """n-th discrete difference along ``axis`` (not_equal for booleans).
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.diff(np.array([1, 4, 9, 16]), n=2)
+    array([2, 2])
+    """
+    from ._manipulation import concatenate
+    from ._ufuncs import not_equal, subtract
+
+    a = _a(a, "diff")
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n}")
+    if n == 0:
+        return out_array(a)
+    nd = aval(a).ndim
+    if nd == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    ax = normalize_axis(axis, nd, "diff")
+    parts = []
+    for v in (prepend, append):
+        if v is np._NoValue:
+            parts.append(None)
+            continue
+        v = _a(v, "diff")
+        if aval(v).ndim == 0:
+            shp = list(aval(a).shape)
+            shp[ax] = 1
+            v = lax.broadcast_to_shape(v, tuple(shp))
+        parts.append(v)
+    if parts[0] is not None or parts[1] is not None:
+        a = concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis=ax)
+    op = not_equal if aval(a).dtype.kind == "b" else subtract
+    for _ in range(n):
+        m = aval(a).shape[ax]
+        if m == 0:
+            break
+        a = op(lax.slice_in_dim(a, 1, m, 1, ax), lax.slice_in_dim(a, 0, m - 1, 1, ax))
+    return out_array(a)
 
 
 def count_nonzero(a, axis=None, *, keepdims=False):

@@ -668,7 +668,7 @@ def _logaddexp_jvp(base2, primals, tangents):
 
 
 def _make_logaddexp(base2):
-    from ..custom_derivatives import custom_jvp
+    from ..lax.custom_derivatives import custom_jvp
 
     f = custom_jvp(lambda x, y: _logaddexp_value(x, y, base2))
     f.defjvp(lambda primals, tangents: _logaddexp_jvp(base2, primals, tangents))
@@ -788,7 +788,7 @@ def where(condition, x=None, y=None, /):
     array([1., 6.])
     """
     if x is None and y is None:
-        from ._shape import nonzero
+        from ._sorting import nonzero
 
         return nonzero(condition)
     if x is None or y is None:

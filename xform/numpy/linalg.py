@@ -50,7 +50,7 @@ def _abs(x):
 
 
 def _sq(x):
-    from ._shape import real
+    from ._logic import real
     from ._ufuncs import conjugate, multiply
 
     if _aval(x).dtype.kind == "c":
@@ -166,7 +166,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
             r = lax.reshape(r, (1,) * len(shp))
         return _out(r)
     if isinstance(axis, tuple) and len(axis) > 1:
-        from ._shape import moveaxis
+        from ._manipulation import moveaxis
 
         axes = tuple(_normalize_axis(a, len(shp), "vector_norm") for a in axis)
         rest = [d for d in range(len(shp)) if d not in axes]
@@ -214,7 +214,7 @@ def matrix_transpose(x, /):
     >>> xnp.linalg.matrix_transpose(np.zeros((2, 3))).shape
     (3, 2)
     """
-    from ._shape import swapaxes
+    from ._manipulation import swapaxes
 
     return swapaxes(x, -1, -2)
 
@@ -226,7 +226,7 @@ def trace(x, /, *, offset=0, dtype=None):
     >>> xnp.linalg.trace(np.eye(3))
     np.float64(3.0)
     """
-    from ._shape import trace as _trace
+    from ._reductions import trace as _trace
 
     return _trace(x, offset, -2, -1, dtype)
 
@@ -238,7 +238,7 @@ def diagonal(x, /, *, offset=0):
     >>> xnp.linalg.diagonal(np.eye(2))
     array([1., 1.])
     """
-    from ._shape import diagonal as _diagonal
+    from ._indexing_routines import diagonal as _diagonal
 
     return _diagonal(x, offset, -2, -1)
 
@@ -257,7 +257,7 @@ def matrix_power(a, n):
     a = _a(a)
     m = _aval(a).shape[-1]
     if n == 0:
-        from ._shape import broadcast_to
+        from ._manipulation import broadcast_to
 
         return broadcast_to(np.eye(m, dtype=_aval(a).dtype), _aval(a).shape)
     if n < 0:
@@ -280,6 +280,6 @@ def _svdvals(x, axes):
         raise NotImplementedError(
             "xform.numpy.linalg.norm: matrix norms of order 2, -2 and 'nuc' need singular "
             "values, but xform.lax has no `svdvals` primitive yet")
-    from ._shape import moveaxis
+    from ._manipulation import moveaxis
 
     return fn(moveaxis(x, axes, (-2, -1)))

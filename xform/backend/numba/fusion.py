@@ -38,7 +38,7 @@ Fast sin/cos (``trig.py``): an elementwise nest (no reductions) using sin/cos ru
 blocks of ~``TRIG_BLOCK`` elements, first with the fast functions (Cody-Waite reduction,
 valid for |x| <= 2**20) while or-ing an out-of-range flag; a flagged block is recomputed
 with the exact ``numba_math`` functions. On AVX-512 targets, loop nests of at least
-``FASTMATH_MIN_SIZE`` elements mark their function ``prefer-vector-width=512``
+``config.fastmath_min_size()`` elements mark their function ``prefer-vector-width=512``
 (``runtime.prefer_wide_vectors``; LLVM's default for these CPUs is 256-bit vectors).
 Both reductions deliver the reduced argument to ~2**-100 or better, so results agree
 with the exact path (bit-identical on every input tested; same error bounds).
@@ -46,48 +46,39 @@ with the exact path (bit-identical on every input tested; same error bounds).
 from __future__ import annotations
 
 import heapq
-import os
+import functools
 
 import numpy as np
 
 from ...core.ir import Literal, Var
-from ..optimize import _use_counts
+from ... import config
+from . import traits
+from ...lax import elementwise
+from ...lax import reductions
+from ...lax import structural
+from .optimize import _use_counts
+from .traits import CHEAP, FUSED_STRUCTURAL, REDUCERS, SHIFTED, UNIT_RESHAPES
 from .codegen import INDENT, cast, index_text, literal_expr, np_type, shape_text
 
-REDUCERS = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
-            "reduce_or")
 
 # Elementwise groups with at least this many elements run in a parallel (prange)
 # helper function, when the machine has more than one core.
-PARALLEL_MIN_SIZE = int(os.environ.get("XFORM_PARALLEL_MIN_SIZE", 1 << 18))
 REDUCTION_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
-# Reductions over at least this many elements get a fast-math helper (vectorized sums).
-FASTMATH_MIN_SIZE = int(os.environ.get("XFORM_FASTMATH_MIN_SIZE", 1 << 14))
-PARALLEL = (os.cpu_count() or 1) > 1 and os.environ.get("XFORM_PARALLEL", "1") != "0"
-
-
-def _vector_math():
-    if os.environ.get("XFORM_VECTOR_MATH", "1") == "0":
-        return {}
-    try:
-        from .. import numba_math
-    except Exception:  # pragma: no cover - optional helper module
-        return {}
-    return {k: v.__name__ for k, v in getattr(numba_math, "VECTOR_MATH", {}).items()}
-
-
-VECTOR_MATH = _vector_math()
-# sin/cos with a fast variant for |x| <= 2**20 (trig.py); loops run in blocks of about
-# TRIG_BLOCK elements, recomputed exactly when an argument is out of range.
-FAST_TRIG = ({} if os.environ.get("XFORM_FAST_TRIG", "1") == "0"
-             else {"sin": "vsin_fast", "cos": "vcos_fast"})
+# sin/cos loops run in blocks of about TRIG_BLOCK elements, recomputed exactly when an
+# argument is out of range. The size thresholds and switches are ``xform.config``'s.
 TRIG_BLOCK = 2048
 
 
-def _wide_vectors() -> bool:
-    """Whether the compile target has AVX-512 (loops may then use 512-bit vectors)."""
-    if os.environ.get("XFORM_WIDE_VECTORS", "1") == "0":
-        return False
+def _vector_math() -> dict:
+    return traits.VECTOR_MATH if config.vector_math() else {}
+
+
+def _fast_trig() -> dict:
+    return traits.FAST_TRIG if config.fast_trig() else {}
+
+
+@functools.lru_cache(maxsize=None)
+def _target_has_avx512() -> bool:
     try:
         import numba
         from llvmlite import binding
@@ -98,7 +89,9 @@ def _wide_vectors() -> bool:
     return "+avx512f" in feats.split(",")
 
 
-WIDE_VECTORS = _wide_vectors()
+def _wide_vectors() -> bool:
+    """Whether loops may use 512-bit vectors (an AVX-512 compile target)."""
+    return config.wide_vectors() and _target_has_avx512()
 
 
 def canon(shape) -> tuple:
@@ -118,18 +111,13 @@ def canon_pos(shape) -> list:
     return out
 
 
-_UNIT_RESHAPES = ("reshape", "squeeze", "expand_dims")
-_SHIFTED = ("pad", "concatenate", "slice", "rev")
-
-
 def fusible_kind(eqn):
     """'ew' (one value per iteration point), 'reduce', or None (a kernel of its own)."""
     p = eqn.primitive
     if p.multiple_results or len(eqn.outvars) != 1:
         return None
-    name = p.name
     out = eqn.outvars[0].aval
-    if name in REDUCERS:
+    if p in REDUCERS:
         x = eqn.invars[0]
         if type(x) is not Var:
             return None
@@ -137,14 +125,14 @@ def fusible_kind(eqn):
         if any(x.aval.shape[a] != 1 for a in axes):
             return "reduce"
         return "ew"  # reduces only size-1 axes: a reshape
-    if name in _UNIT_RESHAPES:
+    if p in UNIT_RESHAPES:
         x = eqn.invars[0]
         if type(x) is Var and canon(x.aval.shape) == canon(out.shape):
             return "ew"
         return None
-    if name in ("broadcast_in_dim", "iota", "transpose"):
+    if p in FUSED_STRUCTURAL:
         return "ew"
-    if name in _SHIFTED and all(type(x) is Var for x in eqn.invars[:1]):
+    if p in SHIFTED and all(type(x) is Var for x in eqn.invars[:1]):
         return "ew"  # reads at shifted positions
     if getattr(p, "elementwise", False) and getattr(p, "numba_scalar", None) is not None:
         return "ew"
@@ -153,20 +141,20 @@ def fusible_kind(eqn):
 
 def _is_passthrough(eqn) -> bool:
     """Whether the eqn's value equals its operand's at the same iteration point."""
-    name = eqn.primitive.name
-    return name in _UNIT_RESHAPES or name in REDUCERS
+    p = eqn.primitive
+    return p in UNIT_RESHAPES or p in REDUCERS
 
 
 def _member_ok(eqn, x) -> bool:
     """A value computed in the group (same canonical space) can feed ``eqn`` directly."""
-    name = eqn.primitive.name
-    if name in _SHIFTED:
-        return name == "pad" and x is eqn.invars[1]  # only the padding value
-    if name == "broadcast_in_dim":
+    p = eqn.primitive
+    if p in SHIFTED:
+        return p is structural.pad_p and x is eqn.invars[1]  # only the padding value
+    if p is structural.broadcast_in_dim_p:
         bd = [d for d, n in zip(eqn.params["broadcast_dimensions"], x.aval.shape) if n != 1]
         return bd == sorted(bd)
-    if name == "transpose":
-        perm = [p for p in eqn.params["permutation"] if x.aval.shape[p] != 1]
+    if p is structural.transpose_p:
+        perm = [d for d in eqn.params["permutation"] if x.aval.shape[d] != 1]
         return perm == sorted(perm)
     return True
 
@@ -364,11 +352,6 @@ def plan(jaxpr) -> list[Node]:
 # recompute that value at the shifted index instead of storing and re-reading it, when
 # its computation is small and cheap (or the shifted read is its only use).
 RECOMPUTE_MAX_EQNS = 48
-_CHEAP = frozenset((
-    "add", "add_any", "sub", "mul", "neg", "square", "integer_pow", "max", "min", "abs",
-    "sign", "select_n", "convert_element_type", "div", "eq", "ne", "lt", "le", "gt", "ge",
-    "and", "or", "not", "xor", "broadcast_in_dim", "transpose", "reshape", "squeeze",
-    "expand_dims", "slice", "rev", "pad", "concatenate", "iota", "copy", "copy_p"))
 
 
 def _cone(g: Group, vid) -> list | None:
@@ -391,11 +374,11 @@ def _choose_recompute(jaxpr, nodes, producer) -> None:
             continue
         shifted, direct = set(), set()
         for e in c.eqns:
-            name = e.primitive.name
+            p = e.primitive
             for j, x in enumerate(e.invars):
                 if type(x) is not Var:
                     continue
-                if name in _SHIFTED and (name == "concatenate" or j == 0):
+                if p in SHIFTED and (p is structural.concatenate_p or j == 0):
                     shifted.add(x.id)
                 else:
                     direct.add(x.id)
@@ -406,7 +389,7 @@ def _choose_recompute(jaxpr, nodes, producer) -> None:
             cone = _cone(p, vid)
             if len(cone) > RECOMPUTE_MAX_EQNS:
                 continue
-            if uses.get(vid, 0) > 1 and any(e.primitive.name not in _CHEAP for e in cone):
+            if uses.get(vid, 0) > 1 and any(e.primitive not in CHEAP for e in cone):
                 continue
             c.recompute[vid] = (p, cone)
     for c in nodes:  # no nested recomputation
@@ -515,36 +498,39 @@ def _eqn_text(eqn) -> str:
     return f"{outs} = {head} {args}".rstrip()
 
 
-_RED_INIT = {
-    "reduce_sum": lambda dt: literal_expr(0, dt),
-    "reduce_prod": lambda dt: literal_expr(1, dt),
-    "reduce_max": lambda dt: literal_expr(
+RED_INIT = {
+    structural.reduce_sum_p: lambda dt: literal_expr(0, dt),
+    reductions.reduce_prod_p: lambda dt: literal_expr(1, dt),
+    reductions.reduce_max_p: lambda dt: literal_expr(
         -np.inf if dt.kind == "f" else (False if dt.kind == "b" else np.iinfo(dt).min), dt),
-    "reduce_min": lambda dt: literal_expr(
+    reductions.reduce_min_p: lambda dt: literal_expr(
         np.inf if dt.kind == "f" else (True if dt.kind == "b" else np.iinfo(dt).max), dt),
-    "reduce_and": lambda dt: "True",
-    "reduce_or": lambda dt: "False",
+    reductions.reduce_and_p: lambda dt: "True",
+    reductions.reduce_or_p: lambda dt: "False",
 }
+_SUM_PROD = (structural.reduce_sum_p, reductions.reduce_prod_p)
 
 
-def _acc_dtype(name, dt):
-    if name in ("reduce_sum", "reduce_prod") and dt == np.float32:
+def _acc_dtype(prim, dt):
+    if prim in _SUM_PROD and dt == np.float32:
         return np.dtype(np.float64)
-    if name in ("reduce_sum", "reduce_prod") and dt == np.complex64:
+    if prim in _SUM_PROD and dt == np.complex64:
         return np.dtype(np.complex128)
     return dt
 
 
-def _accumulate(name, acc, v, dt) -> list[str]:
-    """Statements updating accumulator expression ``acc`` with value ``v``."""
+def accumulate(prim, acc, v, dt) -> list[str]:
+    """Statements updating accumulator expression ``acc`` of reduction ``prim`` with
+    value ``v``."""
     if dt.kind == "b":
-        op = "|" if name in ("reduce_sum", "reduce_max", "reduce_or") else "&"
+        any_true = (structural.reduce_sum_p, reductions.reduce_max_p, reductions.reduce_or_p)
+        op = "|" if prim in any_true else "&"
         return [f"{acc} = {acc} {op} {v}"]
-    if name == "reduce_sum":
+    if prim is structural.reduce_sum_p:
         e = f"{acc} + {v}"
-    elif name == "reduce_prod":
+    elif prim is reductions.reduce_prod_p:
         e = f"{acc} * {v}"
-    elif name == "reduce_max":
+    elif prim is reductions.reduce_max_p:
         if dt.kind in "fc":
             return [f"if {v} > {acc} or {v} != {v}:", f"    {acc} = {v}"]
         return [f"if {v} > {acc}:", f"    {acc} = {v}"]
@@ -600,20 +586,20 @@ def _canon_index(shape, idx):
 def _scalar_expr(em, eqn, ins):
     prim = eqn.primitive
     dt = eqn.outvars[0].aval.dtype
-    vm = VECTOR_MATH.get(prim.name)
+    vm = _vector_math().get(prim)
     if vm is not None and dt.kind == "f" and len(ins) == 1 and not eqn.params:
         return cast(f"{em.use_helper(vm)}({ins[0]})", dt)
     params = eqn.params
-    if prim.name == "integer_pow" and int(params["y"]) < 0 and dt.kind == "f":
+    if prim is elementwise.integer_pow_p and int(params["y"]) < 0 and dt.kind == "f":
         # numba's negative integer power raises ZeroDivisionError at 0 (whatever the
         # error model); a float division gives numpy's inf
         return cast(f"({literal_expr(1, dt)} / ({ins[0]} ** {-int(params['y'])}))", dt)
-    if prim.name == "integer_pow" and 0 <= int(params["y"]) <= 4 and dt.kind != "c":
+    if prim is elementwise.integer_pow_p and 0 <= int(params["y"]) <= 4 and dt.kind != "c":
         y = int(params["y"])
         if y == 0:
             return literal_expr(1, dt)
         return cast("(" + " * ".join([ins[0]] * y) + ")", dt)
-    if prim.name == "sign" and dt.kind == "u":  # numba's np.sign treats uint as signed
+    if prim is elementwise.sign_p and dt.kind == "u":  # numba's np.sign treats uint as signed
         return cast(f"({ins[0]} != 0)", dt)
     if getattr(prim.numba_scalar, "needs_dtype", False):
         params = dict(params, dtype=eqn.invars[0].aval.dtype)
@@ -631,22 +617,22 @@ def _shifted_parts(eqn, oshape, idx):
     operand index expressions)``, tried in order; when no condition holds the value is
     the pad value (pad) — the last part of the other primitives has no condition.
     """
-    name = eqn.primitive.name
+    prim = eqn.primitive
     pos = canon_pos(oshape)
     ivar = ["0" if k is None else idx[k] for k in pos]
     depth = max((k + 1 for k in pos if k is not None), default=0)
     p = eqn.params
     x = eqn.invars[0]
-    if name == "slice":
+    if prim is structural.slice_p:
         strides = p.get("strides") or (1,) * x.aval.ndim
         src = [_affine(lo, i, st) for lo, i, st in zip(p["start_indices"], ivar, strides)]
         return [(None, x, src)], depth
-    if name == "rev":
+    if prim is structural.rev_p:
         dims = set(p["dimensions"])
         src = [f"{n - 1} - {i}" if d in dims and n > 1 else i
                for d, (n, i) in enumerate(zip(x.aval.shape, ivar))]
         return [(None, x, src)], depth
-    if name == "pad":
+    if prim is structural.pad_p:
         if x.aval.size == 0:
             return [], depth
         conds, src = [], []
@@ -709,12 +695,12 @@ def _outline_mode(g: Group):
     size = int(np.prod(g.shape, dtype=np.int64))
     red = g.red_axes or ()
     suffix = tuple(red) == tuple(range(r - len(red), r))
-    if (PARALLEL and size >= PARALLEL_MIN_SIZE and (not red or (suffix and len(red) < r))
+    if (config.parallel() and size >= config.parallel_min_size() and (not red or (suffix and len(red) < r))
             and g.shape[0] > 1):
         return "parallel"
-    if red and suffix and any(e.primitive.name in ("reduce_sum", "reduce_prod")
+    if red and suffix and any(e.primitive in _SUM_PROD
                               and e.outvars[0].aval.dtype.kind in "fc"
-                              for e in g.eqns) and size >= FASTMATH_MIN_SIZE:
+                              for e in g.eqns) and size >= config.fastmath_min_size():
         return "fastmath"
     return None
 
@@ -826,7 +812,7 @@ class _Gen:
         out = eqn.outvars[0]
         parts, depth = _shifted_parts(eqn, out.aval.shape, self.idx)
         dflt = None
-        if eqn.primitive.name == "pad":
+        if eqn.primitive is structural.pad_p:
             dflt, pdepth = self.operand(eqn.invars[1], ())
             depth = max(depth, pdepth)
         elif not parts:  # every operand is empty along the dimension: so is the result
@@ -859,7 +845,7 @@ class _Gen:
         em, env, idx, values = self.em, self.env, self.idx, self.values
         out = eqn.outvars[0]
         oshape = out.aval.shape
-        name = eqn.primitive.name
+        prim = eqn.primitive
         if _is_passthrough(eqn):  # unit-dim reshapes, reductions of size-1 axes
             x = eqn.invars[0]
             if x.id in values:
@@ -870,7 +856,7 @@ class _Gen:
                 ix, depth = _canon_index(x.aval.shape, idx)
                 values[out.id] = self.read(env[x.id], x.id, ix, depth)
             return
-        if name in ("broadcast_in_dim", "transpose"):
+        if prim is structural.broadcast_in_dim_p or prim is structural.transpose_p:
             x = eqn.invars[0]
             if type(x) is Literal:
                 values[out.id] = (literal_expr(x.val, x.aval.dtype), 0)
@@ -879,7 +865,7 @@ class _Gen:
             elif x.aval.ndim == 0:
                 values[out.id] = (env[x.id], 0)
             else:
-                if name == "broadcast_in_dim":
+                if prim is structural.broadcast_in_dim_p:
                     dst_of = list(eqn.params["broadcast_dimensions"])
                 else:
                     perm = list(eqn.params["permutation"])
@@ -887,10 +873,10 @@ class _Gen:
                 ix, depth = _mapped_index(x.aval.shape, oshape, dst_of, idx)
                 values[out.id] = self.read(env[x.id], x.id, ix, depth)
             return
-        if name in _SHIFTED:
+        if prim in SHIFTED:
             self.shifted(eqn)
             return
-        if name == "iota":
+        if prim is structural.iota_p:
             d = eqn.params["dimension"]
             k = canon_pos(oshape)[d]
             if k is None:
@@ -904,12 +890,13 @@ class _Gen:
         depth = max((d for _, d in ops), default=0)
         t = em.fresh("t")
         line = f"{t} = {_scalar_expr(em, eqn, [e for e, _ in ops])}"
-        if (name in FAST_TRIG and name in VECTOR_MATH and out.aval.dtype.kind == "f"
+        fast_trig = _fast_trig()
+        if (prim in fast_trig and prim in _vector_math() and out.aval.dtype.kind == "f"
                 and depth > 0 and not eqn.params):
             arg = ops[0][0]
-            em.mod.trig_imports.update((FAST_TRIG[name], "trig_big"))
+            em.mod.trig_imports.update((fast_trig[prim], "trig_big"))
             flag = self._flag()
-            fast = [f"{t} = {cast(f'{FAST_TRIG[name]}({arg})', out.aval.dtype)}"]
+            fast = [f"{t} = {cast(f'{fast_trig[prim]}({arg})', out.aval.dtype)}"]
             if arg not in self.flagged:
                 self.flagged.add(arg)
                 fast.append(f"{flag} = {flag} | trig_big({arg})")
@@ -971,13 +958,13 @@ def _emit_group(em, g: Group, env, prange=False):
         out_ix = ["0" if xpos[a] is None else idx[xpos[a]] for a in range(len(x_shape))
                   if a not in axes]
         dt = o.aval.dtype
-        rname = eqn.primitive.name
-        adt = _acc_dtype(rname, dt)
-        init = _RED_INIT[rname](adt)
+        rprim = eqn.primitive
+        adt = _acc_dtype(rprim, dt)
+        init = RED_INIT[rprim](adt)
         if suffix:
             acc = em.fresh("acc")
             acc_inits.append(f"{acc} = {init}")
-            acc_updates.extend(_accumulate(rname, acc, v, adt))
+            acc_updates.extend(accumulate(rprim, acc, v, adt))
             final = acc if adt == dt else cast(acc, dt)
             if o.aval.ndim:
                 arr = em.alloc(o.aval.shape, dt)
@@ -992,7 +979,7 @@ def _emit_group(em, g: Group, env, prange=False):
         else:
             arr = em.alloc(o.aval.shape, adt, fill=init)
             tgt = f"{arr}[{index_text(out_ix)}]"
-            acc_updates.extend(_accumulate(rname, tgt, v, adt))
+            acc_updates.extend(accumulate(rprim, tgt, v, adt))
             if adt != dt:
                 res = em.fresh("o")
                 acc_final.append(f"{res} = {arr}.astype({np_type(dt)})")
@@ -1007,7 +994,7 @@ def _emit_group(em, g: Group, env, prange=False):
     # sin/cos present and no reductions: blocks run with the fast sin/cos and are
     # recomputed with the exact ones when an argument is out of their range
     blocked = r > 0 and not reductions and gen.has_alt
-    if r > 0 and int(np.prod(shape, dtype=np.int64)) >= FASTMATH_MIN_SIZE and WIDE_VECTORS:
+    if r > 0 and int(np.prod(shape, dtype=np.int64)) >= config.fastmath_min_size() and _wide_vectors():
         em.mod.runtime_imports.add("prefer_wide_vectors")
         by_depth.setdefault(1, []).insert(0, "prefer_wide_vectors()")
 

@@ -2,7 +2,7 @@
 
 Pipeline (``compile_jaxpr``)::
 
-    ClosedJaxpr --optimize (xform/interpreters/optimize.py)--> ClosedJaxpr
+    ClosedJaxpr --optimize (xform/backend/numba/optimize.py)--> ClosedJaxpr
                 --fusion.plan--> nodes (loop-nest groups and single kernels)
                 --emit--> Python source of a module with one njit `kernel`
                 --cache.load_module--> module (memory by source hash / disk cache)
@@ -20,14 +20,14 @@ break ``isnan``); big elementwise loop nests live in ``parallel=True`` helpers u
 recomputed in the consumer loop, sin/cos loops run a fast path with a checked exact
 fallback, and big loops use 512-bit vectors on AVX-512 targets (see ``fusion.py``).
 A disk-cache hit loads the machine code without numba's registry initialization
-(``_load_cached``).
+(``platform.load_cached``).
 
 Writing a lowering rule
 -----------------------
-Rules for equations that are not fused live in ``rules.py``, keyed by primitive name
-(a primitive may instead carry a ``numba_lower`` attribute with the same signature)::
+Rules for equations that are not fused live in ``rules.py`` (control flow in
+``control_flow.py``), keyed by the primitive object::
 
-    @rule("my_prim")
+    @rule(my_prim_p)
     def _my_prim(em, eqn, ins):          # -> list of output names
         ...
 
@@ -68,6 +68,8 @@ copy arrays you will write into (``x.copy()``). Example (a while loop)::
 """
 from __future__ import annotations
 
+from .. import platform  # first: its settings must precede Numba's import  # noqa: I001
+
 import functools
 import threading
 import time
@@ -80,7 +82,9 @@ from ...core.dtypes import float0
 from ...core.ir import ClosedJaxpr, Jaxpr, Literal, all_eqns
 from . import cache as _cache
 from .codegen import Emitter, Module, emit_jaxpr, literal_expr  # noqa: F401
+from . import control_flow as _control_flow  # noqa: F401  (registers cond/while/scan rules)
 from .rules import RULES, LoweringError, rule  # noqa: F401
+from .traits import FRESH_OUTPUT, MAYBE_IDENTITY
 
 _COMPILE_LOCK = threading.RLock()
 
@@ -91,23 +95,12 @@ def _sig_text(avals) -> str:
     return "(" + ", ".join(a.str_short() for a in avals) + ")"
 
 
-# Primitives whose lowering always writes a new array (besides the elementwise ones,
-# apart from those that can be an identity): their outputs never alias their operands.
-_FRESH = frozenset({
-    "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or",
-    "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin", "dot_general", "gather",
-    "scatter_add", "sort", "argsort", "iota", "dynamic_update_slice",
-})
-_MAYBE_IDENTITY = frozenset({"convert_element_type", "stop_gradient"})
-
-
 def _may_alias_inputs(jaxpr) -> set:
     """Variables of the top-level program that may share memory with a kernel input."""
     aliased = {v for v in jaxpr.invars if v.aval.ndim > 0}
     for e in jaxpr.eqns:
         p = e.primitive
-        fresh = p.name in _FRESH or (getattr(p, "elementwise", False)
-                                     and p.name not in _MAYBE_IDENTITY)
+        fresh = p in FRESH_OUTPUT or (p.elementwise and p not in MAYBE_IDENTITY)
         if not fresh and any(type(v) is not Literal and v in aliased for v in e.invars):
             aliased.update(e.outvars)
     return aliased
@@ -159,14 +152,14 @@ def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
         "import math",
         "import numpy as np",
         "import numba",
-        "from xform.interpreters.numba_lowering.runtime import "
+        "from xform.backend.numba.runtime import "
         + ", ".join(sorted(mod.runtime_imports)),
     ]
     if mod.imports:
-        head.append("from xform.interpreters.numba_math import "
+        head.append("from xform.backend.numba.vector_math import "
                     + ", ".join(sorted(mod.imports)))
     if mod.trig_imports:
-        head.append("from xform.interpreters.numba_lowering.trig import "
+        head.append("from xform.backend.numba.trig import "
                     + ", ".join(sorted(mod.trig_imports)))
     head.append("")
     for h in mod.helpers:
@@ -199,7 +192,7 @@ class Lowered:
 
 
 def lower_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Lowered:
-    from ..optimize import optimize_jaxpr
+    from .optimize import optimize_jaxpr
 
     opt = closed.cache.get("optimized")
     if opt is None:
@@ -212,36 +205,6 @@ def _numba_typeof(x):
     import numba
 
     return numba.typeof(x)
-
-
-def _load_cached(kernel, sig) -> bool:
-    """Load ``kernel``'s machine code for ``sig`` from numba's disk cache, as
-    ``Dispatcher.compile`` does, but without ``target_context.refresh()``.
-
-    That refresh loads all of numba's typing/lowering registries (numba.np.arraymath,
-    linalg, ... and scipy's BLAS bindings): 0.2-0.35 s once per process, and not needed
-    to run cached machine code (a later compilation in this process still does it).
-    Returns False (the caller then compiles normally, with numba's own error handling)
-    when there is no usable entry or numba's internals differ.
-    """
-    try:
-        from numba.core.compiler_lock import global_compiler_lock
-        from numba.core.runtime import rtsys
-
-        with global_compiler_lock:
-            if tuple(sig) in kernel.overloads:
-                return True
-            rtsys.initialize(kernel.targetctx)  # the memory allocator (NRT) is needed
-            cres = kernel._cache._load_overload(sig, kernel.targetctx)
-            if cres is None or cres.objectmode:
-                return False
-            kernel._cache_hits[sig] += 1
-            kernel.targetctx.insert_user_function(cres.entry_point, cres.fndesc,
-                                                  [cres.library])
-            kernel.add_overload(cres)
-            return True
-    except Exception:
-        return False
 
 
 class Boundary:
@@ -381,7 +344,7 @@ class Compiled:
             self._log(dt, hit, reused, background)
 
     def _compile(self, sig):
-        if self.from_disk and _load_cached(self.kernel, sig):
+        if self.from_disk and platform.load_cached(self.kernel, sig):
             return
         self.kernel.compile(sig)
 
@@ -443,54 +406,17 @@ class Compiled:
         return r
 
 
-_MALLOC_TUNED = False
-
-
-def _tune_malloc() -> None:
-    """Keep glibc's malloc from returning freed memory to the OS after every call.
-
-    Kernels allocate their results and intermediates with malloc (numba's runtime).
-    glibc trims the top of the heap once more than M_TRIM_THRESHOLD (dynamically ~2x the
-    largest recently freed block) is free, so a kernel whose arrays total more than that
-    gets fresh, zero-filled pages -- page faults -- on every call (measured: jacrev
-    n=200 of the benchmarks runs at 500 us instead of 215 us, depending on the
-    process's allocation history). Like XLA's own allocator, keep freed memory: blocks
-    up to 32 MB (glibc's own upper bound for its dynamic threshold) come from the heap,
-    and up to 256 MB of free heap is kept. Linux/glibc only; ``XFORM_MALLOC_TUNING=0``
-    disables it.
-    """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return
-    _MALLOC_TUNED = True
-    import os
-    import sys
-
-    if not sys.platform.startswith("linux") or os.environ.get("XFORM_MALLOC_TUNING") == "0":
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc
-        return
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    mallopt(M_MMAP_THRESHOLD, 32 << 20)
-    mallopt(M_TRIM_THRESHOLD, 256 << 20)
-
-
 def compile_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Compiled:
     """Optimize, generate and load the kernel of a closed jaxpr (memoized on it)."""
     hit = closed.cache.get("compiled")
     if hit is not None:
         return hit
-    _tune_malloc()
+    platform.tune_malloc()
     with _COMPILE_LOCK:
         hit = closed.cache.get("compiled")
         if hit is not None:
             return hit
-        from ..optimize import optimize_jaxpr
+        from .optimize import optimize_jaxpr
 
         t0 = time.perf_counter()
         opt = optimize_jaxpr(closed)

@@ -1,16 +1,16 @@
 """Small numba helpers imported by every generated kernel module."""
 from __future__ import annotations
 
-import importlib.machinery
 import math
-import importlib.util
-import os
-import sys
 
 import numba
 import numpy as np
 from numba.core import types
 from numba.extending import intrinsic, overload
+
+from ..platform import preload_cython_blas
+
+preload_cython_blas()
 
 
 def to_scalar(x):  # pragma: no cover - only called from compiled code
@@ -55,86 +55,6 @@ def prefer_wide_vectors(typingctx):
         return context.get_dummy_value()
 
     return types.none(), codegen
-
-
-def _preload_cython_blas() -> None:
-    """Load scipy's ``cython_blas`` extension without ``scipy.linalg``'s package init.
-
-    Numba's BLAS calls find dgemm & co. by importing ``scipy.linalg.cython_blas`` (at
-    typing, and from C at a kernel's first BLAS call). Importing it the normal way runs
-    ``scipy/linalg/__init__`` first: 0.1-0.3 s, the largest part of a warm-cache first
-    call. The extension itself needs only the top-level ``scipy`` package and loads in
-    ~4 ms; once it is in ``sys.modules`` both lookups find it there. If anything differs
-    from that layout, nothing is done and the normal import happens later.
-    """
-    name = "scipy.linalg.cython_blas"
-    if name in sys.modules:
-        return
-    try:
-        spec = importlib.util.find_spec("scipy")
-        if spec is None or not spec.submodule_search_locations:
-            return
-        linalg_dir = os.path.join(list(spec.submodule_search_locations)[0], "linalg")
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = os.path.join(linalg_dir, "cython_blas" + suffix)
-            if os.path.exists(path):
-                break
-        else:
-            return
-        import scipy  # noqa: F401  (the parent package the extension's init expects)
-
-        loader = importlib.machinery.ExtensionFileLoader(name, path)
-        ext_spec = importlib.util.spec_from_file_location(name, path, loader=loader)
-        module = importlib.util.module_from_spec(ext_spec)
-        sys.modules[name] = module
-        try:
-            loader.exec_module(module)
-        except BaseException:
-            sys.modules.pop(name, None)
-            raise
-        if "scipy.linalg" in sys.modules:
-            sys.modules["scipy.linalg"].cython_blas = module
-        else:  # a later `import scipy.linalg` must still show it as an attribute
-            sys.meta_path.insert(0, _LinkWhenImported("scipy.linalg", "cython_blas", module))
-    except Exception:  # scipy missing or laid out differently: numba imports it itself
-        sys.modules.pop(name, None)
-
-
-class _LinkWhenImported:
-    """Meta-path finder: when ``package`` is imported, set ``package.attr = module``
-    after its init ran (as the import system does for a submodule it loads), then step
-    aside."""
-
-    def __init__(self, package: str, attr: str, module):
-        self.package, self.attr, self.module = package, attr, module
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != self.package:
-            return None
-        try:
-            sys.meta_path.remove(self)
-        except ValueError:  # another thread got here first
-            return None
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        loader, attr, module = spec.loader, self.attr, self.module
-
-        class _Linking(type(loader)):  # the original loader's behaviour, plus the link
-            def exec_module(self, mod):
-                loader.exec_module(mod)
-                setattr(mod, attr, module)
-
-        try:
-            linking = object.__new__(_Linking)
-            linking.__dict__.update(getattr(loader, "__dict__", {}))
-            spec.loader = linking
-        except TypeError:  # a loader we cannot wrap: leave the import as it was
-            pass
-        return spec
-
-
-_preload_cython_blas()
 
 
 @numba.njit(inline="always", error_model="numpy")

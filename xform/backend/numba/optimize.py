@@ -30,12 +30,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.abstract import ShapedArray
-from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, sub_jaxprs
+from ...core.abstract import ShapedArray
+from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, sub_jaxprs
+from ...interpreters.transforms import dce_closed
+from ...lax._rules import broadcast_shapes
+from ...lax.call import jit_p
+from ...lax.elementwise import (
+    add_any_p,
+    add_p,
+    convert_element_type_p,
+    integer_pow_p,
+    mul_p,
+    neg_p,
+    stop_gradient_p,
+    sub_p,
+)
+from ...lax.linalg import dot_general_p
+from ...lax.structural import broadcast_in_dim_p, expand_dims_p, reshape_p, squeeze_p, transpose_p
+from .traits import NO_FOLD
+
+# Identities when the operand already has the result's type (and, for transpose and
+# broadcast_in_dim, the identity permutation / dimensions).
+_MAYBE_NOOP = frozenset({convert_element_type_p, reshape_p, broadcast_in_dim_p, transpose_p,
+                         squeeze_p, expand_dims_p, stop_gradient_p})
 
 FOLD_MAX_SIZE = 16
-_NO_FOLD = {"jit", "cond", "while", "scan", "rng", "random_bits", "custom_jvp_call",
-            "custom_vjp_call", "debug_callback"}
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -92,7 +111,7 @@ def _copy_jaxpr(j: Jaxpr, eqns=None, outvars=None, constvars=None) -> Jaxpr:
 
 def inline_jit(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
     """Replace nested ``jit`` equations by their programs' equations."""
-    if not any(e.primitive.name == "jit" for e in jaxpr.eqns):
+    if not any(e.primitive is jit_p for e in jaxpr.eqns):
         return jaxpr, consts, False
     constvars, consts = list(jaxpr.constvars), list(consts)
     eqns: list[Eqn] = []
@@ -109,7 +128,7 @@ def inline_jit(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
             rename[v.id] = a
         for e in j.eqns:
             ins = [_subst(rename, x) for x in e.invars]
-            if e.primitive.name == "jit":
+            if e.primitive is jit_p:
                 inner = e.params["jaxpr"]
                 outs = [Var(o.aval) for o in e.outvars]
                 inline(eqns_out, inner.jaxpr, inner.consts, ins, outs)
@@ -125,7 +144,7 @@ def inline_jit(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
 
     for e in jaxpr.eqns:
         ins = [_subst(env, x) for x in e.invars]
-        if e.primitive.name == "jit":
+        if e.primitive is jit_p:
             inner = e.params["jaxpr"]
             inline(eqns, inner.jaxpr, inner.consts, ins, e.outvars)
         else:
@@ -144,22 +163,6 @@ def _resolve(env, v):
     return v
 
 
-def dce(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list]:
-    live = {v.id for v in jaxpr.outvars if type(v) is Var}
-    kept = []
-    for e in reversed(jaxpr.eqns):
-        if any(v.id in live for v in e.outvars) or getattr(e.primitive, "effectful", False):
-            kept.append(e)
-            live.update(v.id for v in e.invars if type(v) is Var)
-    kept.reverse()
-    cv, cs = [], []
-    for v, c in zip(jaxpr.constvars, consts):
-        if v.id in live:
-            cv.append(v)
-            cs.append(c)
-    return Jaxpr(cv, jaxpr.invars, jaxpr.outvars, kept), cs
-
-
 def cse(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     seen: dict = {}
     env: dict = {}
@@ -167,11 +170,8 @@ def cse(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     changed = False
     for e in jaxpr.eqns:
         ins = [_subst(env, x) for x in e.invars]
-        if getattr(e.primitive, "effectful", False):
-            eqns.append(Eqn(e.primitive, ins, e.outvars, e.params))
-            continue
         try:
-            key = (e.primitive.name, id(e.primitive),
+            key = (e.primitive,
                    tuple(_lit_key(x) if type(x) is Literal else x.id for x in ins),
                    _freeze(e.params), tuple((o.aval.shape, o.aval.dtype) for o in e.outvars))
             hash(key)
@@ -211,8 +211,7 @@ def fold_constants(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
         ins = [_subst(env, x) for x in e.invars]
         p = e.primitive
         foldable = (
-            p.impl is not None and not p.multiple_results and p.name not in _NO_FOLD
-            and not getattr(p, "effectful", False)
+            p.impl is not None and not p.multiple_results and p not in NO_FOLD
             and all(o.aval.size <= FOLD_MAX_SIZE for o in e.outvars)
             and next(sub_jaxprs(e), None) is None
         )
@@ -266,10 +265,10 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
 
     for e in jaxpr.eqns:
         ins = [_subst(env, x) for x in e.invars]
-        name = e.primitive.name
+        p = e.primitive
         out = e.outvars[0] if e.outvars else None
         repl = None
-        if name == "mul" and len(ins) == 2 and out.aval.dtype.kind != "c":
+        if p is mul_p and len(ins) == 2 and out.aval.dtype.kind != "c":
             # (complex: (inf+0j)*(1+0j) is inf+nanj, so x*1 is not x)
             x, y = ins
             sx, sy = scalar_of(x), scalar_of(y)
@@ -277,36 +276,35 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
                 repl = x
             elif _is_const_val(sx, 1) and _same_aval(y, out):
                 repl = y
-        elif name in ("add", "add_any") and len(ins) == 2:
+        elif (p is add_p or p is add_any_p) and len(ins) == 2:
             x, y = ins
             sx, sy = scalar_of(x), scalar_of(y)
             if _is_const_val(sy, 0) and _same_aval(x, out):
                 repl = x
             elif _is_const_val(sx, 0) and _same_aval(y, out):
                 repl = y
-        elif name == "sub" and len(ins) == 2:
+        elif p is sub_p and len(ins) == 2:
             x, y = ins
             if _is_const_val(scalar_of(y), 0) and _same_aval(x, out):
                 repl = x
-        elif name == "integer_pow" and int(e.params.get("y", 0)) == 1:
+        elif p is integer_pow_p and int(e.params.get("y", 0)) == 1:
             if _same_aval(ins[0], out):
                 repl = ins[0]
-        elif name == "neg":
+        elif p is neg_p:
             (x,) = ins
             if type(x) is Var and x.id in _neg_of:
                 src = _neg_of[x.id]
                 if _same_aval(src, out):
                     repl = src
-        elif name in ("convert_element_type", "reshape", "broadcast_in_dim", "transpose",
-                      "squeeze", "expand_dims", "stop_gradient"):
+        elif p in _MAYBE_NOOP:
             x = ins[0]
             if type(x) is Var and _same_aval(x, out) and x.aval.weak_type == out.aval.weak_type:
-                if name != "transpose" or tuple(e.params.get("permutation", ())) == tuple(
+                if p is not transpose_p or tuple(e.params.get("permutation", ())) == tuple(
                         range(out.aval.ndim)):
-                    if name != "broadcast_in_dim" or tuple(e.params.get(
+                    if p is not broadcast_in_dim_p or tuple(e.params.get(
                             "broadcast_dimensions", ())) == tuple(range(out.aval.ndim)):
                         repl = x
-        if repl is None and name == "mul" and len(ins) == 2 and out.aval.dtype.kind in "biu":
+        if repl is None and p is mul_p and len(ins) == 2 and out.aval.dtype.kind in "biu":
             x, y = ins
             if _is_const_val(scalar_of(x), 0) or _is_const_val(scalar_of(y), 0):
                 zero = Literal(np.zeros((), out.aval.dtype)[()], ShapedArray((), out.aval.dtype))
@@ -314,8 +312,6 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
                     repl = zero
                 else:
                     filled[out.id] = zero
-                    from ..lax.structural import broadcast_in_dim_p
-
                     eqns.append(Eqn(broadcast_in_dim_p, [zero], [out],
                                     dict(shape=out.aval.shape, broadcast_dimensions=())))
                     changed = True
@@ -324,9 +320,9 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
             env[out.id] = repl
             changed = True
             continue
-        if name == "broadcast_in_dim" and type(ins[0]) is Literal:
+        if p is broadcast_in_dim_p and type(ins[0]) is Literal:
             filled[out.id] = ins[0]
-        if name == "neg" and type(ins[0]) is Var:
+        if p is neg_p and type(ins[0]) is Var:
             _neg_of[out.id] = ins[0]
         eqns.append(Eqn(e.primitive, ins, e.outvars, e.params))
     outvars = [_subst(env, v) for v in jaxpr.outvars]
@@ -345,12 +341,6 @@ def _use_counts(jaxpr: Jaxpr) -> dict:
     return counts
 
 
-def _bid_prim():
-    from ..lax.structural import broadcast_in_dim_p
-
-    return broadcast_in_dim_p
-
-
 def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     """Rewrites of shape operations (exact, no arithmetic change):
 
@@ -360,16 +350,14 @@ def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     - an elementwise operand that is a broadcast of a 0-d value is replaced by that value
       when the other operands already give the result shape (numpy broadcasting).
     """
-    from ..lax._rules import broadcast_shapes
-
     counts = _use_counts(jaxpr)
     dot_of: dict = {}
     bid_of: dict = {}
     eqns = []
     changed = False
     for e in jaxpr.eqns:
-        name = e.primitive.name
-        if name == "transpose" and type(e.invars[0]) is Var and e.invars[0].id in dot_of \
+        p = e.primitive
+        if p is transpose_p and type(e.invars[0]) is Var and e.invars[0].id in dot_of \
                 and counts.get(e.invars[0].id) == 1:
             d = dot_of[e.invars[0].id]
             (lc, rc), (lb, rb) = d.params["dimension_numbers"]
@@ -385,7 +373,7 @@ def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
                 eqns.append(Eqn(d.primitive, [y, x], e.outvars, params))
                 changed = True
                 continue
-        if name == "broadcast_in_dim" and type(e.invars[0]) is Var and e.invars[0].id in bid_of:
+        if p is broadcast_in_dim_p and type(e.invars[0]) is Var and e.invars[0].id in bid_of:
             src, dims1 = bid_of[e.invars[0].id]
             dims2 = tuple(e.params["broadcast_dimensions"])
             params = dict(e.params, broadcast_dimensions=tuple(dims2[d] for d in dims1))
@@ -399,7 +387,7 @@ def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
             o = e.outvars[0]
             so = Var(ShapedArray((), o.aval.dtype, o.aval.weak_type))
             eqns.append(Eqn(e.primitive, ins, [so], e.params))
-            e = Eqn(_bid_prim(), [so], [o], dict(shape=o.aval.shape, broadcast_dimensions=()))
+            e = Eqn(broadcast_in_dim_p, [so], [o], dict(shape=o.aval.shape, broadcast_dimensions=()))
             changed = True
         elif getattr(e.primitive, "elementwise", False) and len(e.invars) > 1:
             out_shape = e.outvars[0].aval.shape
@@ -417,9 +405,9 @@ def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
                             ins[i] = src
                             changed = True
             e = Eqn(e.primitive, ins, e.outvars, e.params)
-        if name == "dot_general":
+        if p is dot_general_p:
             dot_of[e.outvars[0].id] = e
-        if e.primitive.name == "broadcast_in_dim":
+        if e.primitive is broadcast_in_dim_p:
             bid_of[e.outvars[0].id] = (e.invars[0], tuple(e.params["broadcast_dimensions"]))
         eqns.append(e)
     return _copy_jaxpr(jaxpr, eqns=eqns), changed
@@ -433,9 +421,9 @@ def optimize_jaxpr(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
         jaxpr, c1 = simplify(jaxpr)
         jaxpr, consts, c2 = fold_constants(jaxpr, consts)
         jaxpr, c3 = cse(jaxpr)
-        jaxpr, consts = dce(jaxpr, consts)
+        jaxpr, consts = dce_closed(jaxpr, consts)
         jaxpr, c4 = structural(jaxpr)
-        jaxpr, consts = dce(jaxpr, consts)
+        jaxpr, consts = dce_closed(jaxpr, consts)
         if not (c1 or c2 or c3 or c4):
             break
     return ClosedJaxpr(jaxpr, consts)

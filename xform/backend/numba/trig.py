@@ -1,6 +1,6 @@
 """Fast sin/cos for moderate arguments, used by fused loops with a checked fallback.
 
-``vsin``/``vcos`` of ``xform.interpreters.numba_math`` reduce every argument by
+``vsin``/``vcos`` of ``xform.backend.numba.vector_math`` reduce every argument by
 Payne-Hanek (valid over the whole float64 range), which is ~3/4 of their cost. For
 ``|x| <= FAST_MAX`` (2**20) a Cody-Waite reduction is as accurate and ~4x cheaper:
 
@@ -20,7 +20,7 @@ flag is set, the block is recomputed with the exact ``vsin``/``vcos`` (see
 """
 from __future__ import annotations
 
-from ..numba_math import (_ABS, _SIGN, _from_bits, _bits, _jit, _sincos_reduced, _SHIFT,
+from .vector_math import (_ABS, _SIGN, _from_bits, _bits, _jit, _sincos_reduced, _SHIFT,
                           _SHIFT_BITS, _two_prod_err)
 
 FAST_MAX = 1048576.0  # 2**20

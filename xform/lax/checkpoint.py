@@ -26,26 +26,25 @@ from __future__ import annotations
 
 import functools
 
-from ._util import fun_name
-from .core.ir import ClosedJaxpr, Jaxpr, all_eqns
-from .core.primitive import Primitive
-from .core.pytree import tree_flatten, tree_unflatten
-from .core.trace import Tracer, get_aval, state
-from .interpreters.jvp import Zero
-from .interpreters.staging import dce_jaxpr
-from .lax.control_flow import (
-    batch_closed,
-    coerce_outputs,
-    inline_lowering,
+from .._util import fun_name
+from ..core.ir import ClosedJaxpr, Jaxpr, all_eqns
+from ..core.primitive import Primitive
+from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.trace import Tracer, get_aval, state
+from ..interpreters.jvp import Zero
+from ..interpreters.transforms import (
+    batch_jaxpr,
+    dce_jaxpr,
     is_linear_tracer,
     jvp_jaxpr,
+    linearize_jaxpr,
     move_batch,
     run,
     tangent_aval,
     trace_flat,
-    trace_fun,
     transpose_call,
 )
+from .control_flow.common import coerce_outputs, trace_fun
 
 __all__ = ["checkpoint", "remat", "checkpoint_p"]
 
@@ -85,7 +84,7 @@ def _linearized_tangent_program(jaxpr: ClosedJaxpr, in_nz: tuple):
     a reverse-mode rule, which plain forward-mode JVP cannot use. It still takes
     ``(primal inputs, tangents)``: the primal part recomputes the residuals from the
     inputs, so only the inputs are stored."""
-    from .jit import linearize_jaxpr
+
 
     primal_j, tangent_j, out_nz, n_out = linearize_jaxpr(jaxpr, in_nz)
     n_in = len(jaxpr.in_avals)
@@ -125,8 +124,8 @@ def _batch(vals, dims, jaxpr, prevent_cse, differentiated, axis_size):
     vals = [move_batch(v, d, 0) for v, d in zip(vals, dims)]
     dims0 = tuple(None if d is None else 0 for d in dims)
     n_out = len(jaxpr.out_avals)
-    _, out_b = batch_closed(jaxpr, dims0, axis_size, (False,) * n_out)
-    bj, out_b = batch_closed(jaxpr, dims0, axis_size, out_b)
+    _, out_b = batch_jaxpr(jaxpr, dims0, axis_size, (False,) * n_out)
+    bj, out_b = batch_jaxpr(jaxpr, dims0, axis_size, out_b)
     outs = checkpoint_p.bind(*vals, jaxpr=bj, prevent_cse=prevent_cse,
                              differentiated=differentiated)
     return outs, [0 if b else None for b in out_b]
@@ -138,7 +137,6 @@ checkpoint_p.jvp = _jvp
 checkpoint_p.transpose = _transpose
 checkpoint_p.batch = _batch
 checkpoint_p.batch_needs_size = True
-checkpoint_p.numba_lower = inline_lowering("jaxpr")
 
 
 def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnums=()):

@@ -1,9 +1,9 @@
 """The base interpreter: primitives applied to concrete numpy values, and eval_jaxpr."""
 from __future__ import annotations
 
-from ..core.ir import ClosedJaxpr, Jaxpr, Literal
-from ..core.primitive import missing_rule
-from ..core.trace import Trace
+from .ir import ClosedJaxpr, Jaxpr, Literal
+from .primitive import missing_rule
+from .trace import Trace
 
 
 class EvalTrace(Trace):

@@ -31,7 +31,7 @@ CODEGEN_VERSION = "1"
 _LOCK = threading.RLock()
 
 
-_HELPER_MODULES = ("runtime", "complex_math", "trig", "..numba_math")
+_HELPER_MODULES = ("runtime", "complex_math", "trig", "vector_math")
 _helpers_digest: str | None = None
 
 

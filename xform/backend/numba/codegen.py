@@ -191,7 +191,7 @@ class Emitter:
         return name
 
     def use_helper(self, name: str) -> str:
-        """Import ``name`` from xform.interpreters.numba_math into the module."""
+        """Import ``name`` from xform.backend.numba.vector_math into the module."""
         self.mod.imports.add(name)
         return name
 

@@ -24,20 +24,12 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var, all_eqns, new_eqn, sub_jaxprs
+from ...lax.elementwise import convert_element_type_p, reduce_precision_p
+from .traits import FLOAT16_EXACT
 
 F16 = np.dtype(np.float16)
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
-
-# Results of these are float16 values already (they move, select or negate operands);
-# all other float16 results are rounded.
-_EXACT = frozenset({
-    "reshape", "transpose", "broadcast_in_dim", "expand_dims", "squeeze", "rev", "slice",
-    "pad", "concatenate", "gather", "dynamic_slice", "dynamic_update_slice", "select",
-    "neg", "abs", "max", "min", "clamp", "sign", "floor", "ceil", "round", "sort",
-    "reduce_max", "reduce_min", "cummax", "cummin", "stop_gradient", "reduce_precision",
-})
-
 
 def uses_float16(jaxpr: Jaxpr) -> bool:
     if any(v.aval.dtype == F16 for v in (*jaxpr.constvars, *jaxpr.invars)):
@@ -106,8 +98,6 @@ def _rewrite(jaxpr: Jaxpr) -> Jaxpr:
         eqns.append(new_eqn(prim, list(invars), [out], params))
         return out
 
-    from ...lax.elementwise import convert_element_type_p, reduce_precision_p
-
     def round_to_f16(x):
         return emit(reduce_precision_p, [x], x.aval, exponent_bits=5, mantissa_bits=10)
 
@@ -115,8 +105,7 @@ def _rewrite(jaxpr: Jaxpr) -> Jaxpr:
     invars = [new_var(v) for v in jaxpr.invars]
     for e in jaxpr.eqns:
         ins = [read(a) for a in e.invars]
-        name = e.primitive.name
-        if name == "convert_element_type" and e.params["new_dtype"] == F16:
+        if e.primitive is convert_element_type_p and e.params["new_dtype"] == F16:
             (src,), (out,) = e.invars, e.outvars
             x = ins[0]
             if src.aval.dtype != F16:
@@ -131,7 +120,7 @@ def _rewrite(jaxpr: Jaxpr) -> Jaxpr:
                                 {"new_dtype": F32, "weak_type": out.aval.weak_type}))
             continue
         params = {k: _param(v) for k, v in e.params.items()}
-        rounded = any(v.aval.dtype == F16 for v in e.outvars) and name not in _EXACT \
+        rounded = any(v.aval.dtype == F16 for v in e.outvars) and e.primitive not in FLOAT16_EXACT \
             and not any(True for _ in sub_jaxprs(e))  # control flow rounds inside
         if not rounded:
             eqns.append(new_eqn(e.primitive, ins, [new_var(v) for v in e.outvars], params))

@@ -10,15 +10,22 @@ import contextlib
 
 import numpy as np
 
+from ...lax import indexing
+from ...lax import reductions
+from ...lax import structural
+from ...lax.linalg import dot_general_p
 from .codegen import cast, index_text, literal_expr, np_type, shape_text
+from .traits import INLINED
 
-RULES: dict = {}
+RULES: dict = {}  # Primitive -> rule(em, eqn, ins) -> output names
 
 
-def rule(*names):
+def rule(*prims):
+    """Register a lowering rule for the primitive objects ``prims``."""
+
     def deco(fn):
-        for n in names:
-            RULES[n] = fn
+        for p in prims:
+            RULES[p] = fn
         return fn
 
     return deco
@@ -29,13 +36,11 @@ class LoweringError(NotImplementedError):
 
 
 def lower_eqn(em, eqn, ins):
-    name = eqn.primitive.name
-    # a primitive's own rule (``numba_lower``, set next to its definition) wins
-    fn = getattr(eqn.primitive, "numba_lower", None) or RULES.get(name)
+    fn = RULES.get(eqn.primitive)
     if fn is None:
         raise LoweringError(
-            f"jit: primitive `{name}` has no Numba lowering rule; add one to "
-            f"xform/interpreters/numba_lowering/rules.py (see the package docstring).")
+            f"jit: primitive `{eqn.primitive.name}` has no Numba lowering rule; add one to "
+            f"xform/backend/numba/rules.py (see the package docstring).")
     outs = fn(em, eqn, list(ins))
     if isinstance(outs, str):
         outs = [outs]
@@ -80,7 +85,7 @@ def _slices(parts):
 # -- views and shape changes ------------------------------------------------------------
 
 
-@rule("reshape", "squeeze", "expand_dims")
+@rule(structural.reshape_p, structural.squeeze_p, structural.expand_dims_p)
 def _reshape(em, eqn, ins):
     (x,) = ins[:1]
     xa, oa = _aval(eqn.invars[0]), _out(eqn)
@@ -98,7 +103,7 @@ def _reshape(em, eqn, ins):
     return [em.mark_contig(o)]
 
 
-@rule("transpose")
+@rule(structural.transpose_p)
 def _transpose(em, eqn, ins):
     # Normally fused (a permuted read in the consumer's loop nest); this is the fallback.
     perm = tuple(eqn.params["permutation"])
@@ -110,7 +115,7 @@ def _transpose(em, eqn, ins):
     return [em.copy_permuted(ins[0], xa.shape, xa.dtype, perm)]
 
 
-@rule("rev")
+@rule(structural.rev_p)
 def _rev(em, eqn, ins):
     dims = set(eqn.params["dimensions"])
     xa = _aval(eqn.invars[0])
@@ -122,7 +127,7 @@ def _rev(em, eqn, ins):
     return [o]
 
 
-@rule("slice")
+@rule(structural.slice_p)
 def _slice(em, eqn, ins):
     p = eqn.params
     strides = p.get("strides") or (1,) * len(p["start_indices"])
@@ -134,16 +139,7 @@ def _slice(em, eqn, ins):
     return [o]
 
 
-@rule("copy", "copy_p")
-def _copy(em, eqn, ins):
-    if _aval(eqn.invars[0]).ndim == 0:
-        return [ins[0]]
-    o = em.fresh("o")
-    em.line(f"{o} = {ins[0]}.copy()")
-    return [em.mark_contig(o)]
-
-
-@rule(*("reduce_sum", "reduce_max", "reduce_min", "reduce_prod"))
+@rule(structural.reduce_sum_p, reductions.reduce_max_p, reductions.reduce_min_p, reductions.reduce_prod_p)
 def _reduce_trivial(em, eqn, ins):
     # Only reached when only size-1 axes are reduced (others are fused loop nests).
     xa = _aval(eqn.invars[0])
@@ -157,7 +153,7 @@ def _reduce_trivial(em, eqn, ins):
 # -- concatenate / pad ---------------------------------------------------------------------
 
 
-@rule("concatenate")
+@rule(structural.concatenate_p)
 def _concatenate(em, eqn, ins):
     oa = _out(eqn)
     dim = eqn.params["dimension"]
@@ -174,7 +170,7 @@ def _concatenate(em, eqn, ins):
     return [o]
 
 
-@rule("pad")
+@rule(structural.pad_p)
 def _pad(em, eqn, ins):
     x, pv = ins
     xa, oa = _aval(eqn.invars[0]), _out(eqn)
@@ -210,7 +206,7 @@ def _clamped_starts(em, starts, in_shape, sizes):
     return names
 
 
-@rule("dynamic_slice")
+@rule(indexing.dynamic_slice_p)
 def _dynamic_slice(em, eqn, ins):
     x, starts = ins[0], ins[1:]
     xa = _aval(eqn.invars[0])
@@ -224,7 +220,7 @@ def _dynamic_slice(em, eqn, ins):
     return [o]
 
 
-@rule("dynamic_update_slice")
+@rule(indexing.dynamic_update_slice_p)
 def _dynamic_update_slice(em, eqn, ins):
     x, upd, starts = ins[0], ins[1], ins[2:]
     xa, ua = _aval(eqn.invars[0]), _aval(eqn.invars[1])
@@ -290,7 +286,7 @@ def _operand_2d(em, x, aval, free, contract, want):
     return t2
 
 
-@rule("dot_general")
+@rule(dot_general_p)
 def _dot_general(em, eqn, ins):
     (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
     lc, rc, lb, rb = map(tuple, (lc, rc, lb, rb))
@@ -357,14 +353,14 @@ __all__ = ["RULES", "rule", "lower_eqn", "loop_nest", "LoweringError", "np_type"
 # -- argmax / argmin, cumulative ops, sort --------------------------------------------------------
 
 
-@rule("argmax", "argmin")
+@rule(reductions.argmax_p, reductions.argmin_p)
 def _argminmax(em, eqn, ins):
     (x,) = ins
     xa, oa = _aval(eqn.invars[0]), _out(eqn)
     (axis,) = eqn.params["axes"]
     n = xa.shape[axis]
     outer = [d for d in range(xa.ndim) if d != axis]
-    cmp = ">" if eqn.primitive.name == "argmax" else "<"
+    cmp = ">" if eqn.primitive is reductions.argmax_p else "<"
     isf = xa.dtype.kind in "fc"
     o = em.alloc(oa.shape, oa.dtype) if oa.ndim else None
     res = o
@@ -392,32 +388,32 @@ def _argminmax(em, eqn, ins):
     return [res]
 
 
-_CUM_OP = {"cumsum": "reduce_sum", "cumprod": "reduce_prod", "cummax": "reduce_max",
-           "cummin": "reduce_min"}
+_CUM_OP = {reductions.cumsum_p: structural.reduce_sum_p, reductions.cumprod_p: reductions.reduce_prod_p,
+           reductions.cummax_p: reductions.reduce_max_p, reductions.cummin_p: reductions.reduce_min_p}
 
 
-@rule("cumsum", "cumprod", "cummax", "cummin")
+@rule(reductions.cumsum_p, reductions.cumprod_p, reductions.cummax_p, reductions.cummin_p)
 def _cumulative(em, eqn, ins):
-    from .fusion import _RED_INIT, _accumulate
+    from .fusion import RED_INIT, accumulate
 
     (x,) = ins
     xa = _aval(eqn.invars[0])
     axis, reverse = eqn.params["axis"], eqn.params.get("reverse", False)
     n = xa.shape[axis]
     dt = xa.dtype
-    red = _CUM_OP[eqn.primitive.name]
+    red = _CUM_OP[eqn.primitive]
     o = em.alloc(xa.shape, dt)
     outer = [d for d in range(xa.ndim) if d != axis]
     with loop_nest(em, [xa.shape[d] for d in outer]) as idx:
         acc, k, v = em.fresh("acc"), em.fresh("k"), em.fresh("v")
-        em.line(f"{acc} = {_RED_INIT[red](dt)}")
+        em.line(f"{acc} = {RED_INIT[red](dt)}")
         full = list(idx)
         full.insert(axis, k)
         rng = f"range({n} - 1, -1, -1)" if reverse else f"range({n})"
         em.line(f"for {k} in {rng}:")
         with em.indented():
             em.line(f"{v} = {x}[{index_text(full)}]")
-            for ln in _accumulate(red, acc, v, dt):
+            for ln in accumulate(red, acc, v, dt):
                 em.line(ln)
             em.line(f"{o}[{index_text(full)}] = {acc}")
     return [o]
@@ -450,7 +446,7 @@ def _from_lanes(em, r, aval_shape, dtype, perm):
     return em.copy_permuted(t, tshape, dtype, inv)
 
 
-@rule("sort", "argsort")
+@rule(indexing.sort_p, indexing.argsort_p)
 def _sort(em, eqn, ins):
     (x,) = ins
     xa, oa = _aval(eqn.invars[0]), _out(eqn)
@@ -465,7 +461,7 @@ def _sort(em, eqn, ins):
         em.line(f"{p} = {em.use_runtime('argsort_stable')}({m}[{lane}])")
         q = em.fresh("q")
         em.line(f"for {q} in range({n}):")
-        if eqn.primitive.name == "argsort":
+        if eqn.primitive is indexing.argsort_p:
             em.line(f"    {r}[{lane}, {q}] = {cast(f'{p}[{q}]', oa.dtype)}")
         else:
             em.line(f"    {r}[{lane}, {q}] = {m}[{lane}, {p}[{q}]]")
@@ -511,7 +507,7 @@ def _gather_loops(em, eqn, idx_names, idx_avals, B, axes, rest, x_shape):
             yield list(bidx) + list(ridx), full
 
 
-@rule("gather")
+@rule(indexing.gather_p)
 def _gather(em, eqn, ins):
     x, idx_names = ins[0], ins[1:]
     xa, oa = _aval(eqn.invars[0]), _out(eqn)
@@ -533,7 +529,7 @@ def _gather(em, eqn, ins):
     return [o]
 
 
-@rule("scatter_add")
+@rule(indexing.scatter_add_p)
 def _scatter_add(em, eqn, ins):
     x, idx_names, upd = ins[0], ins[1:-1], ins[-1]
     xa, ua = _aval(eqn.invars[0]), _aval(eqn.invars[-1])
@@ -563,3 +559,15 @@ def _scatter_add(em, eqn, ins):
 
 # Control flow (cond, while, scan) lowers through the `numba_lower` rules kept next to
 # those primitives in xform/lax/control_flow.py.
+
+
+# -- calls ----------------------------------------------------------------------------------
+
+
+def _inline(em, eqn, ins):
+    """Call-like primitives: their held program is emitted inline."""
+    closed = eqn.params[INLINED[eqn.primitive]]
+    return em.emit_jaxpr(closed.jaxpr, ins, closed.consts)
+
+
+rule(*INLINED)(_inline)

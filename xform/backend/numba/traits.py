@@ -1,0 +1,81 @@
+"""What the Numba backend knows about primitives, keyed by the primitive objects.
+
+The lowering rules of unfused primitives are registered in ``rules.py`` (``@rule(p)``);
+elementwise primitives carry their scalar expression (``numba_scalar``) next to their
+definition in ``xform.lax``. The facts below steer the passes; a completeness test
+(``tests/test_registry.py``) checks that every key is a real primitive and that every
+primitive of ``xform.lax`` can be lowered: elementwise ones by ``numba_scalar``, the
+ones in REDUCERS, UNIT_RESHAPES, SHIFTED and FUSED_STRUCTURAL inside fused loop nests
+(``fusion.py``, with a rule of their own in ``rules.py`` for the unfused cases), the
+others by their rule.
+"""
+from __future__ import annotations
+
+from ...lax import elementwise as ew
+from ...lax import indexing as ix
+from ...lax import reductions as rd
+from ...lax import structural as st
+from ...lax.call import jit_p
+from ...lax.checkpoint import checkpoint_p
+from ...lax.control_flow import cond_p, scan_p, while_p
+from ...lax.custom_derivatives import custom_jvp_call_p, custom_vjp_call_p
+from ...lax.linalg import dot_general_p
+
+#: Reductions fused into loop nests (an accumulator per output element).
+REDUCERS = frozenset({st.reduce_sum_p, rd.reduce_max_p, rd.reduce_min_p, rd.reduce_prod_p,
+                      rd.reduce_and_p, rd.reduce_or_p})
+
+#: Shape changes that only insert or remove size-1 dims (free inside a loop nest).
+UNIT_RESHAPES = frozenset({st.reshape_p, st.squeeze_p, st.expand_dims_p})
+
+#: Structural primitives computed inside loop nests (a value per iteration point).
+FUSED_STRUCTURAL = frozenset({st.broadcast_in_dim_p, st.iota_p, st.transpose_p})
+
+#: Reads at shifted positions of their first operand (all operands for concatenate).
+SHIFTED = frozenset({st.pad_p, st.concatenate_p, st.slice_p, st.rev_p})
+
+#: Cheap enough to recompute at a shifted index instead of storing the value.
+CHEAP = frozenset({
+    ew.add_p, ew.add_any_p, ew.sub_p, ew.mul_p, ew.neg_p, ew.square_p, ew.integer_pow_p,
+    ew.max_p, ew.min_p, ew.abs_p, ew.sign_p, ew.select_p, ew.convert_element_type_p, ew.div_p,
+    ew.eq_p, ew.ne_p, ew.lt_p, ew.le_p, ew.gt_p, ew.ge_p, ew.and_p, ew.or_p, ew.not_p, ew.xor_p,
+    st.broadcast_in_dim_p, st.transpose_p, st.reshape_p, st.squeeze_p, st.expand_dims_p,
+    st.slice_p, st.rev_p, st.pad_p, st.concatenate_p, st.iota_p,
+})
+
+#: Lowerings that always write a new array (besides the elementwise primitives not in
+#: MAYBE_IDENTITY): their outputs never alias their operands.
+FRESH_OUTPUT = frozenset(REDUCERS | {
+    rd.argmax_p, rd.argmin_p, rd.cumsum_p, rd.cumprod_p, rd.cummax_p, rd.cummin_p,
+    dot_general_p, ix.gather_p, ix.scatter_add_p, ix.sort_p, ix.argsort_p, st.iota_p,
+    ix.dynamic_update_slice_p,
+})
+
+#: Elementwise primitives whose lowering can return the operand itself.
+MAYBE_IDENTITY = frozenset({ew.convert_element_type_p, ew.stop_gradient_p})
+
+#: Results that are float16 values already when the operands are (they move, select or
+#: negate values); every other float16 result is rounded (``float16.py``).
+FLOAT16_EXACT = frozenset({
+    st.reshape_p, st.transpose_p, st.broadcast_in_dim_p, st.expand_dims_p, st.squeeze_p,
+    st.rev_p, st.slice_p, st.pad_p, st.concatenate_p, ix.gather_p, ix.dynamic_slice_p,
+    ix.dynamic_update_slice_p, ew.select_p, ew.neg_p, ew.abs_p, ew.max_p, ew.min_p,
+    ew.clamp_p, ew.sign_p, ew.floor_p, ew.ceil_p, ew.round_p, ix.sort_p, rd.reduce_max_p,
+    rd.reduce_min_p, rd.cummax_p, rd.cummin_p, ew.stop_gradient_p, ew.reduce_precision_p,
+})
+
+#: Never evaluated at compile time by constant folding (they hold programs).
+NO_FOLD = frozenset({jit_p, cond_p, while_p, scan_p, custom_jvp_call_p, custom_vjp_call_p,
+                     checkpoint_p})
+
+#: Call-like primitives lowered by emitting their held program inline: the param that
+#: holds it.
+INLINED = {jit_p: "jaxpr", custom_jvp_call_p: "call_jaxpr", custom_vjp_call_p: "call_jaxpr",
+           checkpoint_p: "jaxpr"}
+
+#: Unary float primitives with a vectorizable implementation in ``vector_math.py``.
+VECTOR_MATH = {ew.exp_p: "vexp", ew.log_p: "vlog", ew.tanh_p: "vtanh", ew.sin_p: "vsin",
+               ew.cos_p: "vcos", ew.logistic_p: "vlogistic"}
+
+#: sin/cos with a fast variant for |x| <= 2**20 (``trig.py``).
+FAST_TRIG = {ew.sin_p: "vsin_fast", ew.cos_p: "vcos_fast"}
