@@ -147,7 +147,7 @@ NESTED = {
 
 
 @st.composite
-def programs(draw, min_ops=3, max_ops=8, nested_jit=False):
+def programs(draw, min_ops=3, max_ops=8, nested_jit=False, kinds=None):
     d1 = draw(st.sampled_from([2, 3]))
     d2 = draw(st.sampled_from([3, 4]))
     shape_pool = [(), (d1,), (d2,), (d1, d2), (d2, d1)]
@@ -164,8 +164,9 @@ def programs(draw, min_ops=3, max_ops=8, nested_jit=False):
     def pick(cands):
         return draw(st.sampled_from(sorted(cands)))
 
-    kinds = ["unary", "binary", "binary", "reduce", "transpose", "reshape", "slice",
-             "gather", "matmul", "cond", "scan", "nested", "index", "concat"]
+    kinds = list(kinds) if kinds else [
+        "unary", "binary", "binary", "reduce", "transpose", "reshape", "slice", "gather",
+        "matmul", "cond", "scan", "nested", "index", "concat"]
     while len(ops) < n_ops:
         kind = draw(st.sampled_from(kinds))
         n = len(shapes)
@@ -502,3 +503,74 @@ def test_jit_vmap_grad_matches_loop(case):
     want = [g(*[a[b] for a in bargs]) for b in range(batch)]
     want = xform.tree_util.tree_map(lambda *xs: np.stack(xs), *want)
     assert_close(xform.jit(xform.vmap(g))(*bargs), want, what="jit(vmap(grad))\n" + repr(prog))
+
+
+# -- extreme magnitudes --------------------------------------------------------------------
+
+# Inputs mixing normal draws with subnormals, the edges of the range, magnitudes whose
+# squares leave it, +-0, +-inf and nan; programs of elementwise and structural operations
+# only, for which numpy defines each result (reductions and products would depend on the
+# summation order). Eager evaluation must give numpy's result bit for bit; jit too when
+# every operation is a correctly rounded IEEE one (no transcendental function: jit has
+# its own vectorizable ones), otherwise within 1e-12 with the same zeros (sign included),
+# infinities and nans; jit(grad) agrees with eager grad the same way.
+EXTREMES = np.array([0.0, 5e-324, 1e-310, 2.2250738585072014e-308, 1e-300, 1e-200, 1e-154,
+                     1.5e154, 1e200, 1e300, 1.7976931348623157e308, np.inf, np.nan])
+ELEMENTWISE_KINDS = ["unary", "binary", "binary", "transpose", "reshape", "slice", "gather",
+                     "index", "concat"]
+_TRANSCENDENTAL = ("sin(", "cos(", "tanh(", "exp(", "log(")
+
+
+@st.composite
+def programs_and_extremes(draw):
+    prog = draw(programs(2, 6, kinds=ELEMENTWISE_KINDS))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    p_extreme = draw(st.sampled_from([0.3, 0.6, 1.0]))
+
+    def draw_array(shape):
+        ext = rng.choice(EXTREMES, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+        return np.asarray(np.where(rng.random(shape) < p_extreme, ext, rng.standard_normal(shape)))
+
+    exact = not any(t in src for _, src, _ in prog.ops for t in _TRANSCENDENTAL)
+    return prog, tuple(draw_array(s) for s in prog.in_shapes), exact
+
+
+def numpy_reference(prog, args):
+    """The program evaluated by numpy: its printed source with ``xnp`` bound to numpy."""
+    env = {"np": np, "xnp": np, **{f"c{k}": c for k, c in enumerate(prog.consts)},
+           **{f"v{k}": a for k, a in enumerate(args)}}
+    for k, (_, src, _) in enumerate(prog.ops):
+        exec(f"v{len(args) + k} = {src}", env)
+    return tuple(np.asarray(env[f"v{i}"]) for i in prog.outs)
+
+
+def assert_agree(got, want, exact, what):
+    for g, w in zip(xform.tree_util.tree_flatten(got)[0], xform.tree_util.tree_flatten(want)[0]):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype == w.dtype, what
+        same = ((g == w) & (np.signbit(g) == np.signbit(w))) | (np.isnan(g) & np.isnan(w))
+        if not exact:
+            special = ~np.isfinite(w) | (w == 0)
+            with np.errstate(all="ignore"):
+                near = np.abs(g - w) <= 1e-12 * np.abs(w)
+            same |= ~special & np.isfinite(g) & near
+        if not same.all():
+            k = np.flatnonzero(~same.ravel())[:5]
+            raise AssertionError(f"{what}: got {g.ravel()[k].tolist()}, want "
+                                 f"{w.ravel()[k].tolist()} (exact={exact})")
+
+
+@settings(JIT, max_examples=6)
+@given(programs_and_extremes())
+def test_extreme_magnitudes_eager_jit_grad_numpy_agree(case):
+    prog, args, exact = case
+    what = f"{repr(prog)}\ninputs: {[a.tolist() for a in args]}"
+    argnums = all_argnums(args)
+    with np.errstate(all="ignore"):
+        want = numpy_reference(prog, args)
+        eager = prog.raw(*args)
+        g_eager = xform.grad(prog, argnums=argnums)(*args)
+        got, g_jit = xform.jit(lambda *a: (prog.raw(*a), xform.grad(prog, argnums=argnums)(*a)))(*args)
+    assert_agree(eager, want, True, "eager vs numpy\n" + what)
+    assert_agree(got, want, exact, "jit vs numpy\n" + what)
+    assert_agree(g_jit, g_eager, exact, "jit(grad) vs grad\n" + what)

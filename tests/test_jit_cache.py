@@ -130,6 +130,7 @@ def test_corrupt_cache_entries_are_rebuilt(cache_dir):
 def test_two_processes_compiling_at_once(tmp_path):
     d = str(tmp_path)
     env = dict(os.environ, XFORM_CACHE_DIR=d, XFORM_LOG_COMPILES="1")
+    env.pop("NUMBA_CACHE_DIR", None)  # as in _run, which checks the cache afterwards
     code = SCRIPT.format(root=ROOT, salt=3.75)
     procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]

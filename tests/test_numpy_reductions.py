@@ -4,6 +4,7 @@ float32), empty and 0-d inputs; grad, vmap and jit."""
 import numpy as np
 import pytest
 from _numpy_helpers import assert_same, compare, rand, vmap_reference
+from _tolerance import mean_of, product_of, variance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -18,6 +19,38 @@ REDUCTIONS = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "prod",
               "nansum", "nanmean", "nanmax", "nanmin", "ptp"]
 
 
+def _count(args, kwargs, keep=None):
+    """Number of elements each output reduces (of the non-nan ones if ``keep``)."""
+    x = np.asarray(args[0])
+    ones = np.ones(x.shape) if keep is None else keep(x).astype(np.float64)
+    axis = kwargs.get("axis")
+    return np.sum(ones, axis=axis, keepdims=kwargs.get("keepdims", False))
+
+
+def _cumulative_count(args, kwargs):
+    x = np.asarray(args[0])
+    return np.cumsum(np.ones(x.shape), axis=kwargs.get("axis"))
+
+
+def _variance(std):
+    def bound(fn, args, kwargs, dtype):
+        kw = {k: v for k, v in kwargs.items() if k in ("axis", "ddof", "keepdims", "dtype")}
+        return variance(args[0], std=std, **kw)
+    return bound
+
+
+# Sums, means and variances are compared with a float64 reference within their error
+# bounds (tests/_tolerance.py), not with numpy's rounding (pairwise vs sequential order,
+# SIMD partial sums); max/min/ptp/all/any are exact or one rounding (relative _TOL).
+BOUNDS = {
+    "sum": "sum_of_products", "nansum": "sum_of_products", "cumsum": "sum_of_products",
+    "mean": mean_of(np.mean, _count),
+    "nanmean": mean_of(np.nanmean, lambda a, k: _count(a, k, keep=lambda x: ~np.isnan(x))),
+    "var": _variance(False), "std": _variance(True),
+    "prod": product_of(_count), "cumprod": product_of(_cumulative_count),
+}
+
+
 @pytest.mark.parametrize("name", REDUCTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_reductions_match_numpy(name, dtype):
@@ -26,7 +59,7 @@ def test_reductions_match_numpy(name, dtype):
     xfn, npfn = getattr(xnp, name), getattr(np, name)
     for axis in AXES:
         for keepdims in (False, True):
-            compare(xfn, npfn, x, axis=axis, keepdims=keepdims)
+            compare(xfn, npfn, x, axis=axis, keepdims=keepdims, bound=BOUNDS.get(name))
 
 
 @pytest.mark.parametrize("name", REDUCTIONS)
@@ -37,9 +70,9 @@ def test_reductions_edge_shapes(name):
         for axis in (None, 0, -1):
             if axis is not None and np.ndim(x) == 0:
                 continue
-            compare(xfn, npfn, x, axis=axis)
-    compare(xfn, npfn, [[1, 2], [3, 4]], axis=1)
-    compare(xfn, npfn, 5)
+            compare(xfn, npfn, x, axis=axis, bound=BOUNDS.get(name))
+    compare(xfn, npfn, [[1, 2], [3, 4]], axis=1, bound=BOUNDS.get(name))
+    compare(xfn, npfn, 5, bound=BOUNDS.get(name))
 
 
 def test_reduction_dtype_rules():
@@ -52,8 +85,8 @@ def test_reduction_dtype_rules():
     assert xnp.var(np.ones(3, np.float32)).dtype == np.float32
     assert xnp.argmax(i32).dtype == np.int64
     assert xnp.prod(np.ones(3, np.int8)).dtype == np.int64
-    compare(xnp.sum, np.sum, i32, axis=0, dtype=np.float32)
-    compare(xnp.mean, np.mean, i32, axis=1, dtype=np.float32)
+    compare(xnp.sum, np.sum, i32, axis=0, dtype=np.float32, bound=BOUNDS["sum"])
+    compare(xnp.mean, np.mean, i32, axis=1, dtype=np.float32, bound=BOUNDS["mean"])
     compare(xnp.sum, np.sum, i32, initial=10)
     compare(xnp.max, np.max, np.zeros((0, 2)), axis=0, initial=-1.0)
     compare(xnp.prod, np.prod, i32 + 1, axis=1, initial=2)
@@ -64,9 +97,8 @@ def test_var_std_ddof(ddof):
     x = np.random.default_rng(1).normal(size=(3, 4))
     for fn in ("var", "std"):
         for axis in (None, 0, 1, (0, 1)):
-            compare(getattr(xnp, fn), getattr(np, fn), x, axis=axis, ddof=ddof)
-            compare(getattr(xnp, fn), getattr(np, fn), x.astype(np.float32), axis=axis, ddof=ddof)
-            compare(getattr(xnp, fn), getattr(np, fn), (x * 5).astype(np.int16), axis=axis, ddof=ddof)
+            for a in (x, x.astype(np.float32), (x * 5).astype(np.int16)):
+                compare(getattr(xnp, fn), getattr(np, fn), a, axis=axis, ddof=ddof, bound=BOUNDS[fn])
 
 
 @pytest.mark.parametrize("name", ["argmax", "argmin"])
@@ -91,13 +123,14 @@ def test_cumulative(name, dtype):
     rng = np.random.default_rng(3)
     x = rand(rng, (3, 4), dtype, -2, 2)
     xfn, npfn = getattr(xnp, name), getattr(np, name)
+    bound = BOUNDS[name]
     for axis in (None, 0, 1, -1):
-        compare(xfn, npfn, x, axis=axis)
-    compare(xfn, npfn, x, axis=0, dtype=np.float32)
-    compare(xfn, npfn, np.zeros((2, 0)), axis=1)
-    compare(xfn, npfn, np.float64(3.0))
-    compare(xnp.cumulative_sum, np.cumulative_sum, x[0], include_initial=True)
-    compare(xnp.cumulative_prod, np.cumulative_prod, x, axis=1)
+        compare(xfn, npfn, x, axis=axis, bound=bound)
+    compare(xfn, npfn, x, axis=0, dtype=np.float32, bound=bound)
+    compare(xfn, npfn, np.zeros((2, 0)), axis=1, bound=bound)
+    compare(xfn, npfn, np.float64(3.0), bound=bound)
+    compare(xnp.cumulative_sum, np.cumulative_sum, x[0], include_initial=True, bound=BOUNDS["cumsum"])
+    compare(xnp.cumulative_prod, np.cumulative_prod, x, axis=1, bound=BOUNDS["cumprod"])
 
 
 def test_misc_reductions():
@@ -138,7 +171,8 @@ def test_reduction_property(data):
                                                    max_size=nd).map(tuple) if nd else st.none()))
     keepdims = data.draw(st.booleans())
     x = rand(np.random.default_rng(data.draw(st.integers(0, 999))), shape, dtype)
-    compare(getattr(xnp, name), getattr(np, name), x, axis=axis, keepdims=keepdims)
+    compare(getattr(xnp, name), getattr(np, name), x, axis=axis, keepdims=keepdims,
+            bound=BOUNDS.get(name))
 
 
 # -- transformations ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Callable
 
 import numpy as np
 
+from .core.array import Array, as_plain
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval
 
@@ -43,14 +44,23 @@ def check_leaves(leaves, where: str) -> None:
         get_aval(x, where)
 
 
+def plain_leaves(leaves: list) -> list:
+    """Arguments entering a transformation: ``xform.Array``s as plain numpy arrays (no
+    copy), so that the eager computations inside run at numpy's plain-array speed."""
+    return [as_plain(x) for x in leaves]
+
+
 def to_output(x):
-    """Results outside transformations are numpy arrays (numpy scalars for 0-d)."""
+    """Results outside transformations are ``xform.Array``s (numpy arrays with JAX's
+    ``.at``; see docs/arrays.md), numpy scalars for 0-d."""
     if isinstance(x, Tracer):
         return x
     if isinstance(x, np.ndarray):
         # 0-d results are numpy scalars, whichever path computed them (jit's kernels
         # return scalars; eager rules such as numpy.where give 0-d arrays)
-        return x[()] if x.ndim == 0 else x
+        if x.ndim == 0:
+            return x[()]
+        return x.view(Array) if type(x) is np.ndarray else x
     if isinstance(x, np.generic):
         return x
     if isinstance(x, (bool, int, float, complex)):
@@ -60,8 +70,19 @@ def to_output(x):
 
 def normalize_argnums(argnums, nargs: int, where: str) -> tuple[tuple[int, ...], bool]:
     """Returns (argnums as a tuple of non-negative ints, whether a single int was given)."""
-    single = isinstance(argnums, (int, np.integer))
-    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
+    single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
+    if single:
+        nums = (int(argnums),)
+    elif isinstance(argnums, (tuple, list)) and all(
+            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in argnums):
+        nums = tuple(int(a) for a in argnums)
+    else:
+        raise TypeError(
+            f"{where}: argnums must be an int or a tuple of ints (positions of the arguments "
+            f"to differentiate), got {argnums!r} of type {type(argnums).__name__}.")
+    if not nums:
+        raise ValueError(f"{where}: argnums is empty; name at least one argument to "
+                         f"differentiate.")
     out = []
     for a in nums:
         if not -nargs <= a < nargs:

@@ -6,7 +6,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._util import check_leaves, flatten_fun, fun_name, normalize_argnums, to_output
+from ._util import (check_leaves, flatten_fun, fun_name, normalize_argnums, plain_leaves,
+                    to_output)
 from .core.abstract import ShapedArray
 from .core.dtypes import float0, tangent_dtype
 from .core.pytree import tree_flatten, tree_map, tree_unflatten
@@ -70,7 +71,9 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples or lists of arguments.")
     p_leaves, p_tree = tree_flatten(tuple(primals))
+    p_leaves = plain_leaves(p_leaves)
     t_leaves, t_tree = tree_flatten(tuple(tangents))
+    t_leaves = plain_leaves(t_leaves)
     if p_tree != t_tree:
         raise TypeError(f"jvp: primal structure {p_tree} differs from tangent structure {t_tree}.")
     check_leaves(p_leaves, "jvp")
@@ -107,6 +110,7 @@ def linearize(fun: Callable, *primals) -> tuple[Any, Callable]:
     np.float64(2.0)
     """
     p_leaves, p_tree = tree_flatten(tuple(primals))
+    p_leaves = plain_leaves(p_leaves)
     check_leaves(p_leaves, "linearize")
     flat, store = flatten_fun(fun, p_tree)
     outs, lin = linearize_flat(flat, p_leaves)
@@ -114,6 +118,7 @@ def linearize(fun: Callable, *primals) -> tuple[Any, Callable]:
 
     def f_jvp(*tangents):
         t_leaves, t_tree = tree_flatten(tuple(tangents))
+        t_leaves = plain_leaves(t_leaves)
         if t_tree != p_tree:
             raise TypeError(
                 f"linearize: the linearized function expects tangents with structure "
@@ -131,6 +136,7 @@ def _vjp(fun, primals, has_aux: bool, where: str, checked: bool = False):
     """Returns ``(out, vjp_fn, aux, pull_flat)``; ``pull_flat(ct_leaves)`` is ``vjp_fn``
     for flat cotangents already known to match the outputs (no checks)."""
     p_leaves, p_tree = tree_flatten(tuple(primals))
+    p_leaves = plain_leaves(p_leaves)
     if not checked:
         check_leaves(p_leaves, where)
     aux_store: dict = {}
@@ -172,6 +178,7 @@ def _vjp(fun, primals, has_aux: bool, where: str, checked: bool = False):
 
     def vjp_fn(ct):
         ct_leaves, ct_tree = tree_flatten(ct)
+        ct_leaves = plain_leaves(ct_leaves)
         if ct_tree != out_tree:
             raise TypeError(
                 f"vjp: the cotangent has structure {ct_tree} but the function output has "
@@ -186,6 +193,12 @@ def _vjp(fun, primals, has_aux: bool, where: str, checked: bool = False):
                 raise ValueError(
                     f"vjp: cotangent {i} has shape {ca.shape} but the output it pairs with "
                     f"has shape {a.shape}.")
+            if a.dtype.kind == "f" and ca.dtype.kind == "c":
+                raise ValueError(
+                    f"vjp: cotangent {i} is complex ({ca.str_short()}) but the output it "
+                    f"pairs with is real ({a.str_short()}); converting it would drop its "
+                    f"imaginary part. Pass a real cotangent (e.g. ct.real), or make the "
+                    f"output complex.")
             if a.dtype.kind in "fc" and ca.dtype != a.dtype:
                 from . import lax
 
@@ -210,7 +223,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     return (out, fn, aux) if has_aux else (out, fn)
 
 
-def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+                   allow_int: bool = False) -> Callable:
     """Like ``grad`` but returns ``(value, gradient)`` (``((value, aux), gradient)`` with aux).
 
     >>> import xform, xform.numpy as xnp
@@ -222,15 +236,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     def value_and_grad_f(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), where)
-        for i in nums:
-            for leaf in tree_flatten(args[i])[0]:
-                aval = get_aval(leaf, where)
-                if aval.dtype.kind not in "fc":
-                    raise TypeError(
-                        f"grad of {name}: argument {i} has dtype {aval.dtype} "
-                        f"({aval.str_short()}); gradients are only defined for floating "
-                        f"inputs. Pass a float array (e.g. x.astype(float)) or exclude it "
-                        f"from argnums.")
+        _check_diff_inputs(args, nums, where, holomorphic, allow_int)
 
         if nums == (0,) and len(args) == 1 and not kwargs:  # differentiate fun itself
             partial_f = fun
@@ -253,10 +259,17 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
                 f"returned {got}. "
                 f"Use xform.jacrev or xform.vjp for non-scalar outputs, or reduce it (e.g. .sum()).")
         out_aval = get_aval(out_leaves[0])
-        if out_aval.dtype.kind not in "f":
+        if holomorphic and out_aval.dtype.kind != "c":
+            raise TypeError(
+                f"grad of {name} with holomorphic=True: the output must be a complex scalar, "
+                f"got {out_aval.str_short()}.")
+        if not holomorphic and out_aval.dtype.kind not in "f":
+            hint = (" For a holomorphic function pass holomorphic=True (the gradient is then "
+                    "f'(z)); for other complex outputs use xform.vjp."
+                    if out_aval.dtype.kind == "c" else "")
             raise TypeError(
                 f"grad of {name}: the output must be a real floating scalar, got "
-                f"{out_aval.str_short()}.")
+                f"{out_aval.str_short()}.{hint}")
         # The cotangent 1 has the output's structure, shape and dtype by construction.
         grads = pull_flat([_one(out_aval.dtype)])
         g = grads[0] if single else tuple(grads)
@@ -276,16 +289,27 @@ def _one(dtype):
     return one
 
 
-def grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+         allow_int: bool = False) -> Callable:
     """Gradient of a scalar function w.r.t. argument(s) ``argnums``.
+
+    Complex numbers follow JAX: for a real-valued ``f`` of complex ``z = x + iy`` the
+    result is ``df/dx - i df/dy`` (the conjugate of the steepest-ascent direction); with
+    ``holomorphic=True`` (complex inputs and output) it is the complex derivative
+    ``f'(z)``. ``allow_int=True`` gives integer arguments a ``float0`` zero gradient
+    instead of an error.
 
     >>> import xform, xform.numpy as xnp
     >>> xform.grad(xnp.sin)(0.0)
     np.float64(1.0)
     >>> xform.grad(xform.grad(lambda x: x ** 3))(2.0)
     np.float64(12.0)
+    >>> xform.grad(lambda z: z ** 2, holomorphic=True)(1.0 + 2.0j)
+    np.complex128(2+4j)
+    >>> xform.grad(lambda z: xnp.real(z) ** 2 + xnp.imag(z) ** 2)(3.0 + 4.0j)
+    np.complex128(6-8j)
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
     name = fun_name(fun)
 
     def grad_f(*args, **kwargs):
@@ -327,10 +351,43 @@ def _std_basis(leaves):
     return out, sizes
 
 
-def _check_float_args(args, nums, where):
+def _check_diff_inputs(args, nums, where: str, holomorphic: bool, allow_int: bool) -> None:
+    """grad's input dtypes: floating or complex (complex only with ``holomorphic``), or
+    any integer with ``allow_int``."""
     for i in nums:
         for leaf in tree_flatten(args[i])[0]:
             aval = get_aval(leaf, where)
+            kind = aval.dtype.kind
+            if holomorphic and kind != "c" and not (allow_int and kind in "biu"):
+                raise TypeError(
+                    f"{where} with holomorphic=True: argument {i} is {aval.str_short()}; "
+                    f"holomorphic differentiation needs complex inputs (convert with "
+                    f"x.astype(complex)).")
+            if kind not in "fc" and not (allow_int and kind in "biu"):
+                raise TypeError(
+                    f"{where}: argument {i} has dtype {aval.dtype} "
+                    f"({aval.str_short()}); gradients are only defined for floating "
+                    f"inputs. Pass a float array (e.g. x.astype(float)), exclude it "
+                    f"from argnums, or pass allow_int=True for a float0 zero gradient.")
+
+
+def _check_float_args(args, nums, where, holomorphic: bool = False):
+    """Jacobian inputs, as JAX: real floating ones, or complex ones with holomorphic=True
+    (forward and reverse Jacobians of non-holomorphic complex functions are not single
+    complex matrices: use jvp/vjp, or split into real and imaginary parts)."""
+    for i in nums:
+        for leaf in tree_flatten(args[i])[0]:
+            aval = get_aval(leaf, where)
+            if holomorphic and aval.dtype.kind != "c":
+                raise TypeError(
+                    f"{where} with holomorphic=True: argument {i} is {aval.str_short()}; "
+                    f"holomorphic differentiation needs complex inputs (convert with "
+                    f"x.astype(complex)).")
+            if not holomorphic and aval.dtype.kind == "c":
+                raise TypeError(
+                    f"{where}: argument {i} is complex ({aval.str_short()}). For a holomorphic "
+                    f"function pass holomorphic=True; otherwise use xform.jvp/xform.vjp, or "
+                    f"pass the real and imaginary parts as separate real arguments.")
             if aval.dtype.kind not in "fc":
                 raise TypeError(
                     f"{where}: argument {i} has dtype {aval.dtype}; Jacobians need floating "
@@ -356,8 +413,10 @@ def _reshape_jac(block, out_shape, in_shape, in_first: bool):
     return lax.reshape(block, tuple(out_shape) + tuple(in_shape))
 
 
-def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable:
     """Jacobian by forward mode (vmap of jvp over a basis); layout out.shape + in.shape.
+    Inputs are real, or complex with ``holomorphic=True`` (the Jacobian is then f'(z)).
 
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> xform.jacfwd(xnp.sin)(np.zeros(2))
@@ -370,7 +429,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     def jac_f(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), f"jacfwd of {name}")
-        _check_float_args(args, nums, f"jacfwd of {name}")
+        _check_float_args(args, nums, f"jacfwd of {name}", holomorphic)
         diff = tuple(args[i] for i in nums)
         d_leaves, d_tree = tree_flatten(diff)
 
@@ -408,8 +467,10 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
     return jac_f
 
 
-def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable:
     """Jacobian by reverse mode (vmap of vjp over an output basis); layout out + in.
+    Inputs and outputs are real, or complex with ``holomorphic=True`` (f'(z)).
 
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> xform.jacrev(lambda x: x ** 2)(np.array([1., 2.]))
@@ -422,7 +483,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     def jac_f(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), f"jacrev of {name}")
-        _check_float_args(args, nums, f"jacrev of {name}")
+        _check_float_args(args, nums, f"jacrev of {name}", holomorphic)
         diff = tuple(args[i] for i in nums)
 
         def partial_f(*diff_args):
@@ -435,11 +496,16 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
         y_leaves, y_tree = tree_flatten(out)
         for yl in y_leaves:
             ya = get_aval(yl)
-            if ya.dtype.kind == "c":
+            if holomorphic and ya.dtype.kind != "c":
+                raise TypeError(
+                    f"jacrev of {name} with holomorphic=True: outputs must be complex, got "
+                    f"{ya.str_short()}.")
+            if ya.dtype.kind == "c" and not holomorphic:
                 raise TypeError(
                     f"jacrev of {name}: outputs must be real for reverse mode, got "
-                    f"{ya.str_short()}. Use jacfwd for complex outputs, or return the real "
-                    f"and imaginary parts (xnp.real, xnp.imag) as separate outputs.")
+                    f"{ya.str_short()}. Use jacfwd for complex outputs, holomorphic=True for "
+                    f"a holomorphic function, or return the real and imaginary parts "
+                    f"(xnp.real, xnp.imag) as separate outputs.")
         basis, sizes = _std_basis(y_leaves)
         d_leaves, d_tree = tree_flatten(diff)
         if y_leaves:
@@ -463,7 +529,8 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
     return jac_f
 
 
-def hessian(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def hessian(fun: Callable, argnums=0, has_aux: bool = False,
+            holomorphic: bool = False) -> Callable:
     """Hessian = jacfwd(jacrev(fun)); layout out.shape + in.shape + in.shape.
 
     >>> import numpy as np, xform
@@ -471,7 +538,7 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 def check_grads(f: Callable, args: Sequence, order: int = 2, modes=("fwd", "rev"),

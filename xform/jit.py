@@ -8,11 +8,15 @@ transformation in both directions.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import operator
+import os
+import sys
 import threading
 import time
-from typing import Callable, Iterable
+import weakref
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -23,7 +27,9 @@ from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Tracer, get_aval
 from .core.trace import _state_holder
 from .core.trace import state as _state
+from .core.array import Array
 from .core.eval import eval_jaxpr
+from .core.nan_checks import bad_value
 from .interpreters.staging import closure_convert, trace_to_jaxpr
 from .lax.call import _tier_param, jit_p
 
@@ -110,20 +116,75 @@ def make_jaxpr(fun: Callable, static_argnums: int | Iterable[int] = ()) -> Calla
 
 # -- the jit primitive's impl: compile the held program with the Numba backend ------------
 
+# Held while the backend is first imported (in whichever thread): a fork waits for it, as
+# a child would otherwise inherit the import's module lock, held by a thread that does
+# not exist there (see _before_fork).
+_BACKEND_LOCK = threading.RLock()
+_BACKEND: list = []  # [the backend module], once imported
+_FORK_STATE: dict = {"backend_held": False, "poisoned": None}
+
+
+def _backend(name: str):
+    """The Numba backend (``xform.backend.numba``), imported on first use."""
+    if _BACKEND:
+        return _BACKEND[0]
+    if _FORK_STATE["poisoned"] is not None:
+        from .backend.numba.forksafe import forked_mid_compile_message
+
+        raise RuntimeError(forked_mid_compile_message(name, _FORK_STATE["poisoned"]))
+    with _BACKEND_LOCK:
+        if not _BACKEND:
+            from .backend.platform import interrupts_deferred
+
+            with interrupts_deferred():  # an interrupted import would stay half-done
+                from .backend import numba as backend
+            _BACKEND.append(backend)
+    return _BACKEND[0]
+
 
 def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
     compiled = jaxpr.cache.get("compiled")
     if tiered and (compiled is None or not compiled.ready) and _loop_free(jaxpr):
         return _tiered_call(args, jaxpr, name)
     if compiled is None:
-        from .backend.numba import compile_jaxpr
-
-        compiled = compile_jaxpr(jaxpr, name=name)
+        compiled = _backend(name).compile_jaxpr(jaxpr, name=name)
         jaxpr.cache["compiled"] = compiled
-    return compiled(*args)
+    outs = compiled(*args)
+    if config.debug_nans or config.debug_infs:
+        _check_outputs(outs, jaxpr, args, name)
+    return outs
 
 
 jit_p.impl = _jit_impl
+
+
+def _check_outputs(outs, closed: ClosedJaxpr, args, name: str) -> None:
+    """debug_nans/debug_infs: if a compiled result has a NaN/inf, evaluate the program
+    op by op (each operation checked, see ``core/nan_checks.py``) to name the first
+    operation producing one."""
+    bad = [(i, k) for i, k in enumerate(map(bad_value, outs)) if k is not None]
+    if not bad:
+        return
+    with np.errstate(all="ignore"):
+        eval_jaxpr(closed.jaxpr, closed.consts, *args)  # raises at the operation
+    i, kind = bad[0]
+    raise FloatingPointError(
+        f"invalid value ({kind}) in output {i} of jit of {name}; evaluated op by op the "
+        f"program gives none (the compiled kernel rounds differently).")
+
+
+def _deoptimized_error(jitted: "Jitted", args, kwargs, err: FloatingPointError):
+    """The error to raise for a NaN/inf found in a jitted function's results: run the
+    Python function un-jitted, whose checked operations name the user's line."""
+    from .api_util import disable_jit
+
+    try:
+        with disable_jit(), np.errstate(all="ignore"):
+            jitted.fun(*args, **kwargs)
+    except FloatingPointError as e:
+        return FloatingPointError(f"{e} (found by re-running jit of {jitted.name} un-jitted: "
+                                  f"{err})")
+    return err
 
 
 # -- tiered execution: run uncompiled while Numba compiles in a background thread --------
@@ -136,8 +197,9 @@ class _BackgroundCompile:
     """The background compilation of one program for ``jit(..., tiered=True)``.
 
     Started after the first call's uncompiled evaluation (so that call does not compete
-    for the GIL with Numba's import and typing). A non-daemon thread: at interpreter exit
-    Python waits for it, so the kernel still reaches the disk cache for the next run.
+    for the GIL with Numba's import and typing). A daemon thread: interpreter exit waits
+    for it at most ``config.exit_compile_wait`` seconds (``_wait_at_exit``), so the
+    kernel usually still reaches the disk cache for the next run, but exit never hangs.
     """
 
     def __init__(self, closed: ClosedJaxpr, name: str, args):
@@ -145,21 +207,32 @@ class _BackgroundCompile:
         self.error: BaseException | None = None
         self.warned = False
         self.name = name
+        self.closed: ClosedJaxpr | None = closed  # until done (see _forget_jobs_after_fork)
         self.thread = threading.Thread(target=self._run, args=(closed, name, args),
-                                       name=f"xform-compile-{name}")
+                                       name=f"xform-compile-{name}", daemon=True)
 
     def _run(self, closed, name, args):
         try:
-            from .backend.numba import compile_jaxpr
-
-            compiled = compile_jaxpr(closed, name=name)
+            compiled = _backend(name).compile_jaxpr(closed, name=name)
             compiled.ensure_compiled(args, background=True)
             compiled.ready = True
         except BaseException as e:  # reported by the next call, which keeps running uncompiled
             self.error = e
         finally:
+            self.closed = None
             self.done.set()
             _PENDING.discard(self)  # finished jobs are not kept alive (nor their programs)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child, where this job's thread does not exist: the next call
+        starts a compilation of its own, and nobody waits for this one."""
+        closed = self.closed
+        if closed is not None and closed.cache.get("background_compile") is self:
+            del closed.cache["background_compile"]
+        self.closed = None
+        if hasattr(self.done, "_at_fork_reinit"):  # its lock may be held by the lost thread
+            self.done._at_fork_reinit()
+        self.done.set()
 
     def report_failure(self) -> None:
         if self.error is not None and not self.warned:
@@ -202,6 +275,77 @@ def _tiered_call(args, closed: ClosedJaxpr, name: str):
     return outs
 
 
+def _wait_at_exit() -> None:
+    """At interpreter exit, wait (at most ``config.exit_compile_wait`` seconds, 0: not at
+    all) for pending background compilations, so that their kernels reach the disk
+    cache. Ctrl-C stops the wait quietly; a second one then ends the process at once
+    (SIGINT's default action) instead of printing a traceback from the shutdown."""
+    if not _PENDING:
+        return
+    try:
+        wait_for_compilations(config.exit_compile_wait)
+    except KeyboardInterrupt:
+        import signal
+
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+        except (ValueError, OSError):  # not the main thread, or no SIGINT here
+            pass
+
+
+atexit.register(_wait_at_exit)
+
+
+def _forget_jobs_after_fork() -> None:
+    for job in list(_PENDING):
+        job.forget_after_fork()
+    _PENDING.clear()
+
+
+def _forksafe():
+    return sys.modules.get("xform.backend.numba.forksafe")  # None until the backend loads
+
+
+def _before_fork() -> None:
+    """Before os.fork(): wait (at most XFORM_FORK_COMPILE_WAIT seconds in all) for an
+    import of the backend and for compilations under way in other threads, holding
+    their locks across the fork (docs/cache.md, xform/backend/numba/forksafe.py)."""
+    deadline = time.monotonic() + config.fork_compile_wait()
+    _FORK_STATE["backend_held"] = _BACKEND_LOCK.acquire(
+        timeout=max(0.0, deadline - time.monotonic()))
+    fs = _forksafe()
+    if fs is not None:
+        fs.before_fork(deadline)
+    _TIER_LOCK.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _TIER_LOCK.release()
+    fs = _forksafe()
+    if fs is not None:
+        fs.after_fork_in_parent()
+    if _FORK_STATE["backend_held"]:
+        _BACKEND_LOCK.release()
+
+
+def _after_fork_in_child() -> None:
+    _TIER_LOCK.release()
+    fs = _forksafe()
+    if fs is not None:
+        fs.after_fork_in_child(config.fork_compile_wait())
+    if _FORK_STATE["backend_held"]:
+        _BACKEND_LOCK.release()
+    elif not _BACKEND:  # another thread was importing the backend: it cannot be imported here
+        _FORK_STATE["poisoned"] = (f"importing the compiler after XFORM_FORK_COMPILE_WAIT="
+                                   f"{config.fork_compile_wait():g} s")
+    _forget_jobs_after_fork()  # background compilations' threads do not exist here
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
+
+
 def wait_for_compilations(timeout: float | None = None) -> bool:
     """Block until every background compilation started by ``jit(..., tiered=True)``
     has finished (compiled or failed). Returns False if ``timeout`` seconds passed first.
@@ -225,7 +369,7 @@ def wait_for_compilations(timeout: float | None = None) -> bool:
 
 def _leaf_key(x):
     t = type(x)
-    if t is np.ndarray:
+    if t is np.ndarray or t is _Array:  # an xform.Array traces as the plain array it is
         return (x.shape, x.dtype)
     if t is float or t is int or t is bool or t is complex:
         return t
@@ -251,6 +395,7 @@ _FAST_SCALARS = frozenset({float, int, bool, complex, np.float64, np.float32, np
                            np.int32, np.bool_, np.complex128, np.complex64, np.int8,
                            np.int16, np.uint8, np.uint16, np.uint32, np.uint64, np.float16})
 _ndarray = np.ndarray
+_Array = Array
 
 
 _csd = operator.attrgetter("__class__", "shape", "dtype")
@@ -258,10 +403,29 @@ _csd = operator.attrgetter("__class__", "shape", "dtype")
 
 def _native(x):
     """Arrays in non-native byte order (big-endian data read from a file) are converted:
-    Numba only takes native ones."""
+    Numba only takes native ones. ``xform.Array``s are passed as plain arrays (Numba's
+    dispatch of an ndarray subclass costs ~3 us more)."""
+    if type(x) is _Array:
+        x = x.view(_ndarray)
     if type(x) is _ndarray and not x.dtype.isnative:
         return x.astype(x.dtype.newbyteorder("="))
     return x
+
+
+def _plain_args(fast, key):
+    """``fast`` for a signature with ``xform.Array`` arguments: pass them as plain arrays
+    (see ``_native``)."""
+    pos = [i for i, k in enumerate(key) if type(k) is tuple and k[0] is _Array]
+    if not pos:
+        return fast
+
+    def plain(*args):
+        args = list(args)
+        for i in pos:
+            args[i] = args[i].view(_ndarray)
+        return fast(*args)
+
+    return plain
 
 
 def _fast_key(args):
@@ -272,7 +436,7 @@ def _fast_key(args):
     key = []
     for a in args:
         t = type(a)
-        if t is _ndarray or (t in _FAST_SCALARS and hasattr(a, "dtype")):
+        if t is _ndarray or t is _Array or (t in _FAST_SCALARS and hasattr(a, "dtype")):
             if not a.dtype.isnative:  # converted on the slow path (see _native)
                 return None
             key.append((t, a.shape, a.dtype))
@@ -284,13 +448,15 @@ def _fast_key(args):
 
 
 def _make_fast(compiled, out_tree):
-    """args -> user-facing output, calling the numba kernel directly."""
+    """args -> user-facing output, calling the numba kernel directly (array results as
+    ``xform.Array`` views, as ``to_output`` gives them)."""
     raw = compiled.raw
     n = compiled.n_out
     conv = dict(compiled.scalar_outs)
+    arrays = [i for i in range(n) if i not in conv]
     leaf_tree = out_tree.num_leaves == 1 and tree_unflatten(out_tree, [0]) == 0
     if n == 1 and leaf_tree and not conv:
-        return raw
+        return lambda *args: raw(*args).view(_Array)
     if n == 1 and leaf_tree:
         t = conv[0]
         return lambda *args: t(raw(*args))
@@ -300,6 +466,8 @@ def _make_fast(compiled, out_tree):
         r = [r] if n == 1 else list(r)
         for i, t in conv.items():
             r[i] = t(r[i])
+        for i in arrays:
+            r[i] = r[i].view(_Array)
         return tree_unflatten(out_tree, r)
 
     return fast
@@ -349,6 +517,20 @@ def _snapshot(value):
     return value
 
 
+_ALL_JITTED: "weakref.WeakSet[Jitted]" = weakref.WeakSet()
+
+
+def _drop_fast_paths(name: str) -> None:
+    """A config switch that needs a look at every call (disable_jit, debug_nans,
+    debug_infs) was changed: drop the direct kernel calls (rebuilt once they are off)."""
+    if name in ("disable_jit", "debug_nans", "debug_infs"):
+        for j in list(_ALL_JITTED):
+            j._fast.clear()
+
+
+config._listeners.append(_drop_fast_paths)
+
+
 class Jitted:
     """A jit-compiled function (see ``jit``).
 
@@ -365,10 +547,10 @@ class Jitted:
         self._cache: dict = {}
         self._fast: dict = {}
         self._simple = not static_argnums and not static_argnames
-        self._lock = threading.Lock()
         self._last_key = None
         self.trace_count = 0
         functools.update_wrapper(self, fun, updated=())
+        _ALL_JITTED.add(self)
 
     def _signature(self, args, kwargs):
         where = f"jit of {self.name}"
@@ -416,6 +598,8 @@ class Jitted:
                 fn = self._fast.get(_fast_key(args)) if self._fast else None
             if fn is not None and _state_holder["s"].dynamic.level == 0:
                 return fn(*args)
+        if config.disable_jit:
+            return self.fun(*args, **kwargs)
         key, static, leaves, in_tree = self._signature(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:
@@ -425,15 +609,22 @@ class Jitted:
                                   **self._tier_param())
                 return tree_unflatten(out_tree, outs)
             entry = _CacheEntry(closed, out_tree)
-            with self._lock:
-                entry = self._cache.setdefault(key, entry)
-        outs = jit_p.bind(*leaves, jaxpr=entry.jaxpr, name=self.name, **self._tier_param())
-        if not kwargs and self._simple and _state().dynamic.level == 0:
+            # setdefault is atomic (no lock: one held by another thread at os.fork() would
+            # stay locked in the child): threads tracing one signature share the winner
+            entry = self._cache.setdefault(key, entry)
+        try:
+            outs = jit_p.bind(*leaves, jaxpr=entry.jaxpr, name=self.name, **self._tier_param())
+        except FloatingPointError as e:
+            if not (config.debug_nans or config.debug_infs):
+                raise
+            raise _deoptimized_error(self, args, kwargs, e) from None
+        if not kwargs and self._simple and _state().dynamic.level == 0 and \
+                config.fast_paths_allowed():
             compiled = entry.jaxpr.cache.get("compiled")
             if compiled is not None and compiled.ready:
                 fk = _fast_key(args)
                 if fk is not None and not any(isinstance(o, Tracer) for o in outs):
-                    self._fast[fk] = _make_fast(compiled, entry.out_tree)
+                    self._fast[fk] = _plain_args(_make_fast(compiled, entry.out_tree), fk)
         return tree_unflatten(entry.out_tree, [to_output(o) for o in outs])
 
     def _tier_param(self) -> dict:
@@ -454,9 +645,7 @@ class Jitted:
             if tracer_consts:
                 raise TypeError(f"jit of {self.name}: lower() cannot inspect a function "
                                 f"closing over traced values.")
-        from .backend.numba import lower_jaxpr
-
-        return lower_jaxpr(closed, name=self.name)
+        return _backend(self.name).lower_jaxpr(closed, name=self.name)
 
     def clear_cache(self):
         self._cache.clear()
@@ -466,9 +655,21 @@ class Jitted:
         return len(self._cache)
 
 
-def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
-        static_argnames: str | Iterable[str] = (), *, tiered: bool | None = None) -> Jitted:
+_NO_FUN: Any = object()  # jit() without a function: a decorator (jit(None) is an error)
+
+
+def jit(fun: Callable | None = _NO_FUN, static_argnums: int | Iterable[int] | None = None,
+        static_argnames: str | Iterable[str] | None = None, *, tiered: bool | None = None,
+        donate_argnums: int | Iterable[int] | None = None,
+        donate_argnames: str | Iterable[str] | None = None, inline: bool = False,
+        keep_unused: bool = False) -> Jitted | Callable[[Callable], Jitted]:
     """Compile ``fun`` with Numba: traced once per input signature, cached.
+
+    ``static_argnums``/``static_argnames`` mark arguments whose values are part of the
+    cache key (Python values the function branches on). As in JAX each is inferred from
+    the other through ``fun``'s signature, so an argument named in ``static_argnames``
+    is static also when passed by position, and one in ``static_argnums`` also when
+    passed by keyword. ``jit(static_argnums=...)`` without ``fun`` returns a decorator.
 
     ``tiered=True`` trades reproducibility for start-up latency: until a signature's
     kernel is compiled, calls evaluate the traced program op by op (like the un-jitted
@@ -479,11 +680,33 @@ def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
     ``xform.config.jit_tiered`` (off unless env ``XFORM_JIT_TIERED=1``).
     ``xform.wait_for_compilations()`` blocks until background compilations finish.
 
+    JAX's ``donate_argnums``/``donate_argnames`` (a hint that an input buffer may be
+    reused; results never share memory with inputs here), ``inline`` (nested jitted
+    functions are always inlined into the outer program) and ``keep_unused`` are
+    accepted for compatibility and change nothing.
+
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> f = xform.jit(lambda x, y: x * y + 1.0)
     >>> f(np.arange(3.0), 2.0)
     array([1., 3., 5.])
+    >>> @xform.jit(static_argnames="n")
+    ... def power(x, n):
+    ...     return x ** n if n > 0 else xnp.ones_like(x)
+    >>> power(np.arange(3.0), 2)  # n is static also when passed by position
+    array([0., 1., 4.])
     """
+    if fun is _NO_FUN:
+        def decorator(f: Callable) -> Jitted:
+            return jit(f, static_argnums, static_argnames, tiered=tiered,
+                       donate_argnums=donate_argnums, donate_argnames=donate_argnames,
+                       inline=inline, keep_unused=keep_unused)
+
+        return decorator
+    if not callable(fun):
+        raise TypeError(f"jit: expected a function to compile, got {type(fun).__name__} "
+                        f"({fun!r}); use jit(f, ...) or @jit(static_argnums=...).")
+    static_argnums = () if static_argnums is None else static_argnums
+    static_argnames = () if static_argnames is None else static_argnames
     if isinstance(static_argnums, (int, np.integer)):
         static_argnums = (static_argnums,)
     if isinstance(static_argnames, str):
@@ -491,8 +714,65 @@ def jit(fun: Callable, static_argnums: int | Iterable[int] = (),
     if tiered not in (None, True, False):
         raise TypeError(f"jit of {fun_name(fun)}: tiered must be True, False or None, "
                         f"got {tiered!r}.")
+    _check_donation(fun, donate_argnums, donate_argnames)
     static_argnums = _check_static_argnums(fun, tuple(static_argnums))
-    return Jitted(fun, static_argnums, tuple(static_argnames), tiered)
+    static_argnums, static_argnames = _infer_static(fun, static_argnums, tuple(static_argnames))
+    return Jitted(fun, static_argnums, static_argnames, tiered)
+
+
+def _check_donation(fun, donate_argnums, donate_argnames) -> None:
+    """Donation is only a hint (validated, then unused): see ``jit``."""
+    nums = () if donate_argnums is None else donate_argnums
+    nums = (nums,) if isinstance(nums, (int, np.integer)) else nums
+    names = () if donate_argnames is None else donate_argnames
+    names = (names,) if isinstance(names, str) else names
+    for i in nums:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"jit of {fun_name(fun)}: donate_argnums must be ints, got {i!r}.")
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError(f"jit of {fun_name(fun)}: donate_argnames must be strings, "
+                            f"got {n!r}.")
+
+
+def _infer_static(fun, argnums: tuple, argnames: tuple) -> tuple[tuple, tuple]:
+    """Complete static positions and names from each other through ``fun``'s signature
+    (JAX's rule): a parameter that can be passed both ways is static either way."""
+    import inspect
+
+    for n in argnames:
+        if not isinstance(n, str):
+            raise TypeError(f"jit of {fun_name(fun)}: static_argnames must be strings, "
+                            f"got {n!r}.")
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):  # no signature: take them as given
+        return argnums, argnames
+    _check_static_names(fun, params, argnames)
+    nums, names = list(argnums), list(argnames)
+    for i, p in enumerate(params):
+        if p.kind is not p.POSITIONAL_OR_KEYWORD:
+            continue
+        if p.name in argnames and i not in nums:
+            nums.append(i)
+        if i in argnums and p.name not in names:
+            names.append(p.name)
+    return tuple(nums), tuple(names)
+
+
+def _check_static_names(fun, params, argnames: tuple) -> None:
+    """A static name that is no parameter of ``fun`` (a typo, usually) would silently
+    make nothing static: a ValueError, as in JAX (older JAX warned), unless ``fun``
+    takes ``**kwargs``."""
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    known = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
+    unknown = [n for n in argnames if n not in known]
+    if unknown:
+        raise ValueError(
+            f"jit of {fun_name(fun)}: static_argnames {unknown} name no parameter of the "
+            f"function (its parameters: {[p.name for p in params]}); fix the names, or pass "
+            f"positions with static_argnums.")
 
 
 def _check_static_argnums(fun, argnums: tuple) -> tuple:

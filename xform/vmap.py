@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._util import check_leaves, flatten_fun, fun_name, to_output
+from ._util import check_leaves, flatten_fun, fun_name, plain_leaves, to_output
 from .core.axes import normalize_axis
 from .core.pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from .core.trace import get_aval
@@ -46,6 +46,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
         else:
             axes_prefix = in_axes
         leaves, in_tree = tree_flatten(args)
+        leaves = plain_leaves(leaves)
         check_leaves(leaves, where)
         if isinstance(axes_prefix, tuple) and len(axes_prefix) != len(args):
             raise ValueError(

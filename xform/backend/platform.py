@@ -19,13 +19,20 @@ changes the internals they rely on shows up there:
   registry initialization (0.2-0.35 s once per process).
 - ``tune_malloc``: keep glibc's malloc from returning freed memory to the OS after every
   kernel call (page faults on every call of kernels with big temporaries).
+- ``interrupts_deferred`` / ``load_compiler``: Ctrl-C during an import (Numba's, or its
+  registries loaded at the first compilation) leaves a half-imported package that stays
+  broken for the process (``module 'numba' has no attribute 'core'`` at every later
+  compilation); those steps hold the interrupt back until they are done.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.machinery
 import importlib.util
 import os
+import signal
 import sys
+import threading
 
 
 def keep_numba_off_sys_streams() -> None:
@@ -151,6 +158,49 @@ def load_cached(kernel, sig) -> bool:
             return True
     except Exception:
         return False
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold Ctrl-C (SIGINT) back until the block is done, then raise KeyboardInterrupt.
+
+    For steps that must not stop half-way (imports): a package whose import was
+    interrupted stays half-initialized for the whole process. Only in the main thread
+    with Python's default handler (elsewhere, or with a handler of the user's, or
+    nested: nothing changes). The interrupt arrives at most the block's duration late.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    pending: list = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if pending:
+            raise KeyboardInterrupt
+
+
+_COMPILER_LOADED = False
+
+
+def load_compiler(dispatcher) -> None:
+    """Load Numba's typing and lowering registries (imports of numba.np.* & co., done
+    by its first compilation) once per process, with interrupts deferred (see
+    ``interrupts_deferred``); a compilation itself can be interrupted safely."""
+    global _COMPILER_LOADED
+    if _COMPILER_LOADED:
+        return
+    from numba.core.compiler_lock import global_compiler_lock
+
+    # under Numba's compiler lock, as in its own compilations: a thread compiling while
+    # the registries are half-installed fails to type np.empty & co.
+    with interrupts_deferred(), global_compiler_lock:
+        dispatcher.targetctx.refresh()
+        dispatcher.typingctx.refresh()
+    _COMPILER_LOADED = True
 
 
 _MALLOC_TUNED = False

@@ -83,6 +83,9 @@ _SCALAR_AVALS: dict = {}
 # operation, and shared avals make the same-aval fast paths of shape rules hit.
 _ARRAY_AVALS: dict = {}
 _SUPPORTED = frozenset("biufc")
+# ``xform.Array`` (set by core/array.py): a plain array with JAX's methods added, taken
+# on the fast paths below like ``numpy.ndarray``.
+_XFORM_ARRAY: type | None = None
 
 
 def concrete_aval(x, where: str = "xform") -> ShapedArray:
@@ -93,7 +96,7 @@ def concrete_aval(x, where: str = "xform") -> ShapedArray:
         if t is int and not -(2**63) <= x < 2**63:
             raise OverflowError(f"{where}: Python int {x} does not fit in int64.")
         return hit
-    if t is np.ndarray:
+    if t is np.ndarray or t is _XFORM_ARRAY:
         dt = x.dtype
         key = (x.shape, dt)
         aval = _ARRAY_AVALS.get(key)
@@ -110,8 +113,40 @@ def concrete_aval(x, where: str = "xform") -> ShapedArray:
     return aval
 
 
+# ndarray subclasses whose values mean what a plain array's do (only the storage differs)
+_PLAIN_SUBCLASSES = (np.memmap,)
+
+
+def check_array_type(x, where: str = "xform") -> None:
+    """Reject ndarray subclasses whose operations mean something else than a plain
+    array's: taking their data would silently give another answer than numpy (a masked
+    array's masked values would be counted; ``np.matrix`` makes ``*`` a matrix product).
+    Plain arrays and ``np.memmap`` pass."""
+    t = type(x)
+    if t is np.ndarray or t is _XFORM_ARRAY or not isinstance(x, np.ndarray) or isinstance(
+            x, _PLAIN_SUBCLASSES):
+        return
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{where}: got a masked array ({t.__module__}.{t.__qualname__}); xform has no "
+            f"masked semantics and would compute with the masked values too. Pass "
+            f"x.filled(fill_value) (e.g. 0 for a sum) or np.ma.getdata(x) with the mask "
+            f"np.ma.getmaskarray(x) as a separate array (xform.numpy.where).")
+    if isinstance(x, np.matrix):
+        raise TypeError(
+            f"{where}: got a numpy.matrix; its operators differ from an array's (``*`` is a "
+            f"matrix product, results stay 2-d), so xform does not take it. Pass "
+            f"np.asarray(m) and use ``@`` for matrix products.")
+    raise TypeError(
+        f"{where}: got an instance of {t.__module__}.{t.__qualname__}, a numpy.ndarray "
+        f"subclass; its operations may mean something other than a plain array's (units, "
+        f"masks, ...), so xform does not take it. Pass np.asarray(x) if its plain data is "
+        f"what you mean.")
+
+
 def _concrete_aval_slow(x, where: str) -> ShapedArray:
     if isinstance(x, np.ndarray):
+        check_array_type(x, where)
         return ShapedArray(x.shape, check_dtype(x.dtype, where), False)
     if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
         if isinstance(x, int) and not isinstance(x, bool) and not -(2**63) <= x < 2**63:

@@ -13,23 +13,35 @@ A primitive carries all of its rules as attributes, set next to its definition i
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from .trace import Tracer, find_top_trace, full_lower, full_raise, state
+
+
+Rule = Callable[..., Any]
 
 
 class Primitive:
     multiple_results = False
     # Optional rules/flags (class defaults; set on instances where they apply).
-    stage = None  # custom staging rule (see StagingTrace)
+    stage: Rule | None = None  # custom staging rule (see StagingTrace)
     batch_needs_size = False  # the batching rule takes ``axis_size``
+    # Has a side effect (debug.print, debug.callback): dead-code elimination keeps its
+    # equations, CSE never merges them, constant folding never runs them.
+    effectful = False
+    check_signature: Rule | None = None  # IR verifier rule for held programs (core/check.py)
+    # Elementwise primitives: the scalar expression jit fuses into loop nests, a function
+    # ``(*scalar_exprs, **params) -> str`` (see docs/architecture.md).
+    numba_scalar: Any = None
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
         self.multiple_results = multiple_results
-        self.impl = None
-        self.abstract_eval = None
-        self.jvp = None
-        self.transpose = None
-        self.batch = None
+        self.impl: Rule | None = None
+        self.abstract_eval: Rule | None = None
+        self.jvp: Rule | None = None
+        self.transpose: Rule | None = None
+        self.batch: Rule | None = None
         # Elementwise primitives fuse into loop nests when jitted.
         self.elementwise = False
 

@@ -6,6 +6,8 @@ import collections
 from typing import Any, Callable
 
 _registry: dict[type, tuple[Callable, Callable]] = {}
+# Types registered with key paths: type -> flatten_with_keys(x) -> (((key, child), ...), aux).
+_key_registry: dict[type, Callable] = {}
 
 
 def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable):
@@ -20,6 +22,7 @@ def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func:
     [1, 2, 3]
     """
     _registry[nodetype] = (flatten_func, unflatten_func)
+    _key_registry.pop(nodetype, None)
     _LEAF_TYPES.discard(nodetype)
 
 
@@ -63,6 +66,10 @@ class PyTreeDef:
 
     def unflatten(self, leaves):
         return tree_unflatten(self, leaves)
+
+    def flatten_up_to(self, tree) -> list:
+        """The subtrees of ``tree`` at this structure's leaves (see ``flatten_up_to``)."""
+        return flatten_up_to(self, tree)
 
 
 def _str(t: PyTreeDef) -> str:
@@ -128,7 +135,12 @@ def tree_flatten(tree, is_leaf=None) -> tuple[list, PyTreeDef]:
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves):
-    """Rebuild a pytree from its structure and leaves (inverse of tree_flatten)."""
+    """Rebuild a pytree from its structure and leaves (inverse of tree_flatten).
+
+    >>> from xform.tree_util import tree_structure, tree_unflatten
+    >>> tree_unflatten(tree_structure({'a': 1, 'b': (2, 3)}), [10, 20, 30])
+    {'a': 10, 'b': (20, 30)}
+    """
     if type(leaves) is list or type(leaves) is tuple:
         if treedef is _LEAF and len(leaves) == 1:
             return leaves[0]
@@ -170,6 +182,12 @@ def tree_leaves(tree, is_leaf=None) -> list:
 
 
 def tree_structure(tree, is_leaf=None) -> PyTreeDef:
+    """The structure of a pytree (its ``PyTreeDef``), without the leaves.
+
+    >>> from xform.tree_util import tree_structure
+    >>> tree_structure({'a': 1, 'b': (2, 3)})
+    PyTreeDef({'a': *, 'b': (*, *)})
+    """
     return tree_flatten(tree, is_leaf)[1]
 
 
@@ -190,10 +208,22 @@ def tree_map(f: Callable, tree, *rest, is_leaf=None) -> Any:
 
 
 def treedef_children(treedef: PyTreeDef) -> list[PyTreeDef]:
+    """The structures of a node's children.
+
+    >>> from xform.tree_util import tree_structure, treedef_children
+    >>> treedef_children(tree_structure({'a': 1, 'b': (2, 3)}))
+    [PyTreeDef(*), PyTreeDef((*, *))]
+    """
     return list(treedef.children)
 
 
 def treedef_is_leaf(treedef: PyTreeDef) -> bool:
+    """Whether a structure is a single leaf.
+
+    >>> from xform.tree_util import tree_structure, treedef_is_leaf
+    >>> treedef_is_leaf(tree_structure(1.0)), treedef_is_leaf(tree_structure((1.0,)))
+    (True, False)
+    """
     return treedef.kind == "leaf"
 
 
@@ -235,10 +265,240 @@ def broadcast_prefix(prefix_tree, full_tree, is_leaf=None, what: str = "prefix")
     return out
 
 
+# -- key paths (JAX's tree_util key classes) ------------------------------------------
+
+
+class _Key:
+    __slots__ = ()
+
+    def _value(self):
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._value() == other._value()
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._value()))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._value()!r})"
+
+
+class SequenceKey(_Key):
+    """The position of a child of a tuple or list: ``[i]``."""
+
+    __slots__ = ("idx",)
+
+    def __init__(self, idx: int):
+        self.idx = idx
+
+    def _value(self):
+        return self.idx
+
+    def __str__(self):
+        return f"[{self.idx!r}]"
+
+
+class DictKey(_Key):
+    """The key of a child of a dict: ``['name']``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def _value(self):
+        return self.key
+
+    def __str__(self):
+        return f"[{self.key!r}]"
+
+
+class GetAttrKey(_Key):
+    """The attribute holding a child (namedtuples, dataclasses): ``.name``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _value(self):
+        return self.name
+
+    def __str__(self):
+        return f".{self.name}"
+
+
+class FlattenedIndexKey(_Key):
+    """The position of a child of a node registered without keys:
+    ``[<flat index i>]`` (JAX's text)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: int):
+        self.key = key
+
+    def _value(self):
+        return self.key
+
+    def __str__(self):
+        return f"[<flat index {self.key}>]"
+
+
+def register_pytree_with_keys(nodetype: type, flatten_with_keys: Callable,
+                              unflatten_func: Callable, flatten_func: Callable | None = None):
+    """Register a container type whose children have key paths.
+
+    ``flatten_with_keys(x) -> (((key, child), ...), aux_data)``; ``flatten_func`` (the
+    plain flattening) defaults to dropping the keys.
+
+    >>> class Point:
+    ...     def __init__(self, x, y): self.x, self.y = x, y
+    >>> register_pytree_with_keys(
+    ...     Point, lambda p: (((GetAttrKey("x"), p.x), (GetAttrKey("y"), p.y)), None),
+    ...     lambda _, c: Point(*c))
+    >>> [keystr(k) for k, _ in tree_flatten_with_path(Point(1, 2))[0]]
+    ['.x', '.y']
+    """
+    if flatten_func is None:
+        def flatten_func(x):
+            pairs, aux = flatten_with_keys(x)
+            return [c for _, c in pairs], aux
+    register_pytree_node(nodetype, flatten_func, unflatten_func)
+    _key_registry[nodetype] = flatten_with_keys
+
+
+def _children_with_keys(x, is_leaf):
+    """(keys, children) of a container node, or None for a leaf."""
+    if is_leaf is not None and is_leaf(x):
+        return None
+    t = type(x)
+    if x is None:
+        return [], []
+    if t is tuple or t is list:
+        return [SequenceKey(i) for i in range(len(x))], list(x)
+    if t is dict:
+        keys = sorted(x.keys(), key=_sort_key)
+        return [DictKey(k) for k in keys], [x[k] for k in keys]
+    if t in _key_registry:
+        pairs, _ = _key_registry[t](x)
+        return [k for k, _ in pairs], [c for _, c in pairs]
+    if t in _registry:
+        children, _ = _registry[t][0](x)
+        children = list(children)
+        return [FlattenedIndexKey(i) for i in range(len(children))], children
+    if _is_namedtuple(x):
+        return [GetAttrKey(f) for f in type(x)._fields], list(x)
+    return None
+
+
+def tree_flatten_with_path(tree, is_leaf=None) -> tuple[list, PyTreeDef]:
+    """Like ``tree_flatten``, with each leaf's key path: ``([(path, leaf), ...], treedef)``.
+
+    >>> tree_flatten_with_path({'a': [1, 2]})[0]
+    [((DictKey('a'), SequenceKey(0)), 1), ((DictKey('a'), SequenceKey(1)), 2)]
+    """
+    out: list = []
+
+    def go(x, path):
+        kc = _children_with_keys(x, is_leaf)
+        if kc is None:
+            out.append((path, x))
+            return
+        for k, c in zip(*kc):
+            go(c, path + (k,))
+
+    go(tree, ())
+    treedef = tree_structure(tree, is_leaf)
+    return out, treedef
+
+
+def tree_leaves_with_path(tree, is_leaf=None) -> list:
+    """``[(path, leaf), ...]`` in flattening order.
+
+    >>> [(keystr(p), v) for p, v in tree_leaves_with_path((3, {'b': 4}))]
+    [('[0]', 3), ("[1]['b']", 4)]
+    """
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+def tree_map_with_path(f: Callable, tree, *rest, is_leaf=None) -> Any:
+    """``tree_map`` where ``f`` also receives the key path: ``f(path, leaf, *others)``.
+
+    >>> tree_map_with_path(lambda p, x: f"{keystr(p)}={x}", {'a': 1, 'b': (2,)})
+    {'a': "['a']=1", 'b': ("['b'][0]=2",)}
+    """
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf)
+    all_leaves = [[v for _, v in pairs]]
+    for r in rest:
+        all_leaves.append(flatten_up_to(treedef, r))
+    paths = [p for p, _ in pairs]
+    return tree_unflatten(treedef, [f(p, *xs) for p, *xs in zip(paths, *all_leaves)])
+
+
+def keystr(keys, *, simple: bool = False, separator: str = "") -> str:
+    """A key path as text: ``"['a'][0].x"``; ``simple=True`` writes only the keys
+    (``"a/0/x"`` with ``separator="/"``).
+
+    >>> keystr((DictKey('a'), SequenceKey(0), GetAttrKey('x')))
+    "['a'][0].x"
+    >>> keystr((DictKey('a'), SequenceKey(0)), simple=True, separator='/')
+    'a/0'
+    """
+    if simple:
+        return separator.join(str(k._value()) if isinstance(k, _Key) else str(k) for k in keys)
+    return separator.join(str(k) for k in keys)
+
+
+def flatten_up_to(treedef: PyTreeDef, tree) -> list:
+    """The subtrees of ``tree`` at the leaves of ``treedef`` (a prefix of its structure).
+
+    >>> flatten_up_to(tree_structure((0, 0)), ([1, 2], {'a': 3}))
+    [[1, 2], {'a': 3}]
+    """
+    out: list = []
+
+    def go(t: PyTreeDef, x):
+        if t.kind == "leaf":
+            out.append(x)
+            return
+        if t.kind == "none":
+            if x is not None:
+                raise ValueError(f"flatten_up_to: expected None, got {type(x).__name__}")
+            return
+        if type(x) is not t.kind:
+            raise ValueError(f"flatten_up_to: expected a {getattr(t.kind, '__name__', t.kind)} "
+                             f"node, got {type(x).__name__} ({_str(t)} is not a prefix of the "
+                             f"tree's structure)")
+        if t.kind is dict:
+            if tuple(sorted(x.keys(), key=_sort_key)) != t.aux:
+                raise ValueError(f"flatten_up_to: dict keys {sorted(x)} differ from {list(t.aux)}")
+            children = [x[k] for k in t.aux]
+        elif t.kind is tuple or t.kind is list or _is_namedtuple(x):
+            children = list(x)
+        else:
+            children, aux = _registry[t.kind][0](x)
+            children = list(children)
+            if aux != t.aux:
+                raise ValueError(f"flatten_up_to: node data {aux!r} differs from {t.aux!r}")
+        if len(children) != len(t.children):
+            raise ValueError(f"flatten_up_to: a {type(x).__name__} of {len(children)} children "
+                             f"does not match {_str(t)}")
+        for ct, c in zip(t.children, children):
+            go(ct, c)
+
+    go(treedef, tree)
+    return out
+
+
 # OrderedDict and defaultdict are containers too (keys in insertion order, as JAX).
-register_pytree_node(collections.OrderedDict,
-                     lambda d: (tuple(d.values()), tuple(d.keys())),
-                     lambda keys, children: collections.OrderedDict(zip(keys, children)))
-register_pytree_node(collections.defaultdict,
-                     lambda d: (tuple(d.values()), (d.default_factory, tuple(d.keys()))),
-                     lambda aux, children: collections.defaultdict(aux[0], zip(aux[1], children)))
+register_pytree_with_keys(
+    collections.OrderedDict,
+    lambda d: (tuple((DictKey(k), v) for k, v in d.items()), tuple(d.keys())),
+    lambda keys, children: collections.OrderedDict(zip(keys, children)),
+    lambda d: (tuple(d.values()), tuple(d.keys())))
+register_pytree_with_keys(
+    collections.defaultdict,
+    lambda d: (tuple((DictKey(k), v) for k, v in d.items()), (d.default_factory, tuple(d.keys()))),
+    lambda aux, children: collections.defaultdict(aux[0], zip(aux[1], children)),
+    lambda d: (tuple(d.values()), (d.default_factory, tuple(d.keys()))))

@@ -260,7 +260,9 @@ class Tracer:
     def __array__(self, dtype=None, copy=None):
         # Always an error, even when the value is concrete: silently converting would
         # drop derivatives / batch dimensions.
-        raise TracerArrayConversionError(self)
+        from ._numpy_random import numpy_random_call
+
+        raise TracerArrayConversionError(self, numpy_random_call(sys._getframe(1)))
 
     def __hash__(self):
         raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
@@ -270,7 +272,15 @@ class Tracer:
 
 
 class TracerArrayConversionError(TypeError):
-    def __init__(self, tracer: Tracer):
+    def __init__(self, tracer: Tracer, numpy_random: str | None = None):
+        if numpy_random is not None:  # e.g. numpy.random.normal(loc=tracer)
+            super().__init__(
+                f"{numpy_random} was called with a traced {tracer.aval.str_short()} inside "
+                f"`{tracer._trace.main.name}` (in {_user_frame()}): numpy's random functions "
+                f"cannot be traced (a sample drawn while tracing would be frozen into the "
+                f"transformed function). Use xform.random with an explicit key instead, e.g. "
+                f"loc + scale * xform.random.normal(key, shape).")
+            return
         super().__init__(
             f"A traced {tracer.aval.str_short()} inside `{tracer._trace.main.name}` "
             f"cannot be converted to a concrete numpy array (in {_user_frame()}). "

@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.abstract import ShapedArray, concrete_aval
+from ..core.check import check_after
 from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, _var_ids, literal_or_none, new_eqn
 from ..core.primitive import missing_rule
 from ..core.trace import Trace, Tracer, full_raise, get_aval, new_main
@@ -88,6 +89,7 @@ class JaxprBuilder:
                     constvars.append(v)
                     consts.append(self.const_val[v.id])
         jaxpr.constvars = constvars
+        check_after(jaxpr, "tracing")
         return jaxpr, consts
 
 

@@ -9,7 +9,7 @@ new ``ClosedJaxpr``; results are memoized in the program's ``cache``:
   and a linear tangent program (what reverse mode transposes);
 - ``batch_jaxpr``: the vmap of a program;
 - ``transpose_jaxpr``: the transpose of a program linear in some of its inputs;
-- ``dce_jaxpr``: dead-code elimination (all primitives are pure).
+- ``dce_jaxpr``: dead-code elimination (keeps equations with side effects).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..core import hooks
 from ..core.abstract import ShapedArray
 from ..core.dtypes import tangent_dtype
 from ..core.eval import eval_closed_jaxpr, eval_jaxpr
-from ..core.ir import ClosedJaxpr, Jaxpr, Var
+from ..core.ir import ClosedJaxpr, Jaxpr, Var, sub_jaxprs
 from ..core.trace import Tracer, get_aval
 from .batching import batch_flat
 from .jvp import Zero, instantiate, jvp_flat
@@ -211,18 +211,28 @@ def transpose_jaxpr(closed: ClosedJaxpr, linear: tuple, ct_nonzero: tuple) -> Cl
 # -- dead-code elimination ----------------------------------------------------------------
 
 
+def has_effects(eqn) -> bool:
+    """Whether an equation has a side effect: its primitive is ``effectful`` (debug
+    callbacks) or a program it holds has such an equation (a jit, cond or loop around a
+    ``debug.print``)."""
+    if eqn.primitive.effectful:
+        return True
+    return any(has_effects(e) for sub in sub_jaxprs(eqn) for e in sub.eqns)
+
+
 def dce(jaxpr: Jaxpr) -> tuple[Jaxpr, set]:
-    """Remove equations whose outputs are never used (all primitives are pure). Returns
-    the new jaxpr and the ids of the variables it reads (its live set)."""
+    """Remove equations whose outputs are never used, unless they have side effects
+    (``has_effects``). Returns the new jaxpr and the ids of the variables it reads (its
+    live set)."""
     live = {v.id for v in jaxpr.outvars if type(v) is Var}
     add = live.add
     kept = []
     for eqn in reversed(jaxpr.eqns):
         outs = eqn.outvars
         if len(outs) == 1:
-            if outs[0].id not in live:
+            if outs[0].id not in live and not has_effects(eqn):
                 continue
-        elif not any(v.id in live for v in outs):
+        elif not any(v.id in live for v in outs) and not has_effects(eqn):
             continue
         kept.append(eqn)
         for v in eqn.invars:

@@ -31,6 +31,7 @@ from .reductions import (  # noqa: F401
     argmin,
     associative_scan,
     cummax,
+    cumlogsumexp,
     cummin,
     cumprod,
     cumsum,
@@ -54,10 +55,24 @@ from .indexing import (  # noqa: F401
     sort_key_val,
     take_along_axis,
 )
-from .linalg import batch_matmul, dot, dot_general  # noqa: F401
+from .dot import batch_matmul, dot, dot_general  # noqa: F401
+from .convolution import (  # noqa: F401
+    ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated,
+    conv_general_permutations, conv_general_shape_tuple, conv_shape_tuple, conv_transpose,
+    conv_transpose_shape_tuple, conv_with_general_padding, padtype_to_pads,
+)
+from .windowed import (  # noqa: F401
+    reduce_window, reduce_window_max, reduce_window_min, reduce_window_shape_tuple,
+    reduce_window_sum, select_and_gather_add, select_and_scatter_add,
+)
+from .special import betainc, digamma, erfc, gamma, igamma, igammac, lgamma, log_ndtr, ndtri, polygamma  # noqa: F401,E402,E501
+from .elementwise import ge_p, le_p  # noqa: F401,E402  (select_prim of the window primitives)
+from . import linalg  # noqa: F401,E402  (xform.lax.linalg: decompositions, as jax.lax.linalg)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401,E402
 from .call import jit_p  # noqa: F401,E402
 from . import checkpoint as _checkpoint, custom_derivatives as _custom_derivatives  # noqa: F401,E402
+from .solvers import custom_linear_solve, custom_root  # noqa: F401,E402
+from .fft import FftType, fft  # noqa: F401,E402
 from ..core import hooks as _hooks  # noqa: E402
 from .elementwise import add_any_p as _add_any_p  # noqa: E402
 

@@ -95,6 +95,17 @@ def elementwise_primitive(name: str, numpy_fn, nargs: int, out_dtype=None,
     return prim
 
 
+def scalar_rule_traits(rule, *, needs_dtype: bool = False, runtime_helpers: tuple = ()):
+    """Mark a ``numba_scalar`` rule: ``needs_dtype`` (the backend passes the operand
+    dtype as ``dtype=``), ``runtime_helpers`` (names of ``backend/numba/runtime.py``
+    functions its expression may call, imported into the kernel when used)."""
+    if needs_dtype:
+        setattr(rule, "needs_dtype", True)  # noqa: B010  (function attributes)
+    if runtime_helpers:
+        setattr(rule, "runtime_helpers", tuple(runtime_helpers))  # noqa: B010
+    return rule
+
+
 def _kind_names(kinds: str) -> str:
     names = {"b": "bool", "i": "signed int", "u": "unsigned int", "f": "float", "c": "complex"}
     return ", ".join(names[k] for k in kinds)

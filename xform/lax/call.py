@@ -11,6 +11,7 @@ backends sit above ``lax``.
 """
 from __future__ import annotations
 
+from ..core.check import call_signature
 from ..core.eval import eval_jaxpr
 from ..core.ir import ClosedJaxpr
 from ..core.primitive import Primitive
@@ -75,3 +76,4 @@ jit_p.jvp = _jit_jvp
 jit_p.batch = _jit_batch
 jit_p.transpose = _jit_transpose
 jit_p.batch_needs_size = True
+jit_p.check_signature = call_signature("jaxpr")

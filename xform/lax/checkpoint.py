@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 
 from .._util import fun_name
+from ..core.check import call_signature
 from ..core.ir import ClosedJaxpr, Jaxpr, all_eqns
 from ..core.primitive import Primitive
 from ..core.pytree import tree_flatten, tree_unflatten
@@ -137,6 +138,7 @@ checkpoint_p.jvp = _jvp
 checkpoint_p.transpose = _transpose
 checkpoint_p.batch = _batch
 checkpoint_p.batch_needs_size = True
+checkpoint_p.check_signature = call_signature("jaxpr")
 
 
 def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnums=()):

@@ -38,6 +38,7 @@ import numpy as np
 
 from .._util import fun_name
 from ..core.abstract import ShapedArray
+from ..core.check import call_signature
 from ..core.dtypes import float0
 from ..core.primitive import Primitive
 from ..core.pytree import tree_flatten, tree_unflatten
@@ -254,6 +255,7 @@ custom_jvp_call_p.impl = _cjvp_impl
 custom_jvp_call_p.abstract_eval = _cjvp_abstract
 custom_jvp_call_p.jvp = _cjvp_jvp
 custom_jvp_call_p.batch = _cjvp_batch
+custom_jvp_call_p.check_signature = call_signature("call_jaxpr")
 custom_jvp_call_p.batch_needs_size = True
 custom_jvp_call_p.transpose = _cjvp_transpose
 
@@ -461,6 +463,7 @@ custom_vjp_call_p.impl = _cvjp_impl
 custom_vjp_call_p.abstract_eval = _cvjp_abstract
 custom_vjp_call_p.jvp = _cvjp_jvp
 custom_vjp_call_p.batch = _cvjp_batch
+custom_vjp_call_p.check_signature = call_signature("call_jaxpr")
 custom_vjp_call_p.batch_needs_size = True
 custom_vjp_call_p.transpose = _cvjp_transpose
 

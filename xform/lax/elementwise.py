@@ -30,16 +30,18 @@ d pow(x, y)/dy = 0 where x == 0.
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import numpy as np
 
 from ..core.abstract import ShapedArray
+from ..core.primitive import Primitive
 from ..core.dtypes import check_dtype
 from ..core.pytree import tree_map
 from ..core.trace import Tracer, get_aval
 from ..interpreters.jvp import Zero, add_tangents, defjvp
 from ..interpreters.transpose import UndefinedPrimal, is_undefined
-from ._rules import broadcast_shapes, elementwise_primitive, unbroadcast
+from ._rules import broadcast_shapes, elementwise_primitive, scalar_rule_traits, unbroadcast
 
 __all__ = [
     # arithmetic
@@ -78,6 +80,12 @@ _INTEGRAL = "biu"
 
 # -- operand handling --------------------------------------------------------------
 
+
+# Operations defined further down that rules above them use (declared for type checkers).
+bitwise_and: Callable[..., Any]
+gt: Callable[..., Any]
+lt: Callable[..., Any]
+rsqrt: Callable[..., Any]
 
 def _scalar_to(x, like, op: str):
     """Convert a Python (or numpy) scalar ``x`` to the dtype of the array ``like``.
@@ -308,12 +316,11 @@ def _complex_by(helper, real_rule):
             return f"{helper}({x})"
         return real_rule(x)
 
-    rule.needs_dtype = True
-    rule.runtime_helpers = (helper,)
+    scalar_rule_traits(rule, needs_dtype=True, runtime_helpers=(helper,))
     return rule
 
 
-def _unop(name, fn, kinds, numba, doc_example, summary):
+def _unop(name, fn, kinds, numba, doc_example, summary) -> tuple[Primitive, Callable[..., Any]]:
     prim = _prim(name, fn, 1, kinds, numba=numba)
 
     def f(x):
@@ -583,9 +590,8 @@ def _rem_numba(x, y, dtype=None):
     return f"(lambda _x, _y: {_INT_REM}(_x, _y) if {_IS_INT} else np.fmod(_x, _y))({x}, {y})"
 
 
-_div_numba.needs_dtype = True
-_div_numba.runtime_helpers = ("cdiv",)
-_rem_numba.needs_dtype = True
+scalar_rule_traits(_div_numba, needs_dtype=True, runtime_helpers=("cdiv",))
+scalar_rule_traits(_rem_numba, needs_dtype=True)
 
 div_p = _prim("div", _div_impl, 2, _NUM, numba=_div_numba)
 
@@ -653,8 +659,7 @@ def _pow_numba(x, y, dtype=None):
     return f"np.power({x}, {y})"
 
 
-_pow_numba.needs_dtype = True
-_pow_numba.runtime_helpers = ("cpow",)
+scalar_rule_traits(_pow_numba, needs_dtype=True, runtime_helpers=("cpow",))
 
 pow_p = _prim("pow", _pow_impl, 2, _INEXACT, numba=_pow_numba)
 
@@ -692,8 +697,7 @@ def _integer_pow_numba(x, y, dtype=None):
     return f"({x} ** ({int(y)}))"
 
 
-_integer_pow_numba.needs_dtype = True
-_integer_pow_numba.runtime_helpers = ("cpow",)
+scalar_rule_traits(_integer_pow_numba, needs_dtype=True, runtime_helpers=("cpow",))
 
 integer_pow_p = _prim("integer_pow", lambda x, y: np.power(x, y), 1, _NUM,
                       numba=_integer_pow_numba)
@@ -745,8 +749,7 @@ def _reciprocal_numba(x, dtype=None):
     return f"np.reciprocal({x})"
 
 
-_reciprocal_numba.needs_dtype = True
-_reciprocal_numba.runtime_helpers = ("crecip",)
+scalar_rule_traits(_reciprocal_numba, needs_dtype=True, runtime_helpers=("crecip",))
 
 reciprocal_p, reciprocal = _unop(
     "reciprocal", np.reciprocal, _INEXACT, _reciprocal_numba,
@@ -756,8 +759,23 @@ _defjvp(reciprocal_p, lambda g, ans, x: mul(g, neg(square(ans))))
 
 # max / min propagate NaN (np.maximum / np.minimum). At ties each operand receives
 # half of the tangent (JAX's convention), so d max(x, x)/dx = 1.
-max_p = _prim("max", np.maximum, 2, _ORDERED, numba=lambda x, y: f"np.maximum({x}, {y})")
-min_p = _prim("min", np.minimum, 2, _ORDERED, numba=lambda x, y: f"np.minimum({x}, {y})")
+# Under jit, floats use runtime.nmax/nmin: numba's np.maximum returns the first of equal
+# operands, numpy the second (max(-0.0, 0.0) is 0.0, max(0.0, -0.0) is -0.0).
+
+
+def _max_numba(x, y, dtype=None):
+    return f"nmax({x}, {y})" if np.dtype(dtype).kind == "f" else f"np.maximum({x}, {y})"
+
+
+def _min_numba(x, y, dtype=None):
+    return f"nmin({x}, {y})" if np.dtype(dtype).kind == "f" else f"np.minimum({x}, {y})"
+
+
+scalar_rule_traits(_max_numba, needs_dtype=True, runtime_helpers=("nmax",))
+scalar_rule_traits(_min_numba, needs_dtype=True, runtime_helpers=("nmin",))
+
+max_p = _prim("max", np.maximum, 2, _ORDERED, numba=_max_numba)
+min_p = _prim("min", np.minimum, 2, _ORDERED, numba=_min_numba)
 
 
 def max(x, y):
@@ -796,8 +814,15 @@ def _clamp_impl(lo, x, hi):
     return np.minimum(np.maximum(x, lo), hi)
 
 
-clamp_p = _prim("clamp", _clamp_impl, 3, _REAL,
-                numba=lambda lo, x, hi: f"np.minimum(np.maximum({x}, {lo}), {hi})")
+def _clamp_numba(lo, x, hi, dtype=None):
+    if np.dtype(dtype).kind == "f":
+        return f"nmin(nmax({x}, {lo}), {hi})"
+    return f"np.minimum(np.maximum({x}, {lo}), {hi})"
+
+
+scalar_rule_traits(_clamp_numba, needs_dtype=True, runtime_helpers=("nmax", "nmin"))
+
+clamp_p = _prim("clamp", _clamp_impl, 3, _REAL, numba=_clamp_numba)
 
 
 def clamp(min, x, max):
@@ -842,7 +867,7 @@ _defjvp(log1p_p, lambda g, ans, x: div(g, add(x, _c(x, 1))))
 expm1_p, expm1 = _unop("expm1", np.expm1, _INEXACT, lambda x: f"np.expm1({x})",
                        "    >>> lax.expm1(np.array([0.0, 1e-20]))\n    array([0.e+00, 1.e-20])\n",
                        "Elementwise exp(x) - 1, accurate near 0.")
-_defjvp(expm1_p, lambda g, ans, x: mul(g, add(ans, _c(ans, 1))))
+_defjvp(expm1_p, lambda g, ans, x: mul(g, exp(x)))  # not ans + 1: it cancels for x << 0
 
 sin_p, sin = _unop("sin", np.sin, _INEXACT,
                    _complex_by("csin", lambda x: f"np.sin({x})"),
@@ -889,13 +914,46 @@ def atan2(x, y):
     return atan2_p.bind(*_binary_args(x, y, "atan2"))
 
 
-def _atan2_denom(x, y):
-    return add(square(x), square(y))
+def _over_hypot_squared(v, x, y):
+    """v / (x^2 + y^2), computed as (v / h) / h with h = hypot(x, y): the squares
+    overflow from |x| ~ 1e154 and underflow below 1e-154, where the quotient does not."""
+    h = hypot(x, y)
+    return div(div(v, h), h)
 
 
 # d atan2(x, y) = (y dx - x dy) / (x^2 + y^2)
-_defjvp(atan2_p, lambda g, ans, x, y: mul(g, div(y, _atan2_denom(x, y))),
-        lambda g, ans, x, y: mul(g, div(neg(x), _atan2_denom(x, y))))
+_defjvp(atan2_p, lambda g, ans, x, y: mul(g, _over_hypot_squared(y, x, y)),
+        lambda g, ans, x, y: mul(g, _over_hypot_squared(neg(x), x, y)))
+
+# hypot is a primitive (not sqrt(x*x + y*y), which overflows from |x| ~ 1e154 and
+# underflows below 1e-154): numpy's np.hypot eagerly, libm's hypot (math.hypot) under jit,
+# the same function numpy calls, so the two agree bit for bit.
+hypot_p = _prim("hypot", np.hypot, 2, _FLOAT, numba=lambda x, y: f"math.hypot({x}, {y})")
+
+
+def hypot(x, y):
+    """Elementwise sqrt(x**2 + y**2) without overflow or underflow in the squares (float
+    operands; ``xform.numpy.hypot`` promotes others).
+
+    >>> import numpy as np; from xform.lax.elementwise import hypot
+    >>> hypot(np.array([3.0, 3e200]), np.array([4.0, 4e200]))
+    array([5.e+000, 5.e+200])
+    """
+    return hypot_p.bind(*_binary_args(x, y, "hypot"))
+
+
+def _hypot_partial(x, ans):
+    """d hypot(x, y)/dx = x / hypot(x, y), in [-1, 1] (no overflow). Where the result is
+    infinite: the limit, sign(x) for an infinite x and 0 for a finite one (JAX: nan); at
+    (0, 0), where hypot has no derivative: 0, its smallest subgradient (JAX: 1/2)."""
+    zero, one, inf = _c(x, 0.0), _c(x, 1.0), _c(x, np.inf)
+    ans_inf = eq(ans, inf)
+    r = div(x, select(bitwise_or(eq(ans, zero), ans_inf), one, ans))  # (no 0/0, inf/inf)
+    return select(eq(abs(x), inf), sign(x), select(ans_inf, zero, r))
+
+
+_defjvp(hypot_p, lambda g, ans, x, y: mul(g, _hypot_partial(x, ans)),
+        lambda g, ans, x, y: mul(g, _hypot_partial(y, ans)))
 
 sinh_p, sinh = _unop("sinh", np.sinh, _INEXACT,
                    _complex_by("csinh", lambda x: f"np.sinh({x})"),
@@ -917,13 +975,33 @@ _defjvp(tanh_p, lambda g, ans, x: mul(g, sub(_c(ans, 1), square(ans))))
 asinh_p, asinh = _unop("asinh", np.arcsinh, _INEXACT, lambda x: f"np.arcsinh({x})",
                        "    >>> lax.asinh(np.array([0.0, 1.0]))\n    array([0.        , 0.88137359])\n",
                        "Elementwise inverse hyperbolic sine.")
-_defjvp(asinh_p, lambda g, ans, x: mul(g, rsqrt(add(square(x), _c(x, 1)))))
+
+
+def _asinh_jvp(g, ans, x):
+    # real x: 1 / hypot(x, 1), as x^2 + 1 overflows from |x| ~ 1e154 (the derivative, 1/|x|
+    # there, is not 0); complex x: the principal branch of (x^2 + 1)^(-1/2)
+    if get_aval(x).dtype.kind == "f":
+        return div(g, hypot(x, _c(x, 1)))
+    return mul(g, rsqrt(add(square(x), _c(x, 1))))
+
+
+_defjvp(asinh_p, _asinh_jvp)
 
 acosh_p, acosh = _unop("acosh", np.arccosh, _INEXACT, lambda x: f"np.arccosh({x})",
                        "    >>> lax.acosh(np.array([1.0, 3.0]))\n    array([0.        , 1.76274717])\n",
                        "Elementwise inverse hyperbolic cosine.")
-# (x - 1)(x + 1) rather than x^2 - 1: accurate near x = 1.
-_defjvp(acosh_p, lambda g, ans, x: mul(g, rsqrt(mul(sub(x, _c(x, 1)), add(x, _c(x, 1))))))
+
+
+def _acosh_jvp(g, ans, x):
+    # (x - 1)(x + 1) rather than x^2 - 1: accurate near x = 1; for real x the two factors
+    # apart, as their product overflows from x ~ 1e154 (the derivative, 1/x there, is not 0)
+    xm, xp = sub(x, _c(x, 1)), add(x, _c(x, 1))
+    if get_aval(x).dtype.kind == "f":
+        return mul(g, mul(rsqrt(xm), rsqrt(xp)))
+    return mul(g, rsqrt(mul(xm, xp)))
+
+
+_defjvp(acosh_p, _acosh_jvp)
 
 atanh_p, atanh = _unop("atanh", np.arctanh, _INEXACT, lambda x: f"np.arctanh({x})",
                        "    >>> lax.atanh(np.array([0.0, 0.5]))\n    array([0.        , 0.54930614])\n",
@@ -1082,7 +1160,7 @@ def _sign_numba(x, dtype=None):
     return f"np.sign({x})"
 
 
-_sign_numba.needs_dtype = True
+scalar_rule_traits(_sign_numba, needs_dtype=True)
 
 sign_p, sign = _unop("sign", np.sign, _REAL, _sign_numba,
                      "    >>> lax.sign(np.array([-2.0, 0.0, 3.0]))\n    array([-1.,  0.,  1.])\n",
@@ -1122,7 +1200,7 @@ def is_finite(x):
 # -- comparisons and bitwise ops -----------------------------------------------------
 
 
-def _comparison(name, fn, kinds, op):
+def _comparison(name, fn, kinds, op) -> tuple[Primitive, Callable[..., Any]]:
     prim = _prim(name, fn, 2, kinds, out_dtype=np.dtype(bool),
                  numba=lambda x, y: f"({x} {op} {y})")
     _zero_jvp(prim)
@@ -1146,7 +1224,7 @@ gt_p, gt = _comparison("gt", np.greater, _ORDERED, ">")
 ge_p, ge = _comparison("ge", np.greater_equal, _ORDERED, ">=")
 
 
-def _bitwise(name, fn, op):
+def _bitwise(name, fn, op) -> tuple[Primitive, Callable[..., Any]]:
     prim = _prim(name, fn, 2, _INTEGRAL, numba=lambda x, y: f"({x} {op} {y})")
     _zero_jvp(prim)
 
@@ -1175,11 +1253,11 @@ def _shift_numba(op, out_of_range):
         return (f"(lambda _x, _y: (_x {op} _y) if (_y >= 0 and _y < {bits}) "
                 f"else {out_of_range})({x}, {y})")
 
-    rule.needs_dtype = True
+    scalar_rule_traits(rule, needs_dtype=True)
     return rule
 
 
-def _shift(name, fn, op, out_of_range, doc):
+def _shift(name, fn, op, out_of_range, doc) -> tuple[Primitive, Callable[..., Any]]:
     prim = _prim(name, fn, 2, "iu", numba=_shift_numba(op, out_of_range))
     _zero_jvp(prim)
 
@@ -1425,7 +1503,7 @@ def _convert_numba(x, new_dtype, weak_type=False, dtype=None):
     return f"np.{name}({x})"
 
 
-_convert_numba.needs_dtype = True
+scalar_rule_traits(_convert_numba, needs_dtype=True)
 
 
 convert_element_type_p.impl = _convert_impl
@@ -1478,7 +1556,7 @@ def _reduce_precision_numba(x, exponent_bits, mantissa_bits):
     return f"round_precision({x}, {ebits}, {mbits})"
 
 
-_reduce_precision_numba.runtime_helpers = ("round_precision",)
+scalar_rule_traits(_reduce_precision_numba, runtime_helpers=("round_precision",))
 
 reduce_precision_p = _prim("reduce_precision", _reduce_precision_impl, 1, _FLOAT,
                            numba=_reduce_precision_numba)

@@ -9,6 +9,8 @@ functions accept ints, negative axes and sequences.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from ..core.abstract import ShapedArray
@@ -36,9 +38,11 @@ from .structural import (
 
 __all__ = [
     "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or",
-    "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin", "associative_scan",
+    "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp",
+    "associative_scan",
     "reduce_sum_p", "reduce_max_p", "reduce_min_p", "reduce_prod_p", "reduce_and_p",
     "reduce_or_p", "argmax_p", "argmin_p", "cumsum_p", "cumprod_p", "cummax_p", "cummin_p",
+    "cumlogsumexp_p",
 ]
 
 
@@ -85,6 +89,8 @@ def _identity(dtype, which):
         return -np.inf if which == "max" else np.inf
     raise TypeError(f"reduce_{which}: dtype {dt} has no ordering")
 
+
+cumsum: Callable[..., Any]  # defined below with the other cumulative ops
 
 def _chooser(name, np_fn, which):
     p = Primitive(name)
@@ -432,6 +438,7 @@ cumsum_p = _cumulative("cumsum", np.add.accumulate)
 cumprod_p = _cumulative("cumprod", np.multiply.accumulate)
 cummax_p = _cumulative("cummax", np.maximum.accumulate)
 cummin_p = _cumulative("cummin", np.minimum.accumulate)
+cumlogsumexp_p = _cumulative("cumlogsumexp", np.logaddexp.accumulate)
 
 deflinear(cumsum_p, lambda ct, x, axis, reverse: [
     Zero(x.aval) if type(ct) is Zero else cumsum(ct, axis, reverse=not reverse)])
@@ -452,6 +459,30 @@ def _scan_jvp(combine):
 cumprod_p.jvp = _scan_jvp("mul")
 cummax_p.jvp = _scan_jvp("max")
 cummin_p.jvp = _scan_jvp("min")
+
+
+def _logaddexp(a, b):
+    # JAX's stable form; the NaN branch (both -inf, or both +inf) gives a + b
+    amax, delta = _ew().max(a, b), _ew().sub(a, b)
+    safe = _ew().add(amax, _ew().log1p(_ew().exp(_ew().neg(_ew().abs(delta)))))
+    return _ew().select(_ew().ne(delta, delta), _ew().add(a, b), safe)
+
+
+def _cumlogsumexp_abstract(x, axis, reverse):
+    if x.dtype.kind != "f":
+        raise TypeError(f"cumlogsumexp: operand must be floating, got {x.str_short()}")
+    return _cumulative_abstract(x, axis=axis, reverse=reverse)
+
+
+def _cumlogsumexp_jvp(primals, tangents, axis, reverse):
+    _, touts = jvp_flat(lambda x: [associative_scan(_logaddexp, x, axis, reverse)],
+                           list(primals), list(tangents), name="cumulative_jvp")
+    return cumlogsumexp_p.bind(primals[0], axis=axis, reverse=reverse), touts[0]
+
+
+_cumulative_abstract = cumlogsumexp_p.abstract_eval
+cumlogsumexp_p.abstract_eval = _cumlogsumexp_abstract
+cumlogsumexp_p.jvp = _cumlogsumexp_jvp
 
 
 def _cum_fn(p, name, doc):
@@ -482,6 +513,13 @@ cummax = _cum_fn(cummax_p, "cummax", """Running maximum along ``axis`` (NaN prop
     >>> import numpy as np
     >>> cummax(np.array([1, 3, 2]))
     array([1, 3, 3])
+    """)
+cumlogsumexp = _cum_fn(cumlogsumexp_p, "cumlogsumexp", """Cumulative ``log(sum(exp(x)))`` along
+    ``axis`` (numerically stable: ``numpy.logaddexp.accumulate``).
+
+    >>> import numpy as np
+    >>> cumlogsumexp(np.log(np.array([1., 2., 3.])))
+    array([0.        , 1.09861229, 1.79175947])
     """)
 cummin = _cum_fn(cummin_p, "cummin", """Running minimum along ``axis`` (NaN propagates).
 

@@ -133,7 +133,13 @@ def broadcast_in_dim(x, shape, broadcast_dimensions):
 
 
 def broadcast_to_shape(x, shape):
-    """numpy-style broadcast_to via broadcast_in_dim (trailing dims aligned)."""
+    """numpy-style broadcast_to via broadcast_in_dim (trailing dims aligned).
+
+    >>> import numpy as np; from xform import lax
+    >>> lax.broadcast_to_shape(np.array([1.0, 2.0]), (2, 2))
+    array([[1., 2.],
+           [1., 2.]])
+    """
     shape = tuple(shape)
     xs = shape_of(x)
     if tuple(xs) == shape:

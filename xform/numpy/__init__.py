@@ -13,6 +13,7 @@ array([0.        , 0.90929743])
 import numpy as _np
 
 from . import linalg  # noqa: F401
+from . import fft  # noqa: F401
 from ._dot import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._creation import *  # noqa: F401,F403
@@ -26,6 +27,16 @@ from ._reductions import all, any, max, min, sum  # noqa: F401,A004
 from ._dispatch import _can_cast as can_cast  # noqa: F401
 from ._dispatch import _result_type as result_type  # noqa: F401
 from ._indexing import _IndexUpdateHelper, _IndexUpdateRef, at  # noqa: F401
+from ._math_extra import *  # noqa: F401,F403
+from ._statistics import *  # noqa: F401,F403
+from ._sets import *  # noqa: F401,F403
+from ._selection import *  # noqa: F401,F403
+from ._manipulation_extra import *  # noqa: F401,F403
+from ._polynomial import *  # noqa: F401,F403
+from ._windows import *  # noqa: F401,F403
+from ._index_tricks import *  # noqa: F401,F403
+from ._functional import *  # noqa: F401,F403
+from ._sorting_extra import *  # noqa: F401,F403
 from . import _methods  # noqa: F401,E402  (attaches operators and methods to Tracer)
 
 # dtypes and constants, re-exported from numpy
@@ -48,3 +59,10 @@ promote_types = _np.promote_types
 ndarray = _np.ndarray
 pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None
+
+# Eager results of the public functions are xform.Arrays (``.at``, see docs/arrays.md).
+from ._array import wrap_public as _wrap_public  # noqa: E402
+
+_wrap_public(globals())
+_wrap_public(vars(linalg))
+_wrap_public(vars(fft))

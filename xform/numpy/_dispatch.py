@@ -21,6 +21,9 @@ def _ns(module: str):
         return xnp
     if module == "numpy.linalg":
         return linalg
+    if module == "numpy.fft":
+        from . import fft
+        return fft
     return None
 
 

@@ -4,6 +4,7 @@ to ``xform.core.trace.Tracer`` here (imported by ``xform.numpy``), together with
 from __future__ import annotations
 
 import numbers
+from typing import Any, Callable
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def _sort(self, axis=-1, kind=None, order=None):
     return _sorting.sort(self, axis, kind, order)
 
 
-_METHODS = {
+_METHODS: dict[str, Callable[..., Any]] = {
     "reshape": _reshape,
     "transpose": _transpose,
     "sum": _reductions.sum,
@@ -138,7 +139,7 @@ _METHODS = {
     "tolist": _tolist,
 }
 
-_PROPERTIES = {
+_PROPERTIES: dict[str, Callable[..., Any]] = {
     "T": _T,
     "mT": _mT,
     "real": lambda self: _logic.real(self),

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import lax
 from ..core.axes import normalize_axes, normalize_axis  # noqa: F401  (re-exported)
-from ..core.abstract import ShapedArray
+from ..core.abstract import ShapedArray, check_array_type
+from ..core.array import Array
 from ..core.dtypes import check_dtype
 from ..core.trace import Tracer, get_aval
 
@@ -66,6 +67,7 @@ def asarray(a, dtype=None, where: str = "asarray"):
         else:
             dt = np.dtype(dtype)
         return stack([astype(p, dt) for p in parts])
+    check_array_type(a, where)  # masked arrays, np.matrix: np.asarray would drop their meaning
     try:
         arr = np.asarray(a, dtype=dtype)
     except (TypeError, ValueError) as e:
@@ -89,6 +91,8 @@ def arg(a, where: str):
     if isinstance(a, np.generic):
         check_dtype(a.dtype, where)
         return a
+    if t is Array:  # xform's results: computed on as plain arrays (see core/array.py)
+        return arg(a.view(np.ndarray), where)
     return asarray(a, where=where)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -551,7 +552,7 @@ def _power_operator(x1, x2):
     return _power(x1, x2, None, True, None, True)
 
 
-power._operator = _power_operator
+setattr(power, "_operator", _power_operator)  # noqa: B010  (the operator form, see _ufunc)
 
 
 def _power(x1, x2, out, where, dtype, operator):
@@ -588,7 +589,7 @@ def _power(x1, x2, out, where, dtype, operator):
     return _finish(_pow_impl(x1c, x2c), dt_out, weak, operator)
 
 
-power._ufunc = np.power
+setattr(power, "_ufunc", np.power)  # noqa: B010
 __all__.append("power")
 pow = power  # noqa: A001 - numpy 2 alias
 __all__.append("pow")
@@ -609,16 +610,21 @@ _binary("maximum", np.maximum, _max, "Elementwise maximum (nan propagates).")
 _binary("minimum", np.minimum, _min, "Elementwise minimum (nan propagates).")
 
 
+# fmax/fmin ignore a NaN operand. Of equal operands (-0.0 and 0.0) they give the second,
+# as np.maximum/np.minimum always do (numpy's own fmax gives the first for arrays shorter
+# than its vector width and the second otherwise).
+
+
 def _fmax(x, y):
     if _kind(x) not in "fc":
         return lax.max(x, y)
-    return _where(lax.bitwise_or(lax.ge(x, y), lax.ne(y, y)), x, y)
+    return _where(lax.bitwise_or(lax.gt(x, y), lax.ne(y, y)), x, y)
 
 
 def _fmin(x, y):
     if _kind(x) not in "fc":
         return lax.min(x, y)
-    return _where(lax.bitwise_or(lax.le(x, y), lax.ne(y, y)), x, y)
+    return _where(lax.bitwise_or(lax.lt(x, y), lax.ne(y, y)), x, y)
 
 
 _binary("fmax", np.fmax, _fmax, "Elementwise maximum ignoring nan.",
@@ -634,7 +640,9 @@ for _n, _o in (("asin", "arcsin"), ("acos", "arccos"), ("atan", "arctan"), ("asi
 
 
 def _hypot(x, y):
-    return lax.sqrt(lax.add(lax.mul(x, x), lax.mul(y, y)))
+    from ..lax.elementwise import hypot  # a primitive (no overflow in the squares), not in JAX's lax
+
+    return hypot(x, y)
 
 
 _binary("hypot", np.hypot, _hypot, "sqrt(x1**2 + x2**2), elementwise.",
@@ -769,8 +777,8 @@ def divmod(x1, x2, /):  # noqa: A001
     return globals()["floor_divide"](x1, x2), globals()["remainder"](x1, x2)
 
 
-divmod._operator = lambda x1, x2: (globals()["floor_divide"]._operator(x1, x2),
-                                   globals()["remainder"]._operator(x1, x2))
+setattr(divmod, "_operator", lambda x1, x2: (  # noqa: B010
+    globals()["floor_divide"]._operator(x1, x2), globals()["remainder"]._operator(x1, x2)))
 __all__.append("divmod")
 
 
@@ -879,3 +887,104 @@ def around(a, decimals=0, out=None):
 round = around  # noqa: A001
 round_ = around
 __all__ += ["around", "round"]
+
+class _Ufunc(Protocol):
+    """A function with numpy's ufunc signature and its operator form (``x + y``)."""
+
+    _operator: Callable[..., Any]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+# The ufuncs made above in loops (written into the module's namespace), declared for
+# type checkers; annotations alone do not change them.
+abs: _Ufunc
+absolute: _Ufunc
+acos: _Ufunc
+acosh: _Ufunc
+add: _Ufunc
+arccos: _Ufunc
+arccosh: _Ufunc
+arcsin: _Ufunc
+arcsinh: _Ufunc
+arctan: _Ufunc
+arctan2: _Ufunc
+arctanh: _Ufunc
+asin: _Ufunc
+asinh: _Ufunc
+atan: _Ufunc
+atan2: _Ufunc
+atanh: _Ufunc
+bitwise_and: _Ufunc
+bitwise_invert: _Ufunc
+bitwise_left_shift: _Ufunc
+bitwise_not: _Ufunc
+bitwise_or: _Ufunc
+bitwise_right_shift: _Ufunc
+bitwise_xor: _Ufunc
+cbrt: _Ufunc
+ceil: _Ufunc
+conj: _Ufunc
+conjugate: _Ufunc
+cos: _Ufunc
+cosh: _Ufunc
+deg2rad: _Ufunc
+degrees: _Ufunc
+divide: _Ufunc
+equal: _Ufunc
+exp: _Ufunc
+exp2: _Ufunc
+expm1: _Ufunc
+fabs: _Ufunc
+fix: _Ufunc
+float_power: _Ufunc
+floor: _Ufunc
+floor_divide: _Ufunc
+fmax: _Ufunc
+fmin: _Ufunc
+fmod: _Ufunc
+greater: _Ufunc
+greater_equal: _Ufunc
+heaviside: _Ufunc
+hypot: _Ufunc
+invert: _Ufunc
+isfinite: _Ufunc
+isinf: _Ufunc
+isnan: _Ufunc
+left_shift: _Ufunc
+less: _Ufunc
+less_equal: _Ufunc
+log: _Ufunc
+log10: _Ufunc
+log1p: _Ufunc
+log2: _Ufunc
+logaddexp: _Ufunc
+logaddexp2: _Ufunc
+logical_and: _Ufunc
+logical_not: _Ufunc
+logical_or: _Ufunc
+logical_xor: _Ufunc
+maximum: _Ufunc
+minimum: _Ufunc
+mod: _Ufunc
+multiply: _Ufunc
+negative: _Ufunc
+not_equal: _Ufunc
+positive: _Ufunc
+rad2deg: _Ufunc
+radians: _Ufunc
+reciprocal: _Ufunc
+remainder: _Ufunc
+right_shift: _Ufunc
+rint: _Ufunc
+sign: _Ufunc
+signbit: _Ufunc
+sin: _Ufunc
+sinh: _Ufunc
+sqrt: _Ufunc
+square: _Ufunc
+subtract: _Ufunc
+tan: _Ufunc
+tanh: _Ufunc
+true_divide: _Ufunc
+trunc: _Ufunc

@@ -1,7 +1,6 @@
-"""xform.numpy.linalg: norms and products (numpy.linalg names and semantics).
-
-Decompositions (det, inv, solve, svd, ...) are not implemented yet: they need
-``xform.lax`` primitives. ``numpy.linalg.inv(tracer)`` raises a TypeError naming it.
+"""xform.numpy.linalg: numpy.linalg's names (``jax.numpy.linalg``'s signatures and
+results): norms and products here; decompositions, solves, determinants, pseudo-inverses
+and least squares in ``_linalg.py``, on the LAPACK primitives of ``xform.lax.linalg``.
 """
 from __future__ import annotations
 
@@ -9,6 +8,11 @@ import numpy as np
 
 from .. import lax
 from ._dot import matmul, outer, tensordot, vecdot  # noqa: F401
+from ._linalg import (  # noqa: F401
+    EigResult, EighResult, QRResult, SlogdetResult, SVDResult, cholesky, cond, det, eig, eigh,
+    eigvals, eigvalsh, inv, lstsq, matrix_rank, pinv, qr, slogdet, solve, svd, svdvals,
+    tensorinv, tensorsolve,
+)
 from ._promote import arg as _arg
 from ._promote import astype as _astype
 from ._promote import aval as _aval
@@ -17,7 +21,10 @@ from ._promote import normalize_axis as _normalize_axis
 from ._promote import out as _out
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "multi_dot", "matmul", "outer", "tensordot",
-           "vecdot", "matrix_transpose", "trace", "diagonal", "matrix_power"]
+           "vecdot", "matrix_transpose", "trace", "diagonal", "matrix_power",
+           "solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
+           "qr", "lstsq", "pinv", "matrix_rank", "cond", "eig", "eigvals", "tensorsolve",
+           "tensorinv", "EighResult", "SVDResult", "QRResult", "SlogdetResult", "EigResult"]
 
 
 def _a(x):
@@ -62,8 +69,8 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     """Vector or matrix norm, like ``numpy.linalg.norm``.
 
     Vectors: ord None/2 (Euclidean), 1, inf, -inf, 0 (count of nonzeros), other p.
-    Matrices (``axis`` a pair, or 2-d input with ord set): 'fro' (None), 1, -1, inf, -inf;
-    2, -2 and 'nuc' need singular values (``xform.lax.svd``).
+    Matrices (``axis`` a pair, or 2-d input with ord set): 'fro' (None), 1, -1, inf, -inf,
+    and from the singular values 2 (largest), -2 (smallest) and 'nuc' (their sum).
 
     Derivatives: the 2-norm and Frobenius norm have gradient 0 at x = 0 (a subgradient;
     JAX gives nan there), and x / norm(x) elsewhere. Other orders follow the derivatives
@@ -261,8 +268,8 @@ def matrix_power(a, n):
 
         return broadcast_to(np.eye(m, dtype=_aval(a).dtype), _aval(a).shape)
     if n < 0:
-        raise NotImplementedError("matrix_power: negative powers need a matrix inverse, which "
-                                  "xform does not implement yet")
+        a = inv(a)
+        n = -n
     result = None
     z = a
     while n:
@@ -275,11 +282,6 @@ def matrix_power(a, n):
 
 
 def _svdvals(x, axes):
-    fn = getattr(lax, "svdvals", None) or getattr(getattr(lax, "linalg", None), "svdvals", None)
-    if fn is None:
-        raise NotImplementedError(
-            "xform.numpy.linalg.norm: matrix norms of order 2, -2 and 'nuc' need singular "
-            "values, but xform.lax has no `svdvals` primitive yet")
     from ._manipulation import moveaxis
 
-    return fn(moveaxis(x, axes, (-2, -1)))
+    return svdvals(moveaxis(x, axes, (-2, -1)))

@@ -74,19 +74,30 @@ import functools
 import threading
 import time
 import warnings
+import weakref
 
 import numpy as np
 
 from ... import config
 from ...core.dtypes import float0
+from ...core.check import check_after
 from ...core.ir import ClosedJaxpr, Jaxpr, Literal, all_eqns
 from . import cache as _cache
+from . import forksafe as _forksafe
 from .codegen import Emitter, Module, emit_jaxpr, literal_expr  # noqa: F401
 from . import control_flow as _control_flow  # noqa: F401  (registers cond/while/scan rules)
+from . import conv as _conv  # noqa: F401  (registers convolution and window rules)
+from . import linalg as _linalg  # noqa: F401  (registers the LAPACK lowerings)
+from . import random as _random  # noqa: F401  (registers the random-number rules)
+from . import callbacks as _callbacks  # noqa: F401  (registers the callback rules)
+from . import fft as _fft  # noqa: F401  (registers the FFT lowering)
 from .rules import RULES, LoweringError, rule  # noqa: F401
 from .traits import FRESH_OUTPUT, MAYBE_IDENTITY
 
 _COMPILE_LOCK = threading.RLock()
+# every live Compiled: a forked child replaces their locks (a thread of the parent may hold one)
+_ALL_COMPILED: weakref.WeakSet = weakref.WeakSet()
+_forksafe.install(_COMPILE_LOCK, _ALL_COMPILED)
 
 KERNEL_OPTIONS = "error_model='numpy', nogil=True"
 
@@ -161,6 +172,9 @@ def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
     if mod.trig_imports:
         head.append("from xform.backend.numba.trig import "
                     + ", ".join(sorted(mod.trig_imports)))
+    if mod.linalg_imports:
+        head.append("from xform.backend.numba.linalg_runtime import "
+                    + ", ".join(sorted(mod.linalg_imports)))
     head.append("")
     for h in mod.helpers:
         head.append(h)
@@ -236,6 +250,17 @@ class Boundary:
         return outs
 
 
+def _check_kernel_dtype(aval, name: str, what: str) -> None:
+    dt = aval.dtype
+    if dt.char in "gG":  # np.longdouble / np.clongdouble
+        wide = "complex128" if dt.kind == "c" else "float64"
+        raise LoweringError(
+            f"jit of {name}: {what} has dtype {dt} (numpy's long double), which jit cannot "
+            f"compile: Numba has no extended precision. Convert it with "
+            f"x.astype(np.{wide}) (precision beyond {wide} is lost), or run the function "
+            f"without jit, where numpy computes in long double.")
+
+
 def kernel_program(closed: ClosedJaxpr, name: str):
     """The program the kernel computes (no float0 values, float16 computed in float32),
     and the ``Boundary`` between it and ``closed`` (None if they take and give the same).
@@ -243,12 +268,16 @@ def kernel_program(closed: ClosedJaxpr, name: str):
     from .float16 import emulate_float16
 
     j = closed.jaxpr
+    for v in (*j.invars, *j.constvars):
+        _check_kernel_dtype(v.aval, name, "an input")
     for e in all_eqns(j):
         for v in e.invars:
             if v.aval.dtype == float0:
                 raise LoweringError(
                     f"jit of {name}: `{e.primitive.name}` computes with a float0 value; "
                     f"float0 (the tangent type of integer inputs) carries no data.")
+        for v in e.outvars:
+            _check_kernel_dtype(v.aval, name, f"the result of `{e.primitive.name}`")
     in_keep = tuple(v.aval.dtype != float0 for v in j.invars)
     out_f0 = tuple(v.aval.dtype == float0 for v in j.outvars)
     n_in, n_out = len(j.invars), len(j.outvars)
@@ -256,6 +285,7 @@ def kernel_program(closed: ClosedJaxpr, name: str):
     emulated = emulate_float16(closed)
     if emulated is not None:
         closed, in_f16, out_f16 = emulated
+        check_after(closed, "the float16 emulation rewrite")
         j = closed.jaxpr
     if all(in_keep) and not any(out_f0) and emulated is None:
         return closed, None
@@ -285,6 +315,7 @@ class Compiled:
         self.boundary = boundary
         self._types_done: set = set()
         self._lock = threading.Lock()
+        _ALL_COMPILED.add(self)
         self.ready = False
         self.raw = self._make_raw()
 
@@ -322,22 +353,27 @@ class Compiled:
             const_tys = tuple(_numba_typeof(c) for c in self.consts)
             sig = const_tys + tys
             reused = sig in self.kernel.overloads
+            if not reused:
+                _forksafe.check_can_compile(self.name)
             t0 = time.perf_counter()
-            had_cache = self.from_disk and _cache.has_numba_cache(self.module.__file__)
             try:
                 self._compile(sig)
             except LoweringError:
                 raise
             except Exception as e:
-                if not had_cache:
+                cache = self.kernel._cache
+                if not _cache.has_entries(cache):
                     raise
-                # a corrupt numba cache entry: drop it and compile from scratch
+                # machine code from the disk cache passed its digest check but does not
+                # work (e.g. a different Numba build): drop this kernel's entries and
+                # compile afresh in place, which saves a clean entry under the same name
+                # (the module keeps its name: cached code refers to it)
                 warnings.warn(f"xform: failed to load the cached kernel of `{self.name}` "
                               f"({type(e).__name__}: {e}); recompiling.", RuntimeWarning,
                               stacklevel=4)
-                _cache.purge_numba_cache(self.module.__file__)
-                self._rebuild_in_memory()
-                self._compile(sig)
+                cache.purge()
+                with cache.loads_disabled():
+                    self.kernel.compile(sig)
             dt = time.perf_counter() - t0
             hit = self._cache_hit(sig)
             self._types_done.add(tys)
@@ -346,20 +382,8 @@ class Compiled:
     def _compile(self, sig):
         if self.from_disk and platform.load_cached(self.kernel, sig):
             return
+        platform.load_compiler(self.kernel)  # (its imports must not be interrupted)
         self.kernel.compile(sig)
-
-    def _rebuild_in_memory(self):
-        _cache.forget_module(self.module)
-        path = getattr(self.module, "__file__", None)
-        try:  # re-import the (verified) file so that numba writes a fresh cache entry
-            mod = _cache._import_file(self.module.__name__ + "_r", path)
-        except Exception:
-            mod = _cache._exec_in_memory(self.module.__name__ + "_r", self.source, self.name)
-        self.module = mod
-        self.module = mod
-        self.kernel = mod.kernel
-        self.from_disk = False
-        self.raw = self._make_raw()
 
     def _cache_hit(self, sig) -> bool:
         try:
@@ -412,6 +436,7 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Compiled:
     if hit is not None:
         return hit
     platform.tune_malloc()
+    _forksafe.check_can_compile(name)
     with _COMPILE_LOCK:
         hit = closed.cache.get("compiled")
         if hit is not None:

@@ -92,6 +92,7 @@ class Module:
         self.imports: set[str] = set()    # names imported from numba_math
         self.runtime_imports: set[str] = {"to_scalar"}
         self.trig_imports: set[str] = set()  # names imported from trig.py
+        self.linalg_imports: set[str] = set()  # names imported from linalg_runtime.py
         self.contig: set[str] = set()     # names known to be C-contiguous arrays
         self.inputs: set[str] = set()     # kernel arguments (any layout)
         self.parallel = False
@@ -198,6 +199,11 @@ class Emitter:
     def use_runtime(self, name: str) -> str:
         """Import ``name`` from the runtime module (cached generic kernels)."""
         self.mod.runtime_imports.add(name)
+        return name
+
+    def use_linalg(self, name: str) -> str:
+        """Import ``name`` from the LAPACK helpers (``linalg_runtime.py``)."""
+        self.mod.linalg_imports.add(name)
         return name
 
     def sub(self, depth: int = 1) -> "Emitter":

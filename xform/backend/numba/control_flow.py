@@ -9,7 +9,7 @@ from ...lax.control_flow.common import _same_type
 from ...lax.control_flow.conditionals import cond_p
 from ...lax.control_flow.loops import _invariant_vars, _scan_split, _while_split, scan_p, while_p
 from ...lax.elementwise import add_any_p, add_p
-from ...lax.linalg import dot_general_p
+from ...lax.dot import dot_general_p
 from .codegen import cast, literal_expr
 from .optimize import optimize_jaxpr
 from .rules import rule

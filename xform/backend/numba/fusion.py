@@ -83,7 +83,9 @@ def _target_has_avx512() -> bool:
         import numba
         from llvmlite import binding
 
-        feats = numba.config.CPU_FEATURES or binding.get_host_cpu_features().flatten()
+        feats = numba.config.CPU_FEATURES  # None: the host's; "" (NUMBA_CPU_NAME=generic): none
+        if feats is None:
+            feats = binding.get_host_cpu_features().flatten()
     except Exception:  # pragma: no cover
         return False
     return "+avx512f" in feats.split(",")

@@ -17,12 +17,13 @@ rounds):
   small array results (<= ``FOLD_MAX_SIZE`` elements) new constants. Large results
   (e.g. a broadcast of a literal to a big shape) are never folded: they fuse into
   loops instead.
-- **CSE**: equations with the same primitive, operands and parameters are merged.
+- **CSE**: equations with the same primitive, operands and parameters are merged (not
+  those with side effects: ``Primitive.effectful``).
 - **structural**: ``transpose(dot_general(x, y)) -> dot_general(y, x)`` (batch
   dimensions allowed), nested
   broadcasts composed, broadcasts of scalars feeding elementwise ops replaced by the
   scalar (numpy broadcasting does the rest).
-- **DCE**: equations whose results are unused are removed.
+- **DCE**: equations whose results are unused are removed (unless they have side effects).
 
 The input program is never mutated (other interpreters share it).
 """
@@ -31,8 +32,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.abstract import ShapedArray
+from ...core.check import check_after
 from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, sub_jaxprs
-from ...interpreters.transforms import dce_closed
+from ...interpreters.transforms import dce_closed, has_effects
 from ...lax._rules import broadcast_shapes
 from ...lax.call import jit_p
 from ...lax.elementwise import (
@@ -45,7 +47,7 @@ from ...lax.elementwise import (
     stop_gradient_p,
     sub_p,
 )
-from ...lax.linalg import dot_general_p
+from ...lax.dot import dot_general_p
 from ...lax.structural import broadcast_in_dim_p, expand_dims_p, reshape_p, squeeze_p, transpose_p
 from .traits import NO_FOLD
 
@@ -170,6 +172,9 @@ def cse(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     changed = False
     for e in jaxpr.eqns:
         ins = [_subst(env, x) for x in e.invars]
+        if has_effects(e):  # two debug.print calls print twice
+            eqns.append(Eqn(e.primitive, ins, e.outvars, e.params))
+            continue
         try:
             key = (e.primitive,
                    tuple(_lit_key(x) if type(x) is Literal else x.id for x in ins),
@@ -417,13 +422,18 @@ def optimize_jaxpr(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
     """Run all passes to a fixed point; returns a new ClosedJaxpr."""
     jaxpr, consts = closed.jaxpr, list(closed.consts)
     jaxpr, consts, _ = inline_jit(jaxpr, consts)
+    check_after(ClosedJaxpr(jaxpr, consts), "inline_jit")
     for _ in range(max_rounds):
         jaxpr, c1 = simplify(jaxpr)
+        check_after(ClosedJaxpr(jaxpr, consts), "simplify")
         jaxpr, consts, c2 = fold_constants(jaxpr, consts)
+        check_after(ClosedJaxpr(jaxpr, consts), "fold_constants")
         jaxpr, c3 = cse(jaxpr)
         jaxpr, consts = dce_closed(jaxpr, consts)
+        check_after(ClosedJaxpr(jaxpr, consts), "cse and dce")
         jaxpr, c4 = structural(jaxpr)
         jaxpr, consts = dce_closed(jaxpr, consts)
+        check_after(ClosedJaxpr(jaxpr, consts), "structural rewrites and dce")
         if not (c1 or c2 or c3 or c4):
             break
     return ClosedJaxpr(jaxpr, consts)

@@ -13,7 +13,7 @@ import numpy as np
 from ...lax import indexing
 from ...lax import reductions
 from ...lax import structural
-from ...lax.linalg import dot_general_p
+from ...lax.dot import dot_general_p
 from .codegen import cast, index_text, literal_expr, np_type, shape_text
 from .traits import INLINED
 

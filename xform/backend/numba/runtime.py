@@ -9,6 +9,11 @@ from numba.core import types
 from numba.extending import intrinsic, overload
 
 from ..platform import preload_cython_blas
+from .cache import cached_njit
+from .special_runtime import (  # noqa: F401  (kernels import these from runtime)
+    betainc_scalar, digamma_scalar, igamma_scalar, igammac_scalar, log_ndtr_scalar, ndtri_scalar,
+    polygamma_scalar,
+)
 
 preload_cython_blas()
 
@@ -70,6 +75,23 @@ def round_precision(x, exponent_bits, mantissa_bits):
     if abs(q) > (2.0 - 2.0 ** -mantissa_bits) * 2.0 ** emax:
         return math.copysign(math.inf, v)
     return q
+
+
+@numba.njit(inline="always", error_model="numpy")
+def nmax(x, y):
+    """numpy's maximum of two real scalars: NaN propagates, and of equal operands (-0.0
+    and 0.0) the second (numba's np.maximum returns the first)."""
+    if x > y or x != x:
+        return x
+    return y
+
+
+@numba.njit(inline="always", error_model="numpy")
+def nmin(x, y):
+    """numpy's minimum of two real scalars (see ``nmax``)."""
+    if x < y or x != x:
+        return x
+    return y
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -141,14 +163,15 @@ def cpow(a, b):
 
 from .complex_math import ccos, ccosh, cexp, csin, csinh, ctan, ctanh  # noqa: E402
 
-__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "cdiv", "crecip", "cpow",
-           "round_precision", "cexp", "csinh", "ccosh", "ctanh", "csin", "ccos", "ctan"]
+__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "nmax", "nmin", "cdiv", "crecip",
+           "cpow", "round_precision", "cexp", "csinh", "ccosh", "ctanh", "csin", "ccos", "ctan"]
 
 
-# -- heavy generic kernels: compiled once per dtype and cached on disk (cache=True), so a
-# generated kernel only links them instead of compiling numpy's implementations again.
+# -- heavy generic kernels: compiled once per dtype and cached on disk (xform's cache under
+# XFORM_CACHE_DIR, never Numba's cache=True: see cache.cached_njit), so a generated kernel
+# only links them instead of compiling numpy's implementations again.
 
-_opts = dict(cache=True, nogil=True, error_model="numpy")
+_opts = dict(nogil=True, error_model="numpy")
 
 
 def _lt(a, b):  # pragma: no cover - only called from compiled code
@@ -174,7 +197,7 @@ def _lt_ol(a, b):
     return lambda a, b: a < b or (b != b and a == a)
 
 
-@numba.njit(**_opts)
+@cached_njit(**_opts)
 def argsort_stable(a):
     """Stable argsort of a 1-d array (NaNs last), as int64 indices (merge sort)."""
     n = a.shape[0]
@@ -220,13 +243,13 @@ def argsort_stable(a):
     return idx
 
 
-@numba.njit(**_opts)
+@cached_njit(**_opts)
 def dot2(a, b):
     """np.dot of two 2-d float arrays (BLAS)."""
     return np.dot(a, b)
 
 
-@numba.njit(**_opts)
+@cached_njit(**_opts)
 def dot_batched(a, b):
     """Batched matrix product of (B, M, K) and (B, K, N) C-contiguous float arrays."""
     out = np.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)

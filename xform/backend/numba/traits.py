@@ -16,10 +16,18 @@ from ...lax import indexing as ix
 from ...lax import reductions as rd
 from ...lax import structural as st
 from ...lax.call import jit_p
+from ...lax.callbacks import debug_callback_p, pure_callback_p
 from ...lax.checkpoint import checkpoint_p
 from ...lax.control_flow import cond_p, scan_p, while_p
 from ...lax.custom_derivatives import custom_jvp_call_p, custom_vjp_call_p
-from ...lax.linalg import dot_general_p
+from ...lax.dot import dot_general_p
+from ...lax import linalg as la
+from ...lax import random_math as rm
+from ...lax.random_bits import random_bits_p, threefry2x32_p
+from ...lax.solvers import linear_solve_p
+from ...lax import windowed as wn
+from ...lax.convolution import conv_general_dilated_p
+from ...lax.fft import fft_p
 
 #: Reductions fused into loop nests (an accumulator per output element).
 REDUCERS = frozenset({st.reduce_sum_p, rd.reduce_max_p, rd.reduce_min_p, rd.reduce_prod_p,
@@ -46,9 +54,17 @@ CHEAP = frozenset({
 #: Lowerings that always write a new array (besides the elementwise primitives not in
 #: MAYBE_IDENTITY): their outputs never alias their operands.
 FRESH_OUTPUT = frozenset(REDUCERS | {
+    la.cholesky_p, la.triangular_solve_p, la.lu_p, la.lu_pivots_to_permutation_p, la.qr_p,
+    la.eigh_p, la.svd_p, la.eig_p,
+    fft_p,  # the object-mode call returns a new array (backend/numba/fft.py)
     rd.argmax_p, rd.argmin_p, rd.cumsum_p, rd.cumprod_p, rd.cummax_p, rd.cummin_p,
     dot_general_p, ix.gather_p, ix.scatter_add_p, ix.sort_p, ix.argsort_p, st.iota_p,
-    ix.dynamic_update_slice_p,
+    ix.dynamic_update_slice_p, threefry2x32_p, random_bits_p, rm.log_f32_xla_p,
+    rm.log1p_f32_xla_p, rm.erf_f32_xla_p, rm.erf_inv_f32_xla_p, rm.fma_f32_xla_p,
+    rm.erf_inv_f64_p,
+    rd.cumlogsumexp_p, conv_general_dilated_p, wn.reduce_window_sum_p, wn.reduce_window_max_p,
+    wn.reduce_window_min_p, wn.reduce_window_p, wn.select_and_gather_add_p,
+    wn.select_and_scatter_add_p,
 })
 
 #: Elementwise primitives whose lowering can return the operand itself.
@@ -64,14 +80,16 @@ FLOAT16_EXACT = frozenset({
     rd.reduce_min_p, rd.cummax_p, rd.cummin_p, ew.stop_gradient_p, ew.reduce_precision_p,
 })
 
-#: Never evaluated at compile time by constant folding (they hold programs).
+#: Never evaluated at compile time by constant folding (they hold programs or call Python).
 NO_FOLD = frozenset({jit_p, cond_p, while_p, scan_p, custom_jvp_call_p, custom_vjp_call_p,
-                     checkpoint_p})
+                     checkpoint_p, linear_solve_p,
+                     # callbacks run user code when the program runs, not when it compiles
+                     pure_callback_p, debug_callback_p})
 
 #: Call-like primitives lowered by emitting their held program inline: the param that
 #: holds it.
 INLINED = {jit_p: "jaxpr", custom_jvp_call_p: "call_jaxpr", custom_vjp_call_p: "call_jaxpr",
-           checkpoint_p: "jaxpr"}
+           checkpoint_p: "jaxpr", linear_solve_p: "solve"}
 
 #: Unary float primitives with a vectorizable implementation in ``vector_math.py``.
 VECTOR_MATH = {ew.exp_p: "vexp", ew.log_p: "vlog", ew.tanh_p: "vtanh", ew.sin_p: "vsin",

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..._util import fun_name
 from ...core.abstract import ShapedArray
+from ...core.check import cond_signature
 from ...core.primitive import Primitive
 from ...core.pytree import tree_flatten, tree_unflatten
 from ...core.trace import Tracer, get_aval
@@ -193,6 +194,7 @@ cond_p.jvp = _cond_jvp
 cond_p.transpose = _cond_transpose
 cond_p.batch = _cond_batch
 cond_p.batch_needs_size = True
+cond_p.check_signature = cond_signature
 
 
 def _trace_branches(funs, ops, names, where):

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..._util import fun_name
 from ...core.abstract import ShapedArray
+from ...core.check import scan_signature, while_signature
 from ...core.dtypes import result_type
 from ...core.eval import eval_jaxpr
 from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var
@@ -17,6 +18,7 @@ from ...interpreters.transforms import (
     batch_jaxpr,
     bcast_batch,
     dce_jaxpr,
+    has_effects,
     is_linear_tracer,
     jvp_jaxpr,
     linearize_jaxpr,
@@ -186,6 +188,7 @@ while_p.jvp = _while_jvp
 while_p.transpose = _while_transpose
 while_p.batch = _while_batch
 while_p.batch_needs_size = True
+while_p.check_signature = while_signature
 
 
 def while_loop(cond_fun, body_fun, init_val):
@@ -306,7 +309,8 @@ def _scan_jvp_programs(jaxpr: ClosedJaxpr, nc: int, nk: int, nz: tuple):
     inv = _invariant_vars(pj, nc)
     in_pos = {v.id: k for k, v in enumerate(pj.invars)}
     kinds = []  # per residual: ("hoist", j) | ("xs", operand index) | ("stack", j)
-    hoist_vars, stack_vars = [], []
+    hoist_vars: list = []
+    stack_vars: list = []
     for v in res_vars:
         if type(v) is Literal or v.id in inv:
             kinds.append(("hoist", len(hoist_vars)))
@@ -321,7 +325,8 @@ def _scan_jvp_programs(jaxpr: ClosedJaxpr, nc: int, nk: int, nz: tuple):
         pclosed.consts)
     hoist = ClosedJaxpr(
         dce_jaxpr(Jaxpr(pj.constvars, pj.invars[:nc], hoist_vars,
-                        [e for e in pj.eqns if all(v.id in inv for v in e.outvars)])),
+                        [e for e in pj.eqns if all(v.id in inv for v in e.outvars)
+                         and not has_effects(e)])),  # effects run in the loop
         pclosed.consts)
     const_nz, carry_nz = nz[:nc], nz[nc:nc + nk]
     xs_nz = nz[nc + nk:]
@@ -483,6 +488,7 @@ scan_p.jvp = _scan_jvp
 scan_p.transpose = _scan_transpose
 scan_p.batch = _scan_batch
 scan_p.batch_needs_size = True
+scan_p.check_signature = scan_signature
 
 
 def scan(f, init, xs=None, length=None, reverse: bool = False, unroll=1):

@@ -1,0 +1,283 @@
+"""Trust-region Newton methods (scipy's ``trust-ncg`` and ``trust-exact``; Nocedal &
+Wright, chapter 4).
+
+Both minimize the quadratic model ``m(p) = f + g.p + p.Hp / 2`` within ``|p| <= r``,
+accept the step when the actual decrease is more than ``eta`` times the predicted one,
+and shrink (ratio < 1/4) or grow (ratio > 3/4 at the boundary) the radius like scipy.
+The candidate is evaluated with its gradient: when the predicted decrease is below the
+rounding noise of ``f`` (ill-conditioned problems near the solution), the actual
+decrease is measured from the gradients instead (``_ratio``), where scipy's test
+rejects steps at random.
+
+- ``trust-ncg``: Steihaug's truncated conjugate gradients on Hessian-vector products
+  (the gradient linearized once per iteration). The model value is tracked along the
+  CG iterates, so the ratio test costs no extra product.
+- ``trust-exact``: the subproblem solved exactly from the eigendecomposition of the
+  dense Hessian (``eigh``): the secular equation ``1/|p(mu)| = 1/r`` by safeguarded
+  Newton steps on ``mu``, including the "hard case" (gradient orthogonal to the
+  eigenvectors of the smallest eigenvalue). The Hessian and its decomposition are only
+  recomputed after an accepted step.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import lax
+from .. import numpy as xnp
+
+_COMMON = dict(maxiter=None, gtol=1e-5, initial_trust_radius=1.0, max_trust_radius=1000.0,
+               eta=0.15)
+
+
+def _ratio(f, f_new, g, g_new, p, predicted):
+    """The gain ratio ``actual / predicted decrease``. When the predicted decrease is
+    small relative to ``|f|``, ``f - f_new`` is mostly rounding noise, so the actual
+    decrease is measured as ``-(g + g_new).p / 2`` instead (the trapezoid rule on the
+    gradient along the step: exact for quadratics, error O(|p|^3); cf. Conn, Gould &
+    Toint, section 17.4.2)."""
+    small = predicted <= 1e-6 * xnp.maximum(1.0, xnp.abs(f))
+    actual = xnp.where(small, -0.5 * xnp.dot(g + g_new, p), f - f_new)
+    rho = actual / xnp.where(predicted > 0, predicted, 1.0)
+    return xnp.where(xnp.isfinite(f_new) & xnp.all(xnp.isfinite(g_new)), rho, -1.0)
+
+
+def _collapsed(radius, x):
+    """The trust radius is below rounding of ``x``: no step can make progress."""
+    eps = float(np.finfo(x.dtype).eps)
+    return radius <= 10 * eps * xnp.maximum(1.0, xnp.linalg.norm(x))
+
+
+def _radius_update(radius, rho, hits, max_radius):
+    grown = xnp.where((rho > 0.75) & hits, xnp.minimum(2.0 * radius, max_radius), radius)
+    return xnp.where(rho < 0.25, 0.25 * radius, grown)
+
+
+def _boundary_taus(z, d, radius):
+    """The two solutions ``tau`` of ``|z + tau d| = radius`` (ta <= tb)."""
+    a = xnp.dot(d, d)
+    b = 2.0 * xnp.dot(z, d)
+    c = xnp.dot(z, z) - radius * radius
+    sq = xnp.sqrt(xnp.maximum(b * b - 4.0 * a * c, 0.0))
+    aux = b + xnp.where(b >= 0, sq, -sq)
+    ta, tb = -aux / (2.0 * a), -2.0 * c / xnp.where(aux == 0, 1.0, aux)
+    return xnp.minimum(ta, tb), xnp.maximum(ta, tb)
+
+
+def steihaug(hvp, g, radius, maxiter, active):
+    """Steihaug-CG for ``min g.p + p.Hp/2, |p| <= radius`` (scipy's
+    ``CGSteihaugSubproblem``). Returns ``(p, model decrease q(p) = g.p + p.Hp/2,
+    hits_boundary, hvps)``."""
+    jac_mag = xnp.linalg.norm(g)
+    tol = xnp.minimum(0.5, xnp.sqrt(jac_mag)) * jac_mag
+    zero = xnp.zeros((), g.dtype)
+
+    def cond(s):
+        return ~s["done"] & (s["i"] < maxiter)
+
+    def body(s):
+        s = dict(s)
+        z, r, d, q = s["z"], s["r"], s["d"], s["q"]
+        Bd = hvp(d)
+        dBd = xnp.dot(d, Bd)
+        rd = xnp.dot(r, d)
+
+        def model_at(tau):  # q(z + tau d), with r = g + Bz the model gradient at z
+            return q + tau * rd + 0.5 * tau * tau * dBd
+
+        ta, tb = _boundary_taus(z, d, radius)
+        # non-positive curvature: the better boundary point along d
+        qa, qb = model_at(ta), model_at(tb)
+        t_neg = xnp.where(qa < qb, ta, tb)
+        negative = dBd <= 0
+        r2 = xnp.dot(r, r)
+        alpha = r2 / xnp.where(negative, 1.0, dBd)
+        z_next = z + alpha * d
+        outside = ~negative & (xnp.linalg.norm(z_next) >= radius)
+        r_next = r + alpha * Bd
+        r2_next = xnp.dot(r_next, r_next)
+        inside_done = ~negative & ~outside & (xnp.sqrt(r2_next) < tol)
+        t_hit = xnp.where(negative, t_neg, tb)
+        hit = negative | outside
+        s["z"] = xnp.where(hit, z + t_hit * d, z_next)
+        s["q"] = xnp.where(hit, model_at(t_hit), model_at(alpha))
+        s["r"] = r_next
+        s["d"] = -r_next + (r2_next / xnp.where(r2 == 0, 1.0, r2)) * d
+        s["hits"] = hit
+        s["done"] = hit | inside_done
+        s["i"] = s["i"] + 1
+        return s
+
+    init = dict(z=xnp.zeros_like(g), r=g, d=-g, q=zero, hits=False,
+                done=~active | (jac_mag < tol) | (jac_mag == 0), i=0)
+    s = lax.while_loop(cond, body, init)
+    return s["z"], s["q"], s["hits"], s["i"]
+
+
+class NCG:
+    DEFAULTS = dict(_COMMON, cg_maxiter=None)
+    TOL_OPTIONS = ("gtol",)
+
+    @staticmethod
+    def make(obj, opts):
+        def core(x0):
+            n = x0.shape[0]
+            dtype = x0.dtype
+            maxiter = opts["maxiter"] if opts["maxiter"] is not None else 200 * n
+            cg_maxiter = opts["cg_maxiter"] if opts["cg_maxiter"] is not None else 20 * n
+            z = xnp.zeros((), dtype)
+            init = dict(x=x0, f=z, g=xnp.zeros_like(x0), radius=xnp.asarray(
+                opts["initial_trust_radius"], dtype), k=0, nfev=0, njev=0, nhvp=0, status=-1)
+
+            def body(s):
+                s = dict(s)
+                x = s["x"]
+                f, g, hvp = obj.linearize(x)
+                s.update(f=f, g=g, nfev=s["nfev"] + 1, njev=s["njev"] + 1)
+                finite = xnp.isfinite(f) & xnp.all(xnp.isfinite(g))
+                status = xnp.where(~finite, 3, xnp.where(
+                    xnp.linalg.norm(g) < opts["gtol"], 0, xnp.where(s["k"] >= maxiter, 1, -1)))
+                active = status < 0
+                p, q, hits, nh = steihaug(hvp, g, s["radius"], cg_maxiter, active)
+                f_new, g_new = obj.value_and_grad(x + p)
+                predicted = -q
+                rho = _ratio(f, f_new, g, g_new, p, predicted)
+                accept = active & (rho > opts["eta"]) & (predicted > 0)
+                s["radius"] = xnp.where(active, _radius_update(
+                    s["radius"], rho, hits, opts["max_trust_radius"]), s["radius"])
+                s["x"] = xnp.where(accept, x + p, x)
+                s["nfev"] = s["nfev"] + xnp.where(active, 1, 0)
+                s["njev"] = s["njev"] + xnp.where(active, 1, 0)
+                s["nhvp"] = s["nhvp"] + nh
+                s["k"] = s["k"] + xnp.where(active, 1, 0)
+                # no predicted decrease: the model cannot make progress (scipy's warnflag 2)
+                stuck = (predicted <= 0) | _collapsed(s["radius"], x)
+                s["status"] = xnp.where(active & stuck, 2, status)
+                return s
+
+            s = lax.while_loop(lambda s: s["status"] < 0, body, init)
+            stats = dict(nit=s["k"], nfev=s["nfev"], njev=s["njev"], nhvp=s["nhvp"],
+                         status=s["status"], success=s["status"] == 0)
+            return s["x"], (s["f"], s["g"]), stats
+
+        return core
+
+
+def exact_subproblem(evals, evecs, g, radius, iters: int = 60):
+    """``argmin g.p + p.Hp/2, |p| <= radius`` for ``H = evecs diag(evals) evecs^T``.
+    Returns ``(p, model value, hits_boundary)``."""
+    dtype = g.dtype
+    eps = float(np.finfo(dtype).eps)
+    gt = evecs.T @ g                     # g in the eigenbasis
+    lam_min = evals[0]                   # eigh sorts ascending
+    scale = xnp.maximum(xnp.max(xnp.abs(evals)), 1.0)
+
+    def p_norm2(mu):
+        return xnp.sum((gt / (evals + mu)) ** 2)
+
+    # interior Newton step when H is positive definite and the step fits
+    pd = lam_min > eps * scale
+    n2_0 = p_norm2(xnp.where(pd, 0.0, 1.0))
+    interior = pd & (n2_0 <= radius * radius)
+    # boundary: find mu > max(0, -lam_min) with |p(mu)| = radius (Newton on
+    # 1/|p| - 1/radius, which is concave increasing: monotone from the left)
+    mu_lo = xnp.maximum(0.0, -lam_min)
+    near = xnp.abs(evals - lam_min) <= 1e3 * eps * scale
+    g_perp2 = xnp.sum(xnp.where(near, 0.0, gt) ** 2)
+    gmin2 = xnp.sum(xnp.where(near, gt, 0.0) ** 2)
+    # hard case: no gradient component along the lowest eigenvectors and the step with
+    # mu = -lam_min (excluding them) is inside the region
+    safe_den = xnp.where(near, 1.0, evals + mu_lo)
+    p_hard_norm2 = xnp.sum(xnp.where(near, 0.0, gt / safe_den) ** 2)
+    hard = ~interior & (gmin2 <= (1e3 * eps * xnp.sqrt(g_perp2 + gmin2)) ** 2 + 1e-300) & (
+        p_hard_norm2 <= radius * radius)
+
+    def newton(i, mu):
+        d = evals + mu
+        n2 = xnp.sum((gt / d) ** 2)
+        dn2 = -2.0 * xnp.sum(gt * gt / d ** 3)
+        nrm = xnp.sqrt(n2)
+        phi = 1.0 / nrm - 1.0 / radius
+        dphi = -0.5 * dn2 / (n2 * nrm)
+        mu_new = mu - phi / dphi
+        return xnp.maximum(mu_new, mu_lo + 0.5 * (mu - mu_lo))
+
+    # start just right of the pole, where |p| >= radius
+    mu0 = mu_lo + xnp.maximum(xnp.sqrt(gmin2) / radius * 1e-3, eps * scale)
+    mu0 = xnp.where(p_norm2(mu0) < radius * radius, mu_lo + 1e-300, mu0)
+    mu = lax.fori_loop(0, iters, newton, mu0)
+    mu = xnp.where(interior, 0.0, mu)
+    coef = xnp.where(hard & near, 0.0, -gt / xnp.where(hard & near, 1.0, evals + xnp.where(
+        hard, mu_lo, mu)))
+    p = evecs @ coef
+    # hard case: add a lowest eigenvector to reach the boundary
+    v = evecs[:, 0]
+    tau = _boundary_taus(p, v, radius)[1]
+    p = xnp.where(hard, p + tau * v, p)
+    q = xnp.dot(g, p) + 0.5 * xnp.dot(p, evecs @ (evals * (evecs.T @ p)))
+    return p, q, ~interior
+
+
+class EXACT:
+    DEFAULTS = dict(_COMMON)
+    TOL_OPTIONS = ("gtol",)
+
+    @staticmethod
+    def make(obj, opts):
+        def core(x0):
+            n = x0.shape[0]
+            maxiter = opts["maxiter"] if opts["maxiter"] is not None else 200 * n
+
+            f0, g0 = obj.value_and_grad(x0)
+            # the Hessian's eigendecomposition is (re)computed at the top of the first
+            # iteration and of every iteration after an accepted step: one call site
+            init = dict(x=x0, f=f0, g=g0, evals=xnp.zeros(n, x0.dtype),
+                        evecs=xnp.eye(n, dtype=x0.dtype), fresh=True, radius=xnp.asarray(
+                            opts["initial_trust_radius"], x0.dtype), k=0, nfev=1, njev=1,
+                        nhess=0, status=-1)
+
+            def stat(s):
+                finite = xnp.isfinite(s["f"]) & xnp.all(xnp.isfinite(s["g"]))
+                return xnp.where(~finite, 3, xnp.where(
+                    xnp.linalg.norm(s["g"]) < opts["gtol"], 0,
+                    xnp.where(s["k"] >= maxiter, 1, -1)))
+
+            init["status"] = stat(init)
+
+            def body(s):
+                s = dict(s)
+                x, f, g = s["x"], s["f"], s["g"]
+
+                def refresh(_):
+                    H = obj.hessian(x)
+                    evals, evecs = xnp.linalg.eigh(0.5 * (H + H.T))
+                    return evals, evecs
+
+                def keep(_):
+                    return s["evals"], s["evecs"]
+
+                evals, evecs = lax.cond(s["fresh"], refresh, keep, None)
+                s["evals"], s["evecs"] = evals, evecs
+                s["nhess"] = s["nhess"] + xnp.where(s["fresh"], 1, 0)
+                p, q, hits = exact_subproblem(evals, evecs, g, s["radius"])
+                x_new = x + p
+                f_new, g_new = obj.value_and_grad(x_new)
+                predicted = -q
+                rho = _ratio(f, f_new, g, g_new, p, predicted)
+                accept = (rho > opts["eta"]) & (predicted > 0)
+                s["radius"] = _radius_update(s["radius"], rho, hits, opts["max_trust_radius"])
+                s["x"] = xnp.where(accept, x_new, x)
+                s["f"] = xnp.where(accept, f_new, f)
+                s["g"] = xnp.where(accept, g_new, g)
+                s["fresh"] = accept
+                s["nfev"] = s["nfev"] + 1
+                s["njev"] = s["njev"] + 1
+                s["k"] = s["k"] + 1
+                s["status"] = xnp.where((predicted <= 0) | _collapsed(s["radius"], x), 2, stat(s))
+                return s
+
+            s = lax.while_loop(lambda s: s["status"] < 0, body, init)
+            stats = dict(nit=s["k"], nfev=s["nfev"], njev=s["njev"], nhvp=s["nhess"] * n,
+                         status=s["status"], success=s["status"] == 0)
+            return s["x"], (s["f"], s["g"]), stats
+
+        return core
