@@ -31,7 +31,7 @@ so no product with an inserted zero is computed. A convolution with few outputs 
 long contraction (the kernel gradient: outputs = kernel taps, contraction = output
 positions) gathers the contraction as rows instead (``_conv_by_taps``) and accumulates
 ``B^T @ R``. Tiles are sized to stay in the L2 cache; each gemm runs on one BLAS thread
-(``_blas_single``), the tiles on ``XFORM_CONV_THREADS`` numba threads (default 1).
+(``_blas_single``), the tiles on ``XFORM_CONV_THREADS`` numba threads (default: all).
 Integer convolutions use the same gathers with an exact integer product loop.
 """
 from __future__ import annotations
@@ -971,9 +971,9 @@ def static_block(lhs_dims, lhs_axes, rhs_dims, rhs_axes, out_dims, out_axes, str
 
 
 def _conv_threads() -> int:
-    """``XFORM_CONV_THREADS`` (default 1): numba threads running a convolution's tiles.
-    One thread with one BLAS thread is the default because it measured fastest on the
-    shared 2-core machine this was tuned on (another process busy on the other core):
-    numba's OpenMP workers and BLAS threads spin-wait, and a busy core makes every
-    parallel step wait for it. On an idle machine more threads can be faster."""
-    return max(1, int(os.environ.get("XFORM_CONV_THREADS", "1")))
+    """``XFORM_CONV_THREADS`` (default: numba's thread count): the threads running a
+    convolution's tiles, each gemm on one BLAS thread. On an idle machine all cores are
+    fastest (2 cores: 1.7-1.9x one); with another process busy on the cores, numba's
+    OpenMP workers spin-wait for the slowest one and 1 can be faster."""
+    v = os.environ.get("XFORM_CONV_THREADS", "")
+    return max(1, int(v)) if v else numba.get_num_threads()
