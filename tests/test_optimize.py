@@ -352,7 +352,10 @@ def test_result_object():
 
 
 def test_jax_scipy_minimize():
-    r = jso.minimize(rosen, np.zeros(2), method="BFGS", options={"gtol": 1e-10})
+    # (un-jitted: the same BFGS program runs compiled in test_rosenbrock_2d_compiled and in
+    # the module's docstring example)
+    with xform.disable_jit():
+        r = jso.minimize(rosen, np.zeros(2), method="BFGS", options={"gtol": 1e-10})
     assert isinstance(r, jso.OptimizeResults)
     rs = so.minimize(so.rosen, np.zeros(2), jac=so.rosen_der, method="BFGS", tol=1e-10)
     assert bool(r.success) and int(r.status) == 0
@@ -375,6 +378,9 @@ def test_jax_scipy_minimize():
 def test_bad_input_is_a_clear_error():
     with pytest.raises(TypeError, match="fun must return a scalar.*shape \\(3,\\)"):
         minimize(lambda x: x ** 2, np.zeros(3), method="bfgs")
+    with pytest.raises(TypeError, match="fun must return a scalar, got a .* of 2 values"):
+        with xform.disable_jit():
+            minimize(lambda p: (xnp.sum(p["w"]), p["b"]), {"w": np.zeros(2), "b": 0.0})
     with pytest.raises(ValueError, match="non-finite"):
         minimize(rosen, np.array([0.0, np.nan]), method="bfgs")
     with pytest.raises(ValueError, match="non-finite"):
