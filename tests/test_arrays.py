@@ -171,3 +171,15 @@ def test_arrays_against_jax():
         np.testing.assert_array_equal(ours, theirs, err_msg=op)
     np.testing.assert_array_equal(xnp.asarray(x).sum(axis=[0, 1]), jnp.asarray(x).sum(axis=[0, 1]))
     del jax
+
+
+def test_zero_d_results_of_array_methods_are_numpy_scalars():
+    """As for plain numpy arrays: ``x.sum()`` of an xform.Array is a numpy scalar, not a
+    0-d Array (numpy returns 0-d subclass arrays unless ``__array_wrap__`` says otherwise)."""
+    import xform.numpy as xnp
+
+    x = xnp.arange(4.0)
+    for got, want in [(x.sum(), np.float64(6.0)), ((x > 1).all(), np.False_),
+                      (np.sum(x), np.float64(6.0)), (x.max(axis=[0]), np.float64(3.0))]:
+        assert type(got) is type(want) and got == want
+    assert type(x + 1) is xform.Array and type(x.sum(axis=0, keepdims=True)) is xform.Array

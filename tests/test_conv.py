@@ -6,12 +6,12 @@ eager (one compiled program for many cases)."""
 import numpy as np
 import pytest
 import scipy.signal
+from _tolerance import tolerance
+from _window_reference import explicit_pads
 
 import xform
 from xform import lax
 from xform.lax.convolution import ConvDimensionNumbers
-
-from _tolerance import tolerance
 
 rng = np.random.default_rng(14)
 
@@ -34,20 +34,6 @@ def _spec(dn, ndim):
     return tuple(perms)
 
 
-def _pads(padding, in_sp, k_sp, strides):
-    if not isinstance(padding, str):
-        return [tuple(p) for p in padding]
-    out = []
-    for n, k, s in zip(in_sp, k_sp, strides):
-        if padding == "VALID":
-            out.append((0, 0))
-            continue
-        total = max((-(-n // s) - 1) * s + k - n, 0)
-        lo = total // 2 if padding == "SAME" else total - total // 2
-        out.append((lo, total - lo))
-    return out
-
-
 def conv_ref(x, w, strides, padding, lhs_dil=None, rhs_dil=None, dn=None, fg=1, bg=1,
              dtype=None):
     """out[n, o, q] = sum_{i, k} xpd[n, g*I + i, q*s + k*rd] * w[o, i, k], by explicit
@@ -60,7 +46,7 @@ def conv_ref(x, w, strides, padding, lhs_dil=None, rhs_dil=None, dn=None, fg=1, 
     ld = lhs_dil or (1,) * nsp
     rd = rhs_dil or (1,) * nsp
     ksp = [(k - 1) * r + 1 for k, r in zip(Wt.shape[2:], rd)]
-    pads = _pads(padding, X.shape[2:], ksp, strides)
+    pads = explicit_pads(padding, X.shape[2:], ksp, strides)
     # dilate
     dil = [(n - 1) * d + 1 if n else 0 for n, d in zip(X.shape[2:], ld)]
     Xd = np.zeros(X.shape[:2] + tuple(dil), dt)

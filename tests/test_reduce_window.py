@@ -4,6 +4,7 @@ padding, strides, base and window dilation; max-pool gradients to the first arg-
 finite-difference derivatives; vmap against a loop; jit against eager."""
 import numpy as np
 import pytest
+from _window_reference import explicit_pads
 
 import xform
 from xform import lax
@@ -13,20 +14,6 @@ rng = np.random.default_rng(141)
 
 
 # -- reference: an explicit loop over output positions and window offsets -----------------------
-
-
-def _pads(shape, wd, ws, padding):
-    if not isinstance(padding, str):
-        return [tuple(p) for p in padding]
-    out = []
-    for n, k, s in zip(shape, wd, ws):
-        if padding == "VALID":
-            out.append((0, 0))
-            continue
-        total = max((-(-n // s) - 1) * s + k - n, 0)
-        lo = total // 2 if padding == "SAME" else total - total // 2
-        out.append((lo, total - lo))
-    return out
 
 
 def _window_elements(shape, wd, ws, pads, bd, wdl):
@@ -55,7 +42,7 @@ def _window_elements(shape, wd, ws, pads, bd, wdl):
 def rw_ref(x, init, op, wd, ws, padding, bd=None, wdl=None):
     bd = bd or (1,) * x.ndim
     wdl = wdl or (1,) * x.ndim
-    out_shape, windows = _window_elements(x.shape, wd, ws, _pads(x.shape, wd, ws, padding), bd, wdl)
+    out_shape, windows = _window_elements(x.shape, wd, ws, explicit_pads(padding, x.shape, wd, ws), bd, wdl)
     out = np.empty(out_shape, x.dtype)
     for o, elems in windows.items():
         acc = x.dtype.type(init)
@@ -70,7 +57,7 @@ def select_ref(t, x, which, wd, ws, padding, bd=None, wdl=None):
     counts as the identity and may be selected (then nothing is gathered or scattered)."""
     bd = bd or (1,) * x.ndim
     wdl = wdl or (1,) * x.ndim
-    pads = _pads(x.shape, wd, ws, padding)
+    pads = explicit_pads(padding, x.shape, wd, ws)
     out_shape, _ = _window_elements(x.shape, wd, ws, pads, bd, wdl)
     gathered = np.zeros(out_shape)
     chosen = {}

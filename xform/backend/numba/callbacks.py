@@ -78,7 +78,10 @@ def _operands(em, ins) -> list:
     return names
 
 
-def _emit_call(em, number: int, ins, outs, out_avals) -> None:
+def emit_call(em, number: int, ins, outs, out_avals) -> None:
+    """Emit a call of registered Python function ``number`` (``register``) on ``ins`` in an
+    object-mode block, its results assigned to ``outs`` (shared by every rule that calls
+    back into Python: callbacks, fft)."""
     if _IMPORT not in em.mod.helpers:
         em.mod.helpers.append(_IMPORT)
     args = ", ".join([str(number)] + _operands(em, ins))
@@ -100,11 +103,11 @@ def _pure_callback(em, eqn, ins):
     number = register(eqn.params["callback"], tuple(eqn.params["result_avals"]),
                       tuple(a.dtype for a in out_avals))
     outs = [em.fresh("cb") for _ in out_avals]
-    _emit_call(em, number, ins, outs, out_avals)
+    emit_call(em, number, ins, outs, out_avals)
     return outs
 
 
 @rule(debug_callback_p)
 def _debug_callback(em, eqn, ins):
-    _emit_call(em, register(eqn.params["callback"], None, None), ins, [], [])
+    emit_call(em, register(eqn.params["callback"], None, None), ins, [], [])
     return []

@@ -177,6 +177,27 @@ _KIND = {types.float32: ord("s"), types.float64: ord("d"), types.complex64: ord(
          types.complex128: ord("z")}
 
 
+def _blas_gemm_rows(fn, kind, transpose_a: bool):
+    """The BLAS implementation of ``gemm_rows`` (c = a @ b + beta c) or, with
+    ``transpose_a``, of ``gemm_rows_tn`` (c = a.T @ b + beta c): row-major C = op(A) B is
+    column-major C^T = B^T op(A)^T, so B goes first and A is read transposed or not."""
+    ta = ord("t") if transpose_a else ord("n")
+
+    def blas(a, b, c, beta):
+        m = a.shape[1] if transpose_a else a.shape[0]
+        k = a.shape[0] if transpose_a else a.shape[1]
+        n = b.shape[1]
+        if m == 0 or n == 0:
+            return
+        isz = a.itemsize
+        one = np.ones(1, a.dtype)
+        bb = np.full(1, beta, a.dtype)
+        fn(kind, ord("n"), ta, n, m, k, one.ctypes, b.ctypes, b.strides[0] // isz,
+           a.ctypes, a.strides[0] // isz, bb.ctypes, c.ctypes, c.strides[0] // isz)
+
+    return blas
+
+
 def gemm_rows(a, b, c, beta):  # pragma: no cover - only called from compiled code
     """c = a @ b + beta * c for row-major 2-d operands whose rows are contiguous."""
     raise NotImplementedError
@@ -186,21 +207,7 @@ def gemm_rows(a, b, c, beta):  # pragma: no cover - only called from compiled co
 def _gemm_rows_ol(a, b, c, beta):
     dt = a.dtype
     if dt in _XXGEMM:
-        fn, kind = _XXGEMM[dt], _KIND[dt]
-
-        def blas(a, b, c, beta):
-            m, k = a.shape
-            n = b.shape[1]
-            if m == 0 or n == 0:
-                return
-            isz = a.itemsize
-            one = np.ones(1, a.dtype)
-            bb = np.full(1, beta, a.dtype)
-            # row-major C = A B is column-major C^T = B^T A^T
-            fn(kind, ord("n"), ord("n"), n, m, k, one.ctypes, b.ctypes, b.strides[0] // isz,
-               a.ctypes, a.strides[0] // isz, bb.ctypes, c.ctypes, c.strides[0] // isz)
-
-        return blas
+        return _blas_gemm_rows(_XXGEMM[dt], _KIND[dt], transpose_a=False)
 
     def exact(a, b, c, beta):  # integers: exact products, wrapping like numpy
         m, k = a.shape
@@ -227,21 +234,7 @@ def gemm_rows_tn(a, b, c, beta):  # pragma: no cover - only called from compiled
 def _gemm_rows_tn_ol(a, b, c, beta):
     dt = a.dtype
     if dt in _XXGEMM:
-        fn, kind = _XXGEMM[dt], _KIND[dt]
-
-        def blas(a, b, c, beta):
-            k, m = a.shape
-            n = b.shape[1]
-            if m == 0 or n == 0:
-                return
-            isz = a.itemsize
-            one = np.ones(1, a.dtype)
-            bb = np.full(1, beta, a.dtype)
-            # row-major C = A^T B is column-major C^T = B^T A (A read transposed)
-            fn(kind, ord("n"), ord("t"), n, m, k, one.ctypes, b.ctypes, b.strides[0] // isz,
-               a.ctypes, a.strides[0] // isz, bb.ctypes, c.ctypes, c.strides[0] // isz)
-
-        return blas
+        return _blas_gemm_rows(_XXGEMM[dt], _KIND[dt], transpose_a=True)
 
     def exact(a, b, c, beta):  # integers: exact products, wrapping like numpy
         k, m = a.shape

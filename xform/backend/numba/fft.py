@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 
 from ...lax.fft import _fft_impl, fft_p
-from .callbacks import _emit_call, register
+from .callbacks import emit_call, register
 from .rules import rule
 
 
@@ -28,5 +28,5 @@ def _fft(em, eqn, ins):
     number = register(_runner(eqn.params["fft_type"], eqn.params["fft_lengths"]), (out_aval,),
                       (out_aval.dtype,))
     out = em.fresh("fft")
-    _emit_call(em, number, ins, [out], [out_aval])
+    emit_call(em, number, ins, [out], [out_aval])
     return [out]
