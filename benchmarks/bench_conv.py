@@ -9,6 +9,15 @@ from the disk cache), at two image sizes.
 
 The numpy floor is an im2col (``sliding_window_view``) contracted by ``tensordot``
 (BLAS), and pooling by a reduction over a window view.
+
+The style-transfer rows time the loss of ``examples/style_transfer.py`` (its default
+network: 4 conv 3x3 + relu layers, 64-128-128-256 channels, 2x2 average pooling; Gram
+matrices of every layer, content features of the third, total variation) and its value
+and gradient with respect to the image, at 128x128 and 256x256, against the same network
+and loss written with ``jax.numpy``/``jax.lax`` (the two are checked to agree first); and
+the compile time of the example's whole jitted Adam step (loss, gradient, update) against
+the same step under ``jax.jit``, wall and CPU seconds (CPU: ``time.process_time``, all
+threads; less sensitive to other jobs on the machine). ``--style`` runs only those rows.
 """
 from __future__ import annotations
 
@@ -183,21 +192,129 @@ def compile_rows(jax):
     return rows
 
 
+# -- the style-transfer loss (examples/style_transfer.py) -----------------------------------------
+
+
+def _jax_style(jax, st, spec):
+    """The example's loss and Adam step written with jax.numpy / jax.lax (the same
+    formulas: examples/style_transfer.py)."""
+    jnp, jlax = jax.numpy, jax.lax
+    last = max(max(spec.style_layers), spec.content_layer)
+
+    def features(params, img):
+        x = (img[None] - params["mean"]) / params["std"]
+        out = []
+        for i in range(last + 1):
+            x = jlax.conv_general_dilated(x, params[f"layer{i}_w"], (1, 1), "SAME",
+                                          dimension_numbers=st.DIMENSION_NUMBERS)
+            x = jax.nn.relu(x + params[f"layer{i}_b"])
+            out.append(x)
+            if i in spec.pool_after and i < last:
+                x = jlax.reduce_window(x, 0.0, jlax.add, (1, 2, 2, 1), (1, 2, 2, 1), "VALID") * 0.25
+        return out
+
+    def gram(f):
+        _, h, w, c = f.shape
+        f = f.reshape(h * w, c)
+        return f.T @ f / (h * w)
+
+    def loss(img, params, targets, weights):
+        fs = features(params, img)
+        terms = [jnp.sum((gram(fs[i]) - a) ** 2) / a2
+                 for i, (a, a2) in zip(spec.style_layers, targets["style"])]
+        s = sum(terms) / len(terms)
+        p, p2 = targets["content"]
+        c = jnp.sum((fs[spec.content_layer] - p) ** 2) / p2
+        t = jnp.mean((img[1:] - img[:-1]) ** 2) + jnp.mean((img[:, 1:] - img[:, :-1]) ** 2)
+        return weights[0] * s + weights[1] * c + weights[2] * t, (s, c, t)
+
+    def step(img, state, t, lr, params, targets, weights):
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        (value, parts), g = jax.value_and_grad(loss, has_aux=True)(img, params, targets, weights)
+        m, v = state
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        img = img - lr * (m / (1 - b1 ** t)) / (jnp.sqrt(v / (1 - b2 ** t)) + eps)
+        return jnp.clip(img, 0.0, 1.0), (m, v), value, parts
+
+    return loss, step
+
+
+def _first_call(fn):
+    """(wall, cpu) seconds of ``fn()``."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def style_rows(jax):
+    sys.path.insert(0, os.path.join(HERE, "..", "examples"))
+    import style_transfer as st
+
+    spec, params = st.default_spec(), st.init_params(0)  # float32
+    d = st.DEFAULTS
+    weights = np.array([d["style_weight"], d["content_weight"], d["tv_weight"]], np.float32)
+    run_rows, compile_rows = [], []
+    for size in (128, 256):
+        content = st.procedural_content(size).astype(np.float32)
+        style = st.procedural_style(size).astype(np.float32)
+        img = np.clip(content + 0.1 * rng.standard_normal(content.shape), 0, 1).astype(np.float32)
+        targets = st.make_targets(spec, params, content, style)
+        loss = st.make_loss(spec)
+        total = lambda *a, loss=loss: loss(*a)[0]
+        xl = xform.jit(total)
+        xg = xform.jit(xform.value_and_grad(total))
+        args = (img, params, targets, weights)
+        fwd = {"xform": t(lambda: xl(*args))}
+        vg = {"xform": t(lambda: xg(*args))}
+        state = (np.zeros_like(img), np.zeros_like(img))
+        step_args = (img, state, np.float32(1), np.float32(d["lr"]), params, targets, weights)
+        # a cold compile of the generated kernel (disk cache off while it compiles; the
+        # convolution kernels were loaded above: they do not depend on the program)
+        os.environ["XFORM_DISABLE_DISK_CACHE"] = "1"
+        try:
+            cw, cc = _first_call(lambda: st.make_adam_step(st.make_loss(spec))(*step_args))
+        finally:
+            del os.environ["XFORM_DISABLE_DISK_CACHE"]
+        cwall, ccpu = {"xform": cw}, {"xform": cc}
+        if jax is not None:
+            jloss, jstep = _jax_style(jax, st, spec)
+            jtotal = lambda *a: jloss(*a)[0]
+            jl, jg = jax.jit(jtotal), jax.jit(jax.value_and_grad(jtotal))
+            # the two implementations compute the same numbers (float32)
+            (xv, xgr), (jv, jgr) = xg(*args), jg(*args)
+            np.testing.assert_allclose(float(xv), float(jv), rtol=2e-3)
+            # (in norm: a few pixels differ more where a relu input is within rounding of 0)
+            xgr, jgr = np.asarray(xgr, np.float64), np.asarray(jgr, np.float64)
+            assert np.linalg.norm(xgr - jgr) <= 1e-3 * np.linalg.norm(jgr), "gradients differ"
+            fwd["jax"] = t(lambda: jax.block_until_ready(jl(*args)))
+            vg["jax"] = t(lambda: jax.block_until_ready(jg(*args)))
+            cwall["jax"], ccpu["jax"] = _first_call(
+                lambda: jax.block_until_ready(jax.jit(jstep)(*step_args)))
+        run_rows.append((f"style loss {size}x{size}", fwd))
+        run_rows.append((f"style loss + grad {size}x{size}", vg))
+        compile_rows.append((f"Adam step {size}x{size}: wall", cwall))
+        compile_rows.append((f"Adam step {size}x{size}: CPU", ccpu))
+    return run_rows, compile_rows
+
+
 def main() -> None:
     jax, _ = _load_jax()
     print(f"cores: {os.cpu_count()}, threads: numba {__import__('numba').get_num_threads()}, "
-          f"JAX {'not installed' if jax is None else jax.__version__}; float32")
+          f"JAX {'not installed' if jax is None else jax.__version__}; float32; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     # warm the convolution kernels (compiled once per machine, then loaded from the disk cache)
     xform.jit(lambda x, w: lax.conv(x, w, (1, 1), "SAME"))(np.ones((1, 1, 3, 3), np.float32),
                                                            np.ones((1, 1, 3, 3), np.float32))
-    print_table("Convolution (3x3 kernels, SAME; jitted forward and vjp)", conv_rows(jax))
-    print_table("Pooling (jitted forward and vjp)", pool_rows(jax))
-    print_table("Three-layer conv+relu+maxpool loss: compile time and run time", compile_rows(jax))
-    if os.path.exists(os.path.join(HERE, "..", "examples", "style_transfer.py")):
-        print("\nstyle transfer: see examples/style_transfer.py (row pending in this script)")
-    else:
-        print("\nstyle-transfer loss and gradient: pending (examples/style_transfer.py does not "
-              "exist yet)")
+    if "--style" not in sys.argv:
+        print_table("Convolution (3x3 kernels, SAME; jitted forward and vjp)", conv_rows(jax))
+        print_table("Pooling (jitted forward and vjp)", pool_rows(jax))
+        print_table("Three-layer conv+relu+maxpool loss: compile time and run time", compile_rows(jax))
+    run_rows, step_rows = style_rows(jax)
+    print_table("Style-transfer loss (examples/style_transfer.py), jitted, and its value and gradient",
+                run_rows)
+    print_table("Style-transfer Adam step: compile + first call (cold kernel)", step_rows)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

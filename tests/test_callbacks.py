@@ -311,3 +311,136 @@ def test_against_jax():
     ref_grad = np.asarray(jax.grad(lambda v: jnp.sum(jnp.sin(v) * v))(jnp.asarray(xs[0])))
     np.testing.assert_allclose(xform.grad(lambda v: xnp.sum(cb_sin(v) * v))(xs[0]), ref_grad,
                                rtol=1e-5)
+
+
+# -- io_callback (jax.experimental.io_callback) ------------------------------------------
+
+_IO_LOG: list = []
+
+
+def _record(x):
+    _IO_LOG.append(float(np.sum(x)))
+    return np.float64(len(_IO_LOG))
+
+
+def _io(x, ordered=False):
+    from xform.experimental import io_callback
+
+    return io_callback(_record, SDS((), np.float64), x, ordered=ordered)
+
+
+_jit_io_used = xform.jit(lambda x: x * _io(x, ordered=True))
+_jit_io_unused = xform.jit(lambda x: (_io(x), x + 1.0)[1])
+
+
+def test_io_callback_runs_every_call_in_order_even_when_unused():
+    _IO_LOG.clear()
+    x = np.ones(2)
+    np.testing.assert_array_equal(_jit_io_used(x), [1.0, 1.0])
+    np.testing.assert_array_equal(_jit_io_used(2 * x), [4.0, 4.0])
+    np.testing.assert_array_equal(_jit_io_unused(3 * x), 3 * x + 1)  # result unused: still runs
+    _io(np.arange(3.0))  # eager
+    assert _IO_LOG == [2.0, 4.0, 6.0, 3.0]
+    jaxpr = xform.make_jaxpr(lambda v: (_io(v), v)[1])(x)
+    assert "io_callback" in str(jaxpr)  # never removed as dead code
+
+
+def test_io_callback_vmap_grad_and_errors():
+    _IO_LOG.clear()
+    out = xform.vmap(_io)(np.arange(6.0).reshape(3, 2))
+    assert _IO_LOG == [1.0, 5.0, 9.0] and out.tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="cannot vmap an ordered IO callback"):
+        xform.vmap(lambda v: _io(v, ordered=True))(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="IO callbacks do not support JVP"):
+        xform.grad(lambda v: _io(v))(1.0)
+    # a callback on values that do not depend on the differentiated input is fine
+    assert xform.grad(lambda v: v * _io(np.float64(2.0)))(3.0) == len(_IO_LOG)
+    with pytest.raises(TypeError, match="io_callback of `<lambda>`: the callback returned"):
+        from xform.experimental import io_callback
+        io_callback(lambda v: (v, v), SDS((), np.float64), 1.0)
+
+
+def test_io_callback_against_jax():
+    jax = pytest.importorskip("jax")
+    from jax.experimental import io_callback as jax_io
+
+    from xform.experimental import io_callback
+
+    for lib, io_cb in ((jax, jax_io), (xform, io_callback)):
+        log = []
+
+        def rec(x, log=log):
+            log.append(float(np.sum(x)))
+            return np.asarray(len(log), np.int32)
+
+        f = lib.jit(lambda x, io_cb=io_cb, rec=rec: x * io_cb(rec, lib.ShapeDtypeStruct(
+            (), np.int32), x, ordered=True))
+        f(np.ones(2))
+        f(np.ones(2))
+        lib.vmap(lambda v, io_cb=io_cb, rec=rec: io_cb(rec, lib.ShapeDtypeStruct((), np.int32),
+                                                        v))(np.arange(4.0).reshape(2, 2))
+        if hasattr(lib, "effects_barrier"):
+            lib.effects_barrier()
+        assert log == [2.0, 2.0, 1.0, 5.0], (lib.__name__, log)
+
+
+# -- debug.print counts under batched control flow and rematerialization, as JAX's --------
+
+
+def _trace_prints(lib, capsys):
+    """How many lines each JAX-style program prints (JAX and xform alike: batched cond
+    prints both branches for every element, a batched while prints every lane in every
+    iteration, checkpoint prints again in the recomputation)."""
+    jnp = lib.numpy
+
+    def g(x):
+        lib.debug.print("g {}", x)
+        return jnp.sin(x)
+
+    def c(x):
+        return lib.lax.cond(x > 0.5, g, lambda v: v * 2.0, x)
+
+    def w(x):
+        return lib.lax.while_loop(lambda v: v < 2.0, lambda v: (lib.debug.print("w {}", v),
+                                                                  v + 1.0)[1], x)
+
+    programs = {
+        "vmap cond": lambda: lib.vmap(c)(np.array([0.0, 1.0, 2.0])),
+        "jit vmap cond": lambda: lib.jit(lib.vmap(c))(np.array([0.0, 1.0, 2.0])),
+        "vmap while": lambda: lib.vmap(w)(np.array([0.5, 1.5])),
+        "grad checkpoint": lambda: lib.grad(lib.checkpoint(g))(1.0),
+        "jit grad checkpoint cond": lambda: lib.jit(lib.grad(lib.checkpoint(c)))(1.0),
+        "grad": lambda: lib.grad(g)(1.0),
+        "vmap grad": lambda: lib.vmap(lib.grad(g))(np.array([1.0, 2.0])),
+        "hessian": lambda: lib.hessian(g)(1.0),
+    }
+    counts = {}
+    for name, run in programs.items():
+        capsys.readouterr()
+        run()
+        if hasattr(lib, "effects_barrier"):
+            lib.effects_barrier()
+        counts[name] = sorted(capsys.readouterr().out.split("\n"))[1:]
+    return counts
+
+
+_EXPECTED_PRINTS = {
+    "vmap cond": ["g 0.0", "g 1.0", "g 2.0"],
+    "jit vmap cond": ["g 0.0", "g 1.0", "g 2.0"],
+    "vmap while": ["w 0.5", "w 1.5", "w 1.5", "w 2.5"],
+    "grad checkpoint": ["g 1.0", "g 1.0"],
+    "jit grad checkpoint cond": ["g 1.0", "g 1.0"],
+    "grad": ["g 1.0"],
+    "vmap grad": ["g 1.0", "g 2.0"],
+    "hessian": ["g 1.0"],
+}
+
+
+def test_debug_print_counts_match_jax_semantics(capsys):
+    assert _trace_prints(xform, capsys) == _EXPECTED_PRINTS
+
+
+def test_debug_print_counts_against_jax(capsys):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    assert _trace_prints(jax, capsys) == _trace_prints(xform, capsys)

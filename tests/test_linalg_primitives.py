@@ -171,6 +171,43 @@ def test_qr_values(dt, shape, full):
 
 
 @pytest.mark.parametrize("dt", ALL)
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5)])
+def test_pivoted_qr_and_householder_form_match_lapack(dt, shape):
+    import scipy.linalg as sl
+    from scipy.linalg import lapack
+
+    m, n = shape
+    k = min(m, n)
+    a = general(n, (2,), dt, m=m)
+    tol = bound(dt, max(m, n), _norm(a))
+    for full in (True, False):
+        q, r, p = L.qr(a, pivoting=True, full_matrices=full)
+        kq = m if full else k
+        assert q.shape == (2, m, kq) and r.shape == (2, kq, n) and p.dtype == np.int32
+        for i in range(2):
+            close(a[i][:, p[i]], q[i] @ r[i], tol)
+            ref_q, ref_r, ref_p = sl.qr(a[i], pivoting=True, mode="full" if full else "economic")
+            np.testing.assert_array_equal(p[i], ref_p)
+            close(r[i], ref_r, tol)  # the same Householder signs as LAPACK's
+            close(q[i], ref_q, tol * 4)
+        d = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
+        assert np.all(d[..., :-1] >= d[..., 1:] * (1 - 1e-5))  # rank-revealing order
+    h, tau = L.geqrf(a)
+    hp, taup, pp = L.geqrf_pivoted(a)
+    for i in range(2):
+        ref_h, ref_tau, _, _ = lapack.get_lapack_funcs("geqrf", dtype=dt)(a[i])
+        close(h[i], ref_h, tol)
+        close(tau[i], ref_tau, bound(dt, max(m, n), 2.0))
+        ref_h, ref_p, ref_tau, _, _ = lapack.get_lapack_funcs("geqp3", dtype=dt)(a[i])
+        np.testing.assert_array_equal(pp[i], ref_p - 1)
+        close(hp[i], ref_h, tol)
+        close(taup[i], ref_tau, bound(dt, max(m, n), 2.0))
+    assert h.dtype == tau.dtype == dt and tau.shape == (2, k)
+    with pytest.raises(NotImplementedError, match="geqrf: the Householder form"):
+        xform.grad(lambda x: L.geqrf(x)[0].sum())(a[0].real.astype(np.float64))
+
+
+@pytest.mark.parametrize("dt", ALL)
 @pytest.mark.parametrize("lower", [True, False])
 def test_eigh_values(dt, lower):
     a = hermitian_pd(4, (3,), dt)
@@ -299,6 +336,10 @@ DERIVATIVE_CASES = {
     "qr_square": (lambda a: L.qr(a), (A3,)),
     "qr_tall_reduced": (lambda a: L.qr(a, full_matrices=False), (general(2, m=4),)),
     "qr_wide": (lambda a: L.qr(a), (general(4, m=2),)),
+    # column pivoting: the rules of the QR of a[:, p], p held constant
+    "qr_pivoted_tall_reduced": (lambda a: L.qr(a, pivoting=True, full_matrices=False)[:2],
+                                (general(3, m=4),)),
+    "qr_pivoted_wide": (lambda a: L.qr(a, pivoting=True)[:2], (general(4, m=3),)),
     # the completion of a full Q is a choice: test a function invariant to it
     "qr_tall_full_projector": (lambda a: (lambda q, r: (q[:, 2:] @ q[:, 2:].T, r))(*L.qr(a)),
                                (general(2, m=4),)),
@@ -361,6 +402,7 @@ COMPLEX_CASES = {
     "lu": (lambda a: L.lu(a)[0], C3),
     "qr": (lambda a: L.qr(a), C3),
     "qr_wide": (lambda a: L.qr(a), general(4, dt=np.complex128, m=2)),
+    "qr_pivoted": (lambda a: L.qr(a, pivoting=True)[:2], C3),
     # eigenvector phases are a choice (eigh's / svd's differ from LAPACK's): test
     # phase-invariant functions of them
     "eigh": (lambda a: (lambda v, w: (w, v @ np.diag([1.0, 2.0, 3.0]) @ np.conj(v.T)))(
@@ -425,6 +467,8 @@ VMAP_CASES = {
                               (lower_tri(3, (4,)), _randn((4, 3, 2), np.float64))),
     "lu": (lambda a: L.lu(a), (general(3, (4,)),)),
     "qr": (lambda a: L.qr(a), (general(3, (4,)),)),
+    "qr_pivoted": (lambda a: L.qr(a, pivoting=True), (general(3, (4,)),)),
+    "geqrf_pivoted": (lambda a: L.geqrf_pivoted(a), (general(3, (4,), m=4),)),
     "eigh": (lambda a: L.eigh(a), (hermitian_pd(3, (4,)),)),
     "svd": (lambda a: L.svd(a), (general(3, (4,)),)),
     "eig": (lambda a: L.eig(a), (general(3, (4,)),)),
@@ -471,7 +515,8 @@ def _everything(a, spd, tri, b):
             L.triangular_solve(tri, b, left_side=False, lower=False)
             if b.shape[-1] == b.shape[-2] else b,
             lu_, piv, perm, L.lu_pivots_to_permutation(piv, a.shape[-2]), q, r, v, w, u, s, vh,
-            L.svd(a, compute_uv=False)] + ev
+            L.svd(a, compute_uv=False)] + ev + list(L.qr(a, pivoting=True)) + list(
+                L.geqrf(a)) + list(L.geqrf_pivoted(a))
 
 
 _JIT_EVERYTHING = xform.jit(_everything)
@@ -490,7 +535,7 @@ def test_jit_matches_eager(dt):
     for i, (g, r) in enumerate(zip(got, ref)):
         assert g.dtype == r.dtype and g.shape == r.shape, i
         g, r = np.asarray(g), np.asarray(r)
-        if i in (7, 8, 9, 11, 13, 16, 17):  # q, r and eigen/singular vectors: up to a sign
+        if i in (7, 8, 9, 11, 13, 16, 17, 18, 19):  # q, r and eigen/singular vectors: up to a sign
             g, r = np.abs(g), np.abs(r)       # or phase per vector
         tol = 0 if g.dtype.kind == "i" else bound(dt, 4, max(1.0, _norm(r)), cond=20)
         close(g, r, tol)

@@ -156,8 +156,10 @@ def test_empty_reduction_errors():
         xnp.sum(np.ones((2, 3)), axis=2)
     with pytest.raises(ValueError, match="duplicate"):
         xnp.sum(np.ones((2, 3)), axis=(0, -2))
-    with pytest.raises(TypeError, match="where="):
-        xnp.sum(np.ones(3), where=np.ones(3, bool))
+    with pytest.raises(TypeError, match="where= must be a boolean array"):
+        xnp.sum(np.ones(3), where=np.ones(3))
+    with pytest.raises(ValueError, match="specify 'initial'"):
+        xnp.max(np.ones(3), where=np.ones(3, bool))
 
 
 @given(st.data())

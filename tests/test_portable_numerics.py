@@ -6,7 +6,7 @@ float64 / long double references within error bounds (tests/_tolerance.py):
   width Numba compiles for, 512-bit vectors on AVX-512 targets);
 - products under jit call scipy's BLAS, whose kernel depends on the CPU;
 - elementwise math of large arrays uses the vectorized functions of vector_math.py and
-  the fast sin/cos blocks, and arrays of at least PARALLEL_MIN_SIZE (2**18) elements
+  the fast sin/cos reduction, and arrays of at least PARALLEL_MIN_SIZE (2**18 here)
   run in parallel (prange) loops, split by the thread count.
 
 Marked ``codegen_portable``: .ci/run repeats them under NUMBA_CPU_NAME=generic.
@@ -102,6 +102,13 @@ _HAVE_LD = np.finfo(np.longdouble).nmant >= 63
 
 def _math(x):
     return [xnp.exp(x * 0.1), xnp.log(xnp.abs(x) + 1e-3), xnp.tanh(x), xnp.sin(x), xnp.cos(x)]
+
+
+@pytest.fixture(autouse=True)
+def _parallel_from_2_18(monkeypatch):
+    # these tests exercise the parallel (prange) path at 2**18-2**19 elements, below the
+    # default XFORM_PARALLEL_MIN_SIZE (2**20); the setting is read when compiling
+    monkeypatch.setenv("XFORM_PARALLEL_MIN_SIZE", str(1 << 18))
 
 
 def test_large_jitted_elementwise_math_within_ulp_bounds():

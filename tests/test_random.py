@@ -101,6 +101,13 @@ def _big(k, x):
 _jit_big = xform.jit(_big)
 
 
+@pytest.fixture(autouse=True)
+def _parallel_from_2_18(monkeypatch):
+    # these tests exercise the parallel (prange) path at 2**18-2**19 elements, below the
+    # default XFORM_PARALLEL_MIN_SIZE (2**20); the setting is read when compiling
+    monkeypatch.setenv("XFORM_PARALLEL_MIN_SIZE", str(1 << 18))
+
+
 def test_parallel_loops():
     # sizes above config.parallel_min_size() run in parallel (prange) helpers (one each
     # here: the samplers built on these primitives are tested at small sizes)

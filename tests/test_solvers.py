@@ -196,6 +196,10 @@ _jit_root_grad = xform.jit(xform.value_and_grad(cube_root))
 def test_custom_root_under_jit():
     v, g = _jit_root_grad(8.0)
     np.testing.assert_allclose([v, g], [2.0, 1 / 12], rtol=1e-13)
+    # the compiled derivative against central differences of the compiled root
+    eps = 1e-5
+    fd = (_jit_root_grad(8.0 + eps)[0] - _jit_root_grad(8.0 - eps)[0]) / (2 * eps)
+    np.testing.assert_allclose(g, fd, rtol=1e-9)
 
 
 def test_custom_root_vector_system_with_a_linear_tangent_solve():
@@ -294,21 +298,38 @@ def test_krylov_pytrees():
         np.testing.assert_allclose(np.concatenate(x), want, rtol=1e-9)
 
 
-# cg and bicgstab and a gradient through cg, in one compiled program (gmres, whose
-# restarted Arnoldi process makes a larger kernel, runs un-jitted in the tests above)
-_jit_krylov = xform.jit(lambda a, g, b: (
-    cg(a, b, tol=1e-12)[0], bicgstab(g, b, tol=1e-12)[0],
-    xform.grad(lambda b: xnp.sum(cg(a, b, tol=1e-12)[0] ** 2))(b)))
+# every Krylov solver and a gradient through each, compiled (three small programs: Numba's
+# compile time grows faster than the size of a kernel, so one program for all costs more)
+_jit_cg_bicgstab = xform.jit(lambda a, g, b: (
+    cg(a, b, tol=1e-12)[0],
+    xform.grad(lambda b: xnp.sum(cg(a, b, tol=1e-12)[0] ** 2))(b),
+    xform.value_and_grad(lambda b: xnp.sum(bicgstab(g, b, tol=1e-12)[0] ** 2))(b)))
+# gmres: the incremental Arnoldi variant's value; the batched one's value and gradient
+# (its transpose solve is another batched gmres)
+_jit_gmres_incremental = xform.jit(
+    lambda g, b: gmres(g, b, tol=1e-12, restart=2, solve_method="incremental")[0])
+_jit_gmres_grad = xform.jit(xform.value_and_grad(
+    lambda g, b: xnp.sum(gmres(g, b, tol=1e-12, restart=N, solve_method="batched")[0] ** 2)))
 
 
 def test_krylov_solvers_under_jit_are_loops():
-    xc, xb, gc = _jit_krylov(SPD, GEN, B)
-    np.testing.assert_allclose(xc, np.linalg.solve(SPD, B), rtol=1e-9)
-    np.testing.assert_allclose(xb, np.linalg.solve(GEN, B), rtol=1e-9)
     x = np.linalg.solve(SPD, B)
+    xgen = np.linalg.solve(GEN, B)
+    lam = np.linalg.solve(GEN.T, xgen)
+    xc, gc, (vb, gb) = _jit_cg_bicgstab(SPD, GEN, B)
+    np.testing.assert_allclose(xc, x, rtol=1e-9)
+    # d|A^-1 b|^2/db = 2 A^-T x ; d|G^-1 b|^2/dG = -2 (G^-T x) x^T
     np.testing.assert_allclose(gc, 2 * np.linalg.solve(SPD, x), rtol=1e-8)
-    source = _jit_krylov.lower(SPD, GEN, B).source
-    assert source.count("def kernel") == 1 and source.count("while True") >= 3
+    np.testing.assert_allclose(vb, xgen @ xgen, rtol=1e-9)
+    np.testing.assert_allclose(gb, 2 * lam, rtol=1e-8)
+    np.testing.assert_allclose(_jit_gmres_incremental(GEN, B), xgen, rtol=1e-9)
+    vg, gg = _jit_gmres_grad(GEN, B)
+    np.testing.assert_allclose(vg, xgen @ xgen, rtol=1e-9)
+    np.testing.assert_allclose(gg, -2 * np.outer(lam, xgen), rtol=1e-8, atol=1e-12)
+    for fn, args, loops in [(_jit_cg_bicgstab, (SPD, GEN, B), 3),
+                            (_jit_gmres_incremental, (GEN, B), 2), (_jit_gmres_grad, (GEN, B), 2)]:
+        source = fn.lower(*args).source
+        assert source.count("def kernel") == 1 and source.count("while True") >= loops
 
 
 def test_krylov_vmap():
@@ -331,3 +352,9 @@ def test_krylov_errors():
         gmres(GEN, B, solve_method="qr")
     with pytest.raises(TypeError, match="floating"):
         cg(SPD, np.arange(N))
+    with pytest.raises(ValueError, match=r"bicgstab: the matrix M is 3x3 but b has 5 entries"):
+        bicgstab(GEN, B, M=np.eye(3))
+    with pytest.raises(ValueError, match="gmres: restart must be a positive int, got 0"):
+        gmres(GEN, B, restart=0)
+    with pytest.raises(ValueError, match="cg: maxiter must be a non-negative int or None"):
+        cg(SPD, B, maxiter=-2)

@@ -134,6 +134,8 @@ def test_vmap_validates_out_axes_axis_size_and_keyword_arguments():
     for bad in (-2, 2.0):
         with pytest.raises(TypeError, match="axis_size must be a non-negative int or None"):
             xform.vmap(lambda a: a, in_axes=None, axis_size=bad)
-    with pytest.raises(TypeError, match=r"called with keyword arguments \['b'\]; vmap maps over "
-                                        r"positional arguments only"):
-        xform.vmap(lambda a, b=1.0: a * b)(np.ones(3), b=np.ones(3))
+    # keyword arguments are mapped over their axis 0, as in JAX
+    np.testing.assert_array_equal(
+        xform.vmap(lambda a, b=1.0: a * b)(np.ones(3), b=np.arange(3.0)), np.arange(3.0))
+    with pytest.raises(ValueError, match="the batched axes have different sizes"):
+        xform.vmap(lambda a, b=1.0: a * b)(np.ones(3), b=np.ones(4))

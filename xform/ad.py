@@ -11,7 +11,7 @@ from ._util import (check_leaves, flatten_fun, fun_name, normalize_argnums, plai
 from .core.abstract import ShapedArray
 from .core.dtypes import float0, tangent_dtype
 from .core.pytree import tree_flatten, tree_map, tree_unflatten
-from .core.trace import get_aval
+from .core.trace import Tracer, get_aval
 from .interpreters.jvp import Zero, instantiate, jvp_flat
 from .interpreters.linearize import linearize_flat
 
@@ -59,14 +59,22 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence,
     if has_aux:
         name = fun_name(fun)
 
+        store: dict = {}
+
         def with_aux(*args):
             r = fun(*args)
             if not (isinstance(r, tuple) and len(r) == 2):
                 raise TypeError(f"jvp of {name} with has_aux=True: the function must return "
                                 f"a pair (output, aux), got {type(r).__name__}.")
-            return r
+            # traced aux leaves leave as outputs; others (Python objects, constants) aside
+            aux_leaves, store["tree"] = tree_flatten(r[1])
+            store["static"] = [None if isinstance(a, Tracer) else a for a in aux_leaves]
+            return r[0], [a for a in aux_leaves if isinstance(a, Tracer)]
 
-        (out, aux), (t_out, _) = jvp(with_aux, primals, tangents)
+        (out, traced), (t_out, _) = jvp(with_aux, primals, tangents)
+        it = iter(traced)
+        aux = tree_unflatten(store["tree"], [next(it) if a is None else a
+                                             for a in store["static"]])
         return out, t_out, aux
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples or lists of arguments.")
@@ -132,6 +140,12 @@ def linearize(fun: Callable, *primals) -> tuple[Any, Callable]:
     return tree_unflatten(out_tree, [to_output(o) for o in outs]), f_jvp
 
 
+def _is_array_leaf(x) -> bool:
+    """Whether an auxiliary output leaf is array data (carried out of the
+    transformation) rather than a Python object returned as it is."""
+    return isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex))
+
+
 def _vjp(fun, primals, has_aux: bool, where: str, checked: bool = False):
     """Returns ``(out, vjp_fn, aux, pull_flat)``; ``pull_flat(ct_leaves)`` is ``vjp_fn``
     for flat cotangents already known to match the outputs (no checks)."""
@@ -154,18 +168,24 @@ def _vjp(fun, primals, has_aux: bool, where: str, checked: bool = False):
         f_main = fun
 
     def flat(*leaves):
-        # aux rides along as extra outputs so it leaves the transformation lowered.
+        # aux rides along as extra outputs so it leaves the transformation lowered; its
+        # leaves that are not arrays (strings, None, other Python objects) stay aside
         out = f_main(*tree_unflatten(p_tree, leaves))
         out_leaves, out_tree = tree_flatten(out)
         aux_leaves, aux_tree = tree_flatten(aux_store.get("aux"))
+        is_arr = [_is_array_leaf(a) for a in aux_leaves]
+        aux_store["static"] = [None if k else a for a, k in zip(aux_leaves, is_arr)]
         aux_store["trees"] = (out_tree, aux_tree)
-        return out_leaves + aux_leaves if aux_leaves else out_leaves
+        arrays = [a for a, k in zip(aux_leaves, is_arr) if k]
+        return out_leaves + arrays if arrays else out_leaves
 
     outs_all, lin = linearize_flat(flat, p_leaves)
     out_tree, aux_tree = aux_store["trees"]
     n_out = out_tree.num_leaves
     outs = outs_all[:n_out] if len(outs_all) != n_out else outs_all
-    aux = tree_unflatten(aux_tree, [to_output(a) for a in outs_all[n_out:]])
+    it = iter(outs_all[n_out:])
+    aux = tree_unflatten(aux_tree, [to_output(next(it)) if s is None else s
+                                    for s in aux_store["static"]])
     out_avals = [get_aval(o) for o in outs]
 
     def pull_flat(cts):

@@ -1,6 +1,7 @@
 """Top-level API that JAX code calls besides the transformations: ``eval_shape`` and
 ``ShapeDtypeStruct``, ``typeof``, ``linear_transpose``, ``closure_convert``,
-``custom_gradient``, ``named_call``, ``disable_jit``, ``block_until_ready``."""
+``custom_gradient``, ``named_call``, ``named_scope``, ``disable_jit``,
+``ensure_compile_time_eval``, ``block_until_ready``."""
 from __future__ import annotations
 
 import contextlib
@@ -14,14 +15,15 @@ from ._util import check_leaves, flatten_fun, fun_name, to_output
 from .core.abstract import ShapedArray
 from .core.eval import eval_jaxpr
 from .core.pytree import register_pytree_node, tree_flatten, tree_map, tree_unflatten
-from .core.trace import Tracer, get_aval
+from .core.trace import Tracer, get_aval, state
 from .interpreters.jvp import Zero, instantiate
 from .interpreters.staging import closure_convert as _hoist_tracers
 from .interpreters.staging import trace_to_jaxpr
 from .interpreters.transpose import UndefinedPrimal, backward_pass
 
 __all__ = ["ShapeDtypeStruct", "block_until_ready", "closure_convert", "custom_gradient",
-           "disable_jit", "eval_shape", "linear_transpose", "named_call", "typeof"]
+           "disable_jit", "effects_barrier", "ensure_compile_time_eval", "eval_shape",
+           "linear_transpose", "named_call", "named_scope", "typeof"]
 
 
 class ShapeDtypeStruct:
@@ -131,6 +133,17 @@ def block_until_ready(x: Any) -> Any:
     return tree_map(ready, x)
 
 
+def effects_barrier() -> None:
+    """Wait for pending side effects (``debug.print``, ``io_callback``) to finish: they run
+    synchronously in xform, so there is nothing to wait for (JAX's
+    ``jax.effects_barrier``).
+
+    >>> import xform
+    >>> xform.effects_barrier()
+    """
+    return None
+
+
 def named_call(fun: Callable, *, name: str | None = None) -> Callable:
     """``fun`` under another name, which xform uses where it names functions (errors,
     ``jit``'s compile logs and kernels of jitted callers built from it).
@@ -172,6 +185,50 @@ def disable_jit(disable: bool = True) -> Iterator[None]:
         yield
     finally:
         config.update("jax_disable_jit", prev)
+
+
+@contextlib.contextmanager
+def ensure_compile_time_eval() -> Iterator[None]:
+    """Context manager: inside ``jit`` (or ``make_jaxpr``), operations on values known
+    at trace time (constants, static arguments, their results) are computed right away
+    instead of being staged into the compiled program, so their results are concrete
+    (``float(x)``, Python ``if`` work). Operations on traced arguments are still traced.
+    Outside ``jit`` it changes nothing.
+
+    >>> import numpy as np, xform, xform.numpy as xnp
+    >>> @xform.jit
+    ... def f(x):
+    ...     with xform.ensure_compile_time_eval():
+    ...         n = xnp.sum(xnp.arange(4.0))   # computed while tracing: a concrete 6.0
+    ...     return x * float(n)
+    >>> f(np.ones(2))
+    array([6., 6.])
+    """
+    st = state()
+    prev = st.dynamic
+    st.dynamic = st.stack[0]  # the eval interpreter is the floor: constants evaluate
+    try:
+        yield
+    finally:
+        st.dynamic = prev
+
+
+@contextlib.contextmanager
+def named_scope(name: str) -> Iterator[None]:
+    """Context manager naming a region of a traced program (JAX's ``jax.named_scope``,
+    which labels profiler traces and compiled-code metadata). xform has no profiler
+    annotations, so the name is checked and the region runs unchanged.
+
+    >>> import xform, xform.numpy as xnp
+    >>> def layer(x):
+    ...     with xform.named_scope("dense"):
+    ...         return xnp.tanh(x)
+    >>> float(xform.jit(layer)(0.5))
+    0.46211715726000974
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"named_scope: the name must be a string, got {type(name).__name__}.")
+    yield
 
 
 def linear_transpose(fun: Callable, *primals, reduce_axes=()) -> Callable:

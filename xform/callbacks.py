@@ -1,5 +1,6 @@
-"""``pure_callback``: call a Python function (numpy, scipy, ...) from inside ``jit``,
-``vmap`` and ``grad`` (the primitive is in ``xform/lax/callbacks.py``)."""
+"""``pure_callback`` and ``io_callback``: call a Python function (numpy, scipy, file or
+network I/O, ...) from inside ``jit``, ``vmap`` and ``grad`` (the primitives are in
+``xform/lax/callbacks.py``)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -9,18 +10,18 @@ import numpy as np
 from ._util import fun_name, to_output
 from .core.abstract import ShapedArray
 from .core.pytree import tree_flatten, tree_unflatten
-from .lax.callbacks import VMAP_METHODS, pure_callback_flat
+from .lax.callbacks import VMAP_METHODS, io_callback_flat, pure_callback_flat
 
-__all__ = ["pure_callback"]
+__all__ = ["pure_callback", "io_callback"]
 
 
-def _result_avals(result_shape_dtypes, name: str):
+def _result_avals(result_shape_dtypes, name: str, kind: str = "pure_callback"):
     leaves, tree = tree_flatten(result_shape_dtypes)
     avals = []
     for i, r in enumerate(leaves):
         if not (hasattr(r, "shape") and hasattr(r, "dtype")):
             raise TypeError(
-                f"pure_callback of `{name}`: result_shape_dtypes must be a pytree of objects "
+                f"{kind} of `{name}`: result_shape_dtypes must be a pytree of objects "
                 f"with .shape and .dtype (xform.ShapeDtypeStruct(shape, dtype) or arrays); "
                 f"leaf {i} is {type(r).__name__}.")
         avals.append(ShapedArray(tuple(int(d) for d in r.shape), np.dtype(r.dtype)))
@@ -78,4 +79,53 @@ def pure_callback(callback: Callable, result_shape_dtypes: Any, *args,
 
     flat_callback.__name__ = name
     outs = pure_callback_flat(flat_callback, avals, leaves, vmap_method)
+    return tree_unflatten(r_tree, [to_output(o) for o in outs])
+
+
+def io_callback(callback: Callable, result_shape_dtypes: Any, *args, sharding: Any = None,
+                ordered: bool = False, **kwargs) -> Any:
+    """Call an *impure* Python function (``callback(*args, **kwargs)``: logging, I/O,
+    random state, counters) from inside transformations; it gets numpy arrays and
+    returns arrays of the shapes and dtypes of ``result_shape_dtypes`` (JAX's
+    ``jax.experimental.io_callback``).
+
+    Unlike ``pure_callback``, every call runs, in program order, also when its results
+    are unused (it is never removed or merged). ``ordered=True`` asks for calls in
+    program order, which xform always keeps; JAX then forbids ``vmap``, and so does
+    xform. Unordered calls under ``vmap`` run once per batch element. There is no
+    derivative (differentiating through it raises, as in JAX). ``sharding`` is accepted
+    for compatibility (one CPU device).
+
+    >>> import numpy as np, xform, xform.numpy as xnp
+    >>> from xform.experimental import io_callback
+    >>> seen = []
+    >>> def record(x):
+    ...     seen.append(float(x.sum()))
+    ...     return np.float64(len(seen))
+    >>> @xform.jit
+    ... def step(x):
+    ...     n = io_callback(record, xform.ShapeDtypeStruct((), np.float64), x, ordered=True)
+    ...     return x * n
+    >>> step(np.ones(2)), step(np.ones(2))
+    (array([1., 1.]), array([2., 2.]))
+    >>> seen
+    [2.0, 2.0]
+    """
+    name = fun_name(callback)
+    if not callable(callback):
+        raise TypeError(f"io_callback: callback must be callable, got {type(callback).__name__}.")
+    avals, r_tree = _result_avals(result_shape_dtypes, name, "io_callback")
+    leaves, in_tree = tree_flatten((args, kwargs))
+
+    def flat_callback(*flat_args):
+        a, k = tree_unflatten(in_tree, list(flat_args))
+        out_leaves, out_tree = tree_flatten(callback(*a, **k))
+        if out_tree != r_tree:
+            raise TypeError(f"io_callback of `{name}`: the callback returned a value of "
+                            f"structure {out_tree}, but result_shape_dtypes has structure "
+                            f"{r_tree}.")
+        return out_leaves
+
+    flat_callback.__name__ = name
+    outs = io_callback_flat(flat_callback, avals, leaves, ordered)
     return tree_unflatten(r_tree, [to_output(o) for o in outs])

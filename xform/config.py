@@ -16,16 +16,37 @@
   kernels reach the disk cache; 0 does not wait. Ctrl-C stops the wait quietly.
 - ``XFORM_FORK_COMPILE_WAIT`` (seconds, default 60): how long ``os.fork()`` waits for a
   compilation under way in another thread (see ``xform/backend/numba/forksafe.py``).
+- ``xform_compile_cache_size`` (env ``XFORM_COMPILE_CACHE_SIZE``, default 1024; None or
+  env ``none``: no bound): how many compiled kernel modules stay in memory; the least
+  recently used is evicted, with the programs compiled with it (their memory is given
+  back; see ``docs/cache.md``, "Memory"). ``xform.clear_caches()`` evicts them all.
 
 Code generation (read when a program is compiled; set before the first call):
 
 - ``XFORM_PARALLEL=0``: no ``parallel=True`` helpers (default: on with 2+ cores);
-  ``XFORM_PARALLEL_MIN_SIZE`` (2**18): elements of a loop nest that runs in parallel.
+  ``XFORM_PARALLEL_MIN_SIZE`` (2**20): elements of a loop nest that runs in parallel (a
+  parallel helper costs 0.4-0.9 s more compile time: docs/performance.md).
 - ``XFORM_FASTMATH_MIN_SIZE`` (2**14): elements of a reduction that gets a fast-math
   helper (vectorized sums) and, on AVX-512 targets, 512-bit vectors.
 - ``XFORM_VECTOR_MATH=0``: ``np.exp`` & co. instead of the vectorizable math functions.
 - ``XFORM_FAST_TRIG=0``: no fast sin/cos path.
 - ``XFORM_WIDE_VECTORS=0``: never prefer 512-bit vectors.
+
+Threads (see ``docs/jit.md``, "Threads", and ``xform/backend/numba/threads.py``; each
+also set with ``update``, taking effect at once for compiled kernels too):
+
+- ``xform_num_threads`` (env ``XFORM_NUM_THREADS``; default: Numba's own count, all
+  cores): threads of the parallel (``prange``) loops of kernels. Numba keeps one count
+  per thread: ``update`` sets the calling thread's; the environment variable also sizes
+  Numba's thread pool (``NUMBA_NUM_THREADS``, if unset), so it holds for every thread.
+  A kernel compiled while it is 1 has no parallel loops.
+- ``xform_blas_num_threads`` (env ``XFORM_BLAS_NUM_THREADS``; default: the BLAS
+  library's own count, capped by the cores other processes leave free): threads of the
+  BLAS calls of kernels (matrix products, LAPACK, convolutions). Calls of fewer than
+  ``xform_blas_min_work`` (env ``XFORM_BLAS_MIN_WORK``, 2**22) multiply-adds, and calls
+  made while another kernel is inside BLAS, run on one thread whatever the setting.
+- ``XFORM_THREAD_GOVERNOR=0``: the defaults are not capped by the cores other processes
+  use (a daemon thread samples /proc/stat twice a second; see ``threads.Governor``).
 
 Process-wide workarounds for the dependencies (Numba's colour shell, scipy's BLAS
 loader, the allocator) live in ``xform/backend/platform.py``.
@@ -33,7 +54,9 @@ loader, the allocator) live in ``xform/backend/platform.py``.
 from __future__ import annotations
 
 import logging
+import numbers
 import os
+import sys
 
 log_compiles: bool = os.environ.get("XFORM_LOG_COMPILES", "") not in ("", "0")
 
@@ -62,6 +85,35 @@ def _env_seconds(name: str, default: float) -> float:
 exit_compile_wait: float = _env_seconds("XFORM_EXIT_COMPILE_WAIT", 30.0)
 
 
+def _check_cache_size(where: str, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{where}: expected a number of compiled programs >= 1 (or None for "
+                         f"no bound), got {value!r}.")
+    return int(value)
+
+
+def _env_cache_size(default: int = 1024):
+    v = os.environ.get("XFORM_COMPILE_CACHE_SIZE", "").strip()
+    if not v:
+        return default
+    if v.lower() == "none":
+        return None
+    try:
+        return _check_cache_size("XFORM_COMPILE_CACHE_SIZE", int(v))
+    except ValueError:
+        import warnings
+
+        warnings.warn(f"xform: XFORM_COMPILE_CACHE_SIZE={v!r} is not a number >= 1 or 'none'; "
+                      f"using {default}.", RuntimeWarning, stacklevel=2)
+        return default
+
+
+# compiled kernel modules kept in memory (see xform/backend/numba/resident.py)
+compile_cache_size: int | None = _env_cache_size()
+
+
 def fork_compile_wait() -> float:
     return _env_seconds("XFORM_FORK_COMPILE_WAIT", 60.0)
 
@@ -76,12 +128,110 @@ def _env_int(name: str, default: int) -> int:
     return int(v) if v else default
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 def parallel() -> bool:
-    return (os.cpu_count() or 1) > 1 and _env_flag("XFORM_PARALLEL", True)
+    """Whether kernels get parallel (``prange``) loops: 2+ cores and Numba threads, not
+    ``XFORM_PARALLEL=0``, not ``xform_num_threads`` 1 (a parallel loop would then only
+    cost compile time: ~0.3-1 s of CPU per parallel helper, docs/performance.md)."""
+    return (_cores() > 1 and _env_flag("XFORM_PARALLEL", True) and num_threads() != 1
+            and numba_pool_size() > 1)
 
 
 def parallel_min_size() -> int:
-    return _env_int("XFORM_PARALLEL_MIN_SIZE", 1 << 18)
+    return _env_int("XFORM_PARALLEL_MIN_SIZE", 1 << 20)
+
+
+def _env_count(name: str, least: int = 1, what: str = "threads"):
+    v = os.environ.get(name, "").strip()
+    if not v:
+        return None
+    try:
+        n = int(v)
+    except ValueError:
+        n = least - 1
+    if n < least:
+        import warnings
+
+        warnings.warn(f"xform: {name}={v!r} is not a number of {what} >= {least}; using the "
+                      f"default.", RuntimeWarning, stacklevel=2)
+        return None
+    return n
+
+
+# xform_blas_min_work: below this many multiply-adds (M*N*K of a product, n**3 for a
+# factorization) a BLAS call of a kernel runs on one thread. 2**22 is ~0.1-0.2 ms of one
+# core's dgemm: below that, waking and joining other threads saves little on an idle
+# machine, and with a busy core it costs a scheduler time slice (milliseconds; a
+# 128x128 product, 2**21, measured 6-92 ms on two threads against 0.3-0.6 ms on one with
+# the machine loaded: docs/performance.md, "Threads").
+_threads: dict = {
+    "xform_num_threads": _env_count("XFORM_NUM_THREADS"),
+    "xform_blas_num_threads": _env_count("XFORM_BLAS_NUM_THREADS"),
+    "xform_blas_min_work": _env_count("XFORM_BLAS_MIN_WORK", 0, "multiply-adds"),
+}
+if _threads["xform_blas_min_work"] is None:
+    _threads["xform_blas_min_work"] = 1 << 22
+
+
+def num_threads():
+    """``xform_num_threads``: threads of kernels' parallel loops (None: Numba's count)."""
+    return _threads["xform_num_threads"]
+
+
+def blas_num_threads():
+    """``xform_blas_num_threads``: threads of kernels' BLAS calls (None: the policy)."""
+    return _threads["xform_blas_num_threads"]
+
+
+def blas_min_work() -> int:
+    """``xform_blas_min_work``: multiply-adds below which a BLAS call runs on one thread."""
+    return _threads["xform_blas_min_work"]
+
+
+def thread_governor() -> bool:
+    """``XFORM_THREAD_GOVERNOR=0``: never cap the default thread counts by the cores other
+    processes use (see ``xform/backend/numba/threads.py``)."""
+    return _env_flag("XFORM_THREAD_GOVERNOR", True)
+
+
+def numba_pool_size() -> int:
+    """The threads Numba launches (``NUMBA_NUM_THREADS``, default the cores), read
+    without importing Numba."""
+    nc = sys.modules.get("numba.core.config")
+    if nc is not None:
+        return int(nc.NUMBA_NUM_THREADS)
+    v = os.environ.get("NUMBA_NUM_THREADS", "")
+    return int(v) if v.isdigit() and int(v) > 0 else _cores()
+
+
+def _check_threads(name: str, value):
+    if value is None:
+        return 1 << 22 if name == "xform_blas_min_work" else None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"xform.config.update({name!r}, {value!r}): expected a whole number "
+                        f"(or None for the default), got {type(value).__name__}.")
+    value = int(value)
+    if name == "xform_blas_min_work":
+        if value < 0:
+            raise ValueError(f"xform.config.update({name!r}, {value}): expected a number of "
+                             f"multiply-adds >= 0 (0: every BLAS call may use several threads).")
+        return value
+    if name == "xform_num_threads":
+        top, what = numba_pool_size(), (
+            "the threads Numba launched (NUMBA_NUM_THREADS, or XFORM_NUM_THREADS at startup); "
+            "set NUMBA_NUM_THREADS before importing xform to allow more")
+    else:
+        top, what = _cores(), "the cores this process may run on"
+    if not 1 <= value <= top:
+        raise ValueError(f"xform.config.update({name!r}, {value}): expected 1 to {top}, "
+                         f"{what}; None restores the default.")
+    return value
 
 
 def fastmath_min_size() -> int:
@@ -139,6 +289,7 @@ _ALIASES = {
     "jax_debug_infs": "debug_infs", "jax_log_compiles": "log_compiles",
     "jax_enable_x64": "enable_x64", "jax_platform_name": "platform",
     "jax_platforms": "platform", "jit_tiered": "jit_tiered", "check_jaxprs": "check_jaxprs",
+    "xform_compile_cache_size": "compile_cache_size",
 }
 _BOOLS = {"disable_jit", "debug_nans", "debug_infs", "log_compiles", "jit_tiered",
           "check_jaxprs"}
@@ -156,16 +307,35 @@ def update(name: str, value) -> None:
       find it).
     - ``jax_log_compiles``, ``jit_tiered``, ``check_jaxprs``: see the module docstring.
     - ``jax_platform_name`` / ``jax_platforms``: only ``"cpu"``.
+    - ``xform_num_threads``, ``xform_blas_num_threads`` (whole numbers from 1, or None for
+      the default) and ``xform_blas_min_work``: thread counts of compiled kernels, see the
+      module docstring.
+    - ``xform_compile_cache_size``: how many compiled programs' kernels stay in memory
+      (a whole number from 1, or None for no bound; see the module docstring).
 
     >>> import xform
     >>> xform.config.update("jax_enable_x64", True)
     >>> xform.config.update("jax_debug_nans", True); xform.config.debug_nans
     True
     >>> xform.config.update("jax_debug_nans", False)
+    >>> xform.config.update("xform_blas_num_threads", 1)
+    >>> xform.config.xform_blas_num_threads
+    1
+    >>> xform.config.update("xform_blas_num_threads", None)
     """
     key = _ALIASES.get(name, name)
+    if key == "compile_cache_size":
+        globals()[key] = _check_cache_size(f"xform.config.update({name!r}, ...)", value)
+        for fn in list(_listeners):
+            fn(key)
+        return
+    if key in _threads:
+        _threads[key] = _check_threads(key, value)
+        for fn in list(_listeners):
+            fn(key)
+        return
     if key not in _BOOLS and key not in ("enable_x64", "platform"):
-        known = sorted(set(_ALIASES) | _BOOLS)
+        known = sorted(set(_ALIASES) | _BOOLS | set(_threads))
         raise AttributeError(f"xform.config.update: unrecognized option {name!r}; known options "
                              f"are {', '.join(known)}.")
     if key == "enable_x64":
@@ -195,6 +365,8 @@ def fast_paths_allowed() -> bool:
 
 def __getattr__(name: str):
     """JAX-style reads: ``xform.config.jax_enable_x64``, ``xform.config.jax_debug_nans``."""
+    if name in _threads:
+        return _threads[name]
     key = _ALIASES.get(name)
     if key == "enable_x64":
         return True

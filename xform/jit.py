@@ -77,8 +77,12 @@ def _rebuild_call(f, static, dyn_args, dyn_kwargs, nargs):
     return f(*args, **kwargs)
 
 
-def make_jaxpr(fun: Callable, static_argnums: int | Iterable[int] = ()) -> Callable:
-    """Trace ``fun`` into a closed jaxpr for the given example arguments.
+def make_jaxpr(fun: Callable, static_argnums: int | Iterable[int] = (), axis_env=None,
+               return_shape: bool = False, abstracted_axes=None) -> Callable:
+    """Trace ``fun`` into a closed jaxpr for the given example arguments; with
+    ``return_shape`` also the result's shapes and dtypes (``ShapeDtypeStruct`` objects in its
+    structure). ``axis_env`` (named axes of ``pmap``) and ``abstracted_axes`` (dynamic
+    shapes) are not supported: only None is accepted.
 
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> print(xform.make_jaxpr(lambda x: xnp.sin(x) * 2.0)(np.ones(3)))
@@ -90,6 +94,10 @@ def make_jaxpr(fun: Callable, static_argnums: int | Iterable[int] = ()) -> Calla
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
     static_argnums = tuple(static_argnums)
+    for opt, val in (("axis_env", axis_env), ("abstracted_axes", abstracted_axes)):
+        if val is not None:
+            raise NotImplementedError(f"make_jaxpr of {fun_name(fun)}: {opt} is not supported "
+                                      f"(xform has no named axes or dynamic shapes).")
 
     def make(*args, **kwargs):
         where = f"make_jaxpr of {fun_name(fun)}"
@@ -108,6 +116,12 @@ def make_jaxpr(fun: Callable, static_argnums: int | Iterable[int] = ()) -> Calla
             # Closed-over tracers of outer transformations stay as constants here.
             closed = ClosedJaxpr(
                 Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, jaxpr.eqns), consts)
+        if return_shape:
+            from .api_util import ShapeDtypeStruct
+
+            shapes = [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                      for a in jaxpr.out_avals]
+            return closed, tree_unflatten(store["tree"], shapes)
         return closed
 
     make.__name__ = f"make_jaxpr_{fun_name(fun)}"
@@ -142,14 +156,26 @@ def _backend(name: str):
     return _BACKEND[0]
 
 
+def _compile(jaxpr: ClosedJaxpr, name: str):
+    """The compiled program of ``jaxpr`` (memoized in ``jaxpr.cache``, which the
+    in-memory cache empties again when it evicts the program)."""
+    compiled = _backend(name).compile_jaxpr(jaxpr, name=name)
+    compiled.adopt(jaxpr.cache)
+    return compiled
+
+
 def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, tiered: bool = False):
     compiled = jaxpr.cache.get("compiled")
     if tiered and (compiled is None or not compiled.ready) and _loop_free(jaxpr):
         return _tiered_call(args, jaxpr, name)
     if compiled is None:
-        compiled = _backend(name).compile_jaxpr(jaxpr, name=name)
-        jaxpr.cache["compiled"] = compiled
-    outs = compiled(*args)
+        compiled = _compile(jaxpr, name)
+    try:
+        outs = compiled(*args)
+    except RuntimeError as e:  # evicted since it was looked up, and new argument types
+        if not isinstance(e, _backend(name).Evicted):
+            raise
+        outs = _compile(jaxpr, name)(*args)
     if config.debug_nans or config.debug_infs:
         _check_outputs(outs, jaxpr, args, name)
     return outs
@@ -213,7 +239,7 @@ class _BackgroundCompile:
 
     def _run(self, closed, name, args):
         try:
-            compiled = _backend(name).compile_jaxpr(closed, name=name)
+            compiled = _compile(closed, name)
             compiled.ensure_compiled(args, background=True)
             compiled.ready = True
         except BaseException as e:  # reported by the next call, which keeps running uncompiled
@@ -618,9 +644,11 @@ class Jitted:
             if not (config.debug_nans or config.debug_infs):
                 raise
             raise _deoptimized_error(self, args, kwargs, e) from None
+        compiled = entry.jaxpr.cache.get("compiled")
+        if compiled is not None:  # evicting it drops this signature here (see _forget)
+            compiled.add_user(self, key)
         if not kwargs and self._simple and _state().dynamic.level == 0 and \
                 config.fast_paths_allowed():
-            compiled = entry.jaxpr.cache.get("compiled")
             if compiled is not None and compiled.ready:
                 fk = _fast_key(args)
                 if fk is not None and not any(isinstance(o, Tracer) for o in outs):
@@ -633,26 +661,152 @@ class Jitted:
             tiered = config.jit_tiered
         return _tier_param(tiered)
 
-    def lower(self, *args, **kwargs):
-        """Inspect what runs: an object with ``.jaxpr`` (optimized), ``.source`` (the
-        generated Numba module) and ``.as_text()``."""
+    def _closed(self, args, kwargs, what: str):
         key, static, leaves, in_tree = self._signature(args, kwargs)
         entry = self._cache.get(key)
         if entry is not None:
-            closed = entry.jaxpr
-        else:
-            closed, tracer_consts, _ = self._trace(key, static, leaves, in_tree, len(args))
-            if tracer_consts:
-                raise TypeError(f"jit of {self.name}: lower() cannot inspect a function "
-                                f"closing over traced values.")
-        return _backend(self.name).lower_jaxpr(closed, name=self.name)
+            return entry.jaxpr, entry.out_tree
+        closed, tracer_consts, out_tree = self._trace(key, static, leaves, in_tree, len(args))
+        if tracer_consts:
+            raise TypeError(f"jit of {self.name}: {what}() cannot inspect a function "
+                            f"closing over traced values.")
+        return closed, out_tree
 
-    def clear_cache(self):
+    def lower(self, *args, **kwargs) -> "Lowered":
+        """Inspect what runs (JAX's ahead-of-time API): an object with ``.jaxpr``
+        (optimized), ``.source`` (the generated Numba module), ``.as_text()`` and
+        ``.compile()`` (a callable for arguments of these shapes and dtypes).
+
+        >>> import numpy as np, xform
+        >>> f = xform.jit(lambda x: x * 2.0)
+        >>> f.lower(np.ones(2)).compile()(np.arange(2.0))
+        array([0., 2.])
+        """
+        closed, _ = self._closed(args, kwargs, "lower")
+        return Lowered(self, _backend(self.name).lower_jaxpr(closed, name=self.name), args, kwargs)
+
+    def trace(self, *args, **kwargs) -> "Traced":
+        """The traced program for these arguments (JAX's ``jit(f).trace(*args)``): an
+        object with ``.jaxpr`` (before optimization), ``.out_info`` (the results'
+        shapes and dtypes) and ``.lower()``.
+
+        >>> import numpy as np, xform
+        >>> print(xform.jit(lambda x: x + 1.0).trace(np.ones(2)).jaxpr)
+        { lambda ; a:f64[2]. let
+            b:f64[2] = add a 1.0
+          in (b,) }
+        """
+        closed, out_tree = self._closed(args, kwargs, "trace")
+        return Traced(self, closed, out_tree, args, kwargs)
+
+    def eval_shape(self, *args, **kwargs) -> Any:
+        """The shapes and dtypes of the results, without computing them (as
+        ``xform.eval_shape(f, *args)``).
+
+        >>> import numpy as np, xform
+        >>> xform.jit(lambda x: x.sum()).eval_shape(np.ones((2, 3)))
+        ShapeDtypeStruct(shape=(), dtype=float64)
+        """
+        from .api_util import eval_shape
+
+        return eval_shape(self.fun, *args, **kwargs)
+
+    def clear_cache(self) -> None:
+        """Forget this function's traced programs (JAX's ``jitted.clear_cache()``); the
+        compiled kernels stay in the in-memory cache for programs that come back
+        (``xform.clear_caches()`` drops those too)."""
         self._cache.clear()
         self._fast.clear()
 
+    def _forget(self, keys) -> None:
+        """The in-memory cache evicted the program of these signatures: trace them again
+        at their next call (so that their jaxprs are freed too)."""
+        self._fast.clear()
+        for key in keys:
+            entry = self._cache.get(key)
+            if entry is not None and entry.jaxpr.cache.get("compiled") is None:
+                self._cache.pop(key, None)
+
     def _cache_size(self) -> int:
         return len(self._cache)
+
+
+class Traced:
+    """``jit(f).trace(*args)``: the traced program (``jaxpr``), its results' shapes and
+    dtypes (``out_info``), and ``lower()``."""
+
+    def __init__(self, jitted: Jitted, jaxpr: ClosedJaxpr, out_tree, args, kwargs):
+        from .api_util import ShapeDtypeStruct
+
+        self.jaxpr = jaxpr
+        self.out_info = tree_unflatten(out_tree, [ShapeDtypeStruct(a.shape, a.dtype)
+                                                  for a in jaxpr.out_avals])
+        self._jitted, self._args, self._kwargs = jitted, args, kwargs
+
+    def lower(self) -> "Lowered":
+        return self._jitted.lower(*self._args, **self._kwargs)
+
+
+class Lowered:
+    """``jit(f).lower(*args)``: the optimized program (``jaxpr``), the generated Numba
+    module (``source``, ``as_text()``) and ``compile()``."""
+
+    def __init__(self, jitted: Jitted, backend_lowered, args, kwargs):
+        self._jitted, self._lowered = jitted, backend_lowered
+        self._signature = jitted._signature(args, kwargs)[0]
+        self.jaxpr, self.source = backend_lowered.jaxpr, backend_lowered.source
+
+    def as_text(self) -> str:
+        return self._lowered.as_text()
+
+    def __str__(self) -> str:
+        return self._lowered.as_text()
+
+    __repr__ = __str__
+
+    def compile(self) -> "Compiled":
+        """The compiled function for arguments like the lowered ones (compiles now)."""
+        return Compiled(self._jitted, self._signature)
+
+
+class Compiled:
+    """``jit(f).lower(*args).compile()``: calls the jitted function; arguments must have
+    the shapes, dtypes and static values the program was lowered for (as in JAX)."""
+
+    def __init__(self, jitted: Jitted, signature):
+        # the kernel itself is compiled (or loaded from the disk cache) at the first call,
+        # through the jitted function's own cache, so it is compiled once either way
+        self._jitted, self._key = jitted, signature
+
+    def __call__(self, *args, **kwargs):
+        key = self._jitted._signature(args, kwargs)[0]
+        if key != self._key:
+            raise TypeError(f"compiled function of {self._jitted.name}: called with arguments "
+                            f"of another signature than the one it was lowered for: "
+                            f"{_describe_change(self._key, key)}.")
+        return self._jitted(*args, **kwargs)
+
+
+def clear_caches() -> None:
+    """Drop every in-memory compiled program (JAX's ``jax.clear_caches``): the traced
+    programs of all jitted functions and the compiled kernels with Numba's and LLVM's
+    memory for them (see ``docs/cache.md``, "Memory"). The next calls trace again and
+    load their kernels from the disk cache, if it is on, or compile them. The in-memory
+    cache's size is ``xform.config.update("xform_compile_cache_size", n)``.
+
+    >>> import xform
+    >>> f = xform.jit(lambda x: x + 1)
+    >>> _ = f(1.0); xform.clear_caches(); f._cache_size()
+    0
+    >>> print(f(1.0))  # traced and compiled (or loaded from the disk cache) again
+    2.0
+    """
+    for jitted in list(_ALL_JITTED):
+        jitted.clear_cache()
+    if _BACKEND:  # (nothing was compiled if the backend was never imported)
+        from .backend.numba import resident
+
+        resident.clear()
 
 
 _NO_FUN: Any = object()  # jit() without a function: a decorator (jit(None) is an error)

@@ -207,11 +207,176 @@ def all_leaves(iterable: Iterable, is_leaf: Callable | None = None) -> bool:
     return all(treedef_is_leaf(tree_structure(x, is_leaf)) for x in iterable)
 
 
+KeyEntry = Any  # one step of a key path (SequenceKey, DictKey, GetAttrKey, ...)
+KeyPath = tuple  # a tuple of KeyEntry
+
+
+def is_tree_node(typ: type) -> bool:
+    """Whether ``typ`` is a pytree node type (tuple, list, dict, None's type, a
+    namedtuple or a registered class), as JAX's.
+
+    >>> import xform
+    >>> xform.tree_util.is_tree_node(dict), xform.tree_util.is_tree_node(float)
+    (True, False)
+    """
+    from .core.pytree import _registry
+
+    if not isinstance(typ, type):
+        raise TypeError(f"is_tree_node: expected a type, got {type(typ).__name__}.")
+    return (typ in (tuple, list, dict, type(None)) or typ in _registry
+            or (issubclass(typ, tuple) and hasattr(typ, "_fields")))
+
+
+def flatten_one_level(tree) -> tuple[Any, Any]:
+    """The direct children of a container node and its static (auxiliary) data, as
+    JAX's (a leaf is an error).
+
+    >>> import xform
+    >>> xform.tree_util.flatten_one_level({"b": 2, "a": [1]})
+    (([1], 2), ('a', 'b'))
+    """
+    from .core.pytree import _children_with_keys, _is_namedtuple, _registry
+
+    t = type(tree)
+    kc = _children_with_keys(tree, None)
+    if kc is None:
+        raise ValueError(f"flatten_one_level: can't tree-flatten type {t}.")
+    if tree is None:
+        return (), None
+    if t is dict:
+        return tuple(kc[1]), tuple(k.key for k in kc[0])
+    if t is list:
+        return list(tree), None
+    if t is tuple:
+        return tuple(tree), None
+    if t in _registry:
+        children, aux = _registry[t][0](tree)
+        return children, aux
+    if _is_namedtuple(tree):
+        return list(tree), t
+    return kc[1], None
+
+
+def flatten_one_level_with_keys(tree) -> tuple[list, Any]:
+    """``flatten_one_level`` with each child's key: ``([(key, child), ...], aux)``.
+
+    >>> import xform
+    >>> xform.tree_util.flatten_one_level_with_keys((5, 6))[0]
+    [(SequenceKey(0), 5), (SequenceKey(1), 6)]
+    """
+    from .core.pytree import _children_with_keys
+
+    children, aux = flatten_one_level(tree)
+    keys = _children_with_keys(tree, None)[0] if tree is not None else []
+    return list(zip(keys, children)), aux
+
+
+def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
+    """The structure of a tuple of the given structures.
+
+    >>> import xform
+    >>> s = xform.tree_util.tree_structure([1, 2])
+    >>> xform.tree_util.treedef_tuple([s, s])
+    PyTreeDef(([*, *], [*, *]))
+    """
+    return PyTreeDef(tuple, None, list(treedefs))
+
+
+def tree_broadcast(prefix_tree, full_tree, is_leaf: Callable | None = None):
+    """``prefix_tree`` with each of its leaves repeated over the subtree of
+    ``full_tree`` it stands for (``full_tree``'s structure).
+
+    >>> import xform
+    >>> xform.tree_util.tree_broadcast([1, 2], [(3, 4), {"a": 5}])
+    [(1, 1), {'a': 2}]
+    """
+    prefix_leaves, prefix_def = tree_flatten(prefix_tree, is_leaf)
+    subtrees = flatten_up_to(prefix_def, full_tree)
+    return tree_unflatten(prefix_def, [tree_map(lambda _, v=v: v, sub)
+                                       for v, sub in zip(prefix_leaves, subtrees)])
+
+
+def tree_reduce_associative(operation: Callable, tree, *, identity: Any = _NO_INITIALIZER,
+                            is_leaf: Callable | None = None) -> Any:
+    """Reduce the leaves with an associative ``operation``, pairwise as a balanced tree
+    (depth log n; ``identity`` for an empty tree).
+
+    >>> import xform, operator
+    >>> xform.tree_util.tree_reduce_associative(operator.add, [1, (2, 3), {"a": 4}])
+    10
+    """
+    leaves = tree_leaves(tree, is_leaf)
+    if not leaves:
+        if identity is _NO_INITIALIZER:
+            raise TypeError("tree_reduce_associative: empty tree and no identity given.")
+        return identity
+    while len(leaves) > 1:
+        pairs = [operation(leaves[i], leaves[i + 1]) for i in range(0, len(leaves) - 1, 2)]
+        leaves = pairs + ([leaves[-1]] if len(leaves) % 2 else [])
+    return leaves[0]
+
+
+def register_pytree_with_keys_class(cls: type) -> type:
+    """Class decorator: register ``cls`` with its ``tree_flatten_with_keys`` (returning
+    ``(((key, child), ...), aux)``) and ``tree_unflatten`` classmethod.
+
+    >>> import xform
+    >>> from xform.tree_util import GetAttrKey
+    >>> @xform.tree_util.register_pytree_with_keys_class
+    ... class P:
+    ...     def __init__(self, x): self.x = x
+    ...     def tree_flatten_with_keys(self): return ((GetAttrKey("x"), self.x),), None
+    ...     @classmethod
+    ...     def tree_unflatten(cls, aux, children): return cls(*children)
+    >>> xform.tree_util.keystr(xform.tree_util.tree_leaves_with_path(P(1))[0][0])
+    '.x'
+    """
+    flatten = getattr(cls, "tree_flatten", None)
+    register_pytree_with_keys(cls, lambda x: x.tree_flatten_with_keys(), cls.tree_unflatten,
+                              (lambda x: x.tree_flatten()) if flatten is not None else None)
+    return cls
+
+
+def register_static(cls: type) -> type:
+    """Register ``cls`` as a pytree node with no children: its instances are kept as
+    static structure (hashable ones compare by value), never traced.
+
+    >>> import xform
+    >>> @xform.tree_util.register_static
+    ... class Config:
+    ...     def __init__(self, n): self.n = n
+    ...     def __hash__(self): return hash(self.n)
+    ...     def __eq__(self, o): return isinstance(o, Config) and o.n == self.n
+    >>> xform.tree_util.tree_leaves([Config(3), 1.0])
+    [1.0]
+    """
+    register_pytree_node(cls, lambda x: ((), x), lambda aux, _: aux)
+    return cls
+
+
+class _DefaultRegistry:
+    """JAX's ``default_registry``: the registry of pytree node types (here a read-only
+    view: register with the ``register_*`` functions)."""
+
+    def __contains__(self, cls) -> bool:
+        from .core.pytree import _registry
+
+        return cls in _registry or cls in (tuple, list, dict, type(None))
+
+    def __repr__(self) -> str:
+        return "<xform pytree registry>"
+
+
+default_registry = _DefaultRegistry()
+
 __all__ = [
-    "DictKey", "FlattenedIndexKey", "GetAttrKey", "Partial", "PyTreeDef", "SequenceKey",
-    "all_leaves", "flatten_up_to", "keystr", "register_dataclass", "register_pytree_node",
-    "register_pytree_node_class", "register_pytree_with_keys", "tree_all", "tree_flatten",
-    "tree_flatten_with_path", "tree_leaves", "tree_leaves_with_path", "tree_map",
-    "tree_map_with_path", "tree_reduce", "tree_structure", "tree_transpose", "tree_unflatten",
-    "treedef_children", "treedef_is_leaf",
+    "DictKey", "FlattenedIndexKey", "GetAttrKey", "KeyEntry", "KeyPath", "Partial", "PyTreeDef",
+    "SequenceKey", "all_leaves", "default_registry", "flatten_one_level",
+    "flatten_one_level_with_keys", "flatten_up_to", "is_tree_node", "keystr",
+    "register_dataclass", "register_pytree_node", "register_pytree_node_class",
+    "register_pytree_with_keys", "register_pytree_with_keys_class", "register_static",
+    "tree_all", "tree_broadcast", "tree_flatten", "tree_flatten_with_path", "tree_leaves",
+    "tree_leaves_with_path", "tree_map", "tree_map_with_path", "tree_reduce",
+    "tree_reduce_associative", "tree_structure", "tree_transpose", "tree_unflatten",
+    "treedef_children", "treedef_is_leaf", "treedef_tuple",
 ]

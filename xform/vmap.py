@@ -1,15 +1,16 @@
 """vmap: vectorize a function over a batch axis of its inputs."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from ._util import check_leaves, flatten_fun, fun_name, plain_leaves, to_output
 from .core.axes import normalize_axis
 from .core.pytree import broadcast_prefix, tree_flatten, tree_unflatten
-from .core.trace import get_aval
+from .core.trace import get_aval, state
 from .interpreters.batching import batch_flat
+from .lax.parallel import axis_env
 
 
 def _norm_axis(ax, ndim, where, what="an argument"):
@@ -20,9 +21,16 @@ def _norm_axis(ax, ndim, where, what="an argument"):
     return normalize_axis(ax, ndim, where, what=what)
 
 
-def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> Callable:
+def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name: Any = None,
+         axis_size: int | None = None, spmd_axis_name: Any = None) -> Callable:
     """Vectorize ``fun`` over axis ``in_axes`` of its inputs (a pytree prefix of the
-    arguments; None = not batched); outputs get the batch axis at ``out_axes``.
+    positional arguments; None = not batched); outputs get the batch axis at
+    ``out_axes``. Keyword arguments are mapped over their axis 0 (as in JAX).
+
+    ``axis_name`` names the mapped axis for the collectives ``lax.psum``, ``pmean``,
+    ``pmax``, ``pmin``, ``all_gather``, ``axis_index`` (see ``xform/lax/parallel.py`` for
+    where inside ``f`` they may be used). ``spmd_axis_name`` (a sharding hint) is accepted
+    and changes nothing.
 
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> xform.vmap(lambda v: xnp.dot(v, v))(np.array([[1., 2.], [3., 4.]]))
@@ -36,15 +44,15 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
                         f"{axis_size!r}.")
 
     def batched(*args, **kwargs):
-        if kwargs:
-            raise TypeError(
-                f"{where}: called with keyword arguments {sorted(kwargs)}; vmap maps over "
-                f"positional arguments only. Pass them positionally (with in_axes), or close "
-                f"over unbatched values with functools.partial.")
         if isinstance(in_axes, list):
             axes_prefix = tuple(in_axes)
         else:
             axes_prefix = in_axes
+        if isinstance(axes_prefix, dict):
+            raise TypeError(
+                f"{where}: in_axes must be an int, None, or a tuple with one entry per "
+                f"positional argument, got a dict {axes_prefix!r}; for one dict argument "
+                f"write in_axes=({axes_prefix!r},).")
         leaves, in_tree = tree_flatten(args)
         leaves = plain_leaves(leaves)
         check_leaves(leaves, where)
@@ -56,13 +64,21 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
             axes = broadcast_prefix(axes_prefix, args, what=f"{where} in_axes")
         except ValueError as e:
             raise ValueError(str(e)) from None
+        if kwargs:  # keyword arguments are mapped over their leading axis, as in JAX
+            kw_leaves, kw_tree = tree_flatten(kwargs)
+            kw_leaves = plain_leaves(kw_leaves)
+            check_leaves(kw_leaves, where)
+            n_pos = len(leaves)
+            leaves = leaves + kw_leaves
+            axes = list(axes) + [0] * len(kw_leaves)
         axes = [_norm_axis(a, get_aval(x).ndim, where) for a, x in zip(axes, leaves)]
         sizes = {}
         for i, (x, a) in enumerate(zip(leaves, axes)):
             if a is not None:
                 sizes.setdefault(get_aval(x).shape[a], []).append(i)
         if len(sizes) > 1:
-            owner = [i for i, a in enumerate(args) for _ in tree_flatten(a)[0]]
+            owner = [str(i) for i, a in enumerate(args) for _ in tree_flatten(a)[0]]
+            owner += [repr(k) for k, v in kwargs.items() for _ in tree_flatten(v)[0]]
             desc = "; ".join(
                 f"argument {owner[i]} (shape {get_aval(leaves[i]).shape}, axis {axes[i]}) has "
                 f"size {get_aval(leaves[i]).shape[axes[i]]}"
@@ -79,7 +95,23 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
                 f"{where}: no argument is batched (all in_axes are None); pass axis_size.")
         else:
             size = axis_size
-        flat, store = flatten_fun(fun, in_tree)
+        if kwargs:
+            store: dict = {}
+
+            def flat(*ls):
+                out = fun(*tree_unflatten(in_tree, list(ls[:n_pos])),
+                          **tree_unflatten(kw_tree, list(ls[n_pos:])))
+                out_leaves, store["tree"] = tree_flatten(out)
+                return out_leaves
+        else:
+            flat, store = flatten_fun(fun, in_tree)
+        if axis_name is not None:
+            named = flat
+
+            def flat(*ls):
+                # the batch interpreter batch_flat just pushed carries the named axis
+                with axis_env(axis_name, state().stack[-1], size):
+                    return named(*ls)
         outs, dims = batch_flat(flat, leaves, axes, size, name="vmap")
         out_tree = store["tree"]
         if isinstance(out_axes, list):
@@ -110,3 +142,59 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
 
     batched.__name__ = f"vmap_{name}"
     return batched
+
+
+def pmap(fun: Callable, axis_name: Any = None, *, in_axes=0, out_axes=0,
+         static_broadcasted_argnums: int | tuple = (), devices: Any = None, backend: Any = None,
+         axis_size: int | None = None, donate_argnums: Any = (), global_arg_shapes: Any = None
+         ) -> Callable:
+    """JAX's ``pmap`` on one CPU: ``jit`` of ``vmap(fun, in_axes, out_axes,
+    axis_name=axis_name)``, so the collectives of ``xform.lax`` (``psum``, ``pmean``,
+    ...) work over ``axis_name``. Where JAX runs one element per device (and needs as
+    many devices as elements), this computes all elements in one vectorized program;
+    the values are the same. ``static_broadcasted_argnums`` are static (hashable, not
+    mapped) as in JAX; ``devices``/``backend`` may only name the CPU; ``donate_argnums``
+    is accepted.
+
+    >>> import numpy as np, xform
+    >>> from xform import lax
+    >>> grads = np.array([[1.0, 2.0], [3.0, 4.0]])  # one row per "device"
+    >>> xform.pmap(lambda g: lax.pmean(g, "batch"), axis_name="batch")(grads)
+    array([[2., 3.],
+           [2., 3.]])
+    """
+    from .jit import jit
+
+    name = fun_name(fun)
+    for what, val in (("devices", devices), ("backend", backend)):
+        if val is not None:
+            items = val if isinstance(val, (list, tuple)) else [val]
+            if any(str(getattr(d, "platform", d)).lower() != "cpu" for d in items):
+                raise ValueError(f"pmap of {name}: {what} must be the CPU (xform has one device), "
+                                 f"got {val!r}.")
+    if global_arg_shapes is not None:
+        raise NotImplementedError(f"pmap of {name}: global_arg_shapes is not supported.")
+    static = (static_broadcasted_argnums,) if isinstance(static_broadcasted_argnums, int) \
+        else tuple(static_broadcasted_argnums)
+
+    def mapped(*args):
+        dyn_pos = [i for i in range(len(args)) if i not in static]
+        axes = in_axes
+        if isinstance(in_axes, (tuple, list)):
+            if len(in_axes) != len(args):
+                raise ValueError(f"pmap of {name}: in_axes has {len(in_axes)} entries for "
+                                 f"{len(args)} arguments.")
+            axes = tuple(in_axes[i] for i in dyn_pos)
+
+        def call(*dyn):
+            full = list(args)
+            for i, v in zip(dyn_pos, dyn):
+                full[i] = v
+            return fun(*full)
+
+        call.__name__ = name
+        return vmap(call, axes, out_axes, axis_name=axis_name, axis_size=axis_size)(
+            *[args[i] for i in dyn_pos])
+
+    mapped.__name__ = f"pmap_{name}"
+    return jit(mapped, static_argnums=static)

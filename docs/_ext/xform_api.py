@@ -70,6 +70,24 @@ DATA_DOCS = {
     "xform.numpy.index_exp": (
         "A tuple of index objects from index syntax, as ``numpy.index_exp``.\n\n"
         ">>> import xform.numpy as xnp\n>>> xnp.index_exp[1:3]\n(slice(1, 3, None),)"),
+    "xform.dtypes.float0": (
+        "``xform.float0`` (JAX's ``jax.dtypes.float0``): the dtype of tangents of integer "
+        "and boolean values.\n\n>>> from xform import dtypes\n>>> dtypes.float0\n"
+        "dtype([('float0', 'V')])"),
+    "xform.typing.ArrayLike": (
+        "The annotation of values xform's functions accept as arrays: ``xform.Array``, "
+        "numpy arrays and scalars, Python numbers (JAX's ``jax.typing.ArrayLike``).\n\n"
+        ">>> import numpy as np, xform\n>>> isinstance(np.ones(2), xform.typing.ArrayLike)\n"
+        "True"),
+    "xform.typing.DTypeLike": (
+        "The annotation of values accepted as dtypes: names, numpy dtypes and scalar types, "
+        "objects with a ``dtype`` (JAX's ``jax.typing.DTypeLike``).\n\n"
+        ">>> import numpy as np, xform\n>>> isinstance('float32', xform.typing.DTypeLike)\n"
+        "True"),
+    "xform.tree_util.default_registry": (
+        "The registry of pytree node types (JAX's ``default_registry``), for membership "
+        "tests; register types with the ``register_*`` functions.\n\n>>> import xform\n"
+        ">>> dict in xform.tree_util.default_registry\nTrue"),
 }
 
 

@@ -13,12 +13,18 @@ changes the internals they rely on shows up there:
   ``contextlib.redirect_stdout``) while Numba compiles, e.g. a tiered background
   compilation. Sets ``NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING=1`` unless the user set
   it; called when this module is imported, so before xform imports Numba.
+- ``size_numba_pool``: ``XFORM_NUM_THREADS`` sets ``NUMBA_NUM_THREADS`` before Numba is
+  imported (see ``xform/backend/numba/threads.py``).
 - ``preload_cython_blas``: load scipy's BLAS bindings without ``scipy.linalg``'s
   package init (0.1-0.3 s of a warm-cache first call).
 - ``load_cached``: load a kernel's machine code from Numba's disk cache without Numba's
   registry initialization (0.2-0.35 s once per process).
 - ``tune_malloc``: keep glibc's malloc from returning freed memory to the OS after every
-  kernel call (page faults on every call of kernels with big temporaries).
+  kernel call (page faults on every call of kernels with big temporaries);
+  ``trim_malloc`` returns it when asked to (``xform.clear_caches()``).
+- ``dispose_pass_managers``: llvmlite never frees LLVM's optimization pass pipelines,
+  ~0.9 MB per compiled kernel (see ``xform/backend/numba/resident.py`` for the rest of
+  what a compiled kernel keeps).
 - ``interrupts_deferred`` / ``load_compiler``: Ctrl-C during an import (Numba's, or its
   registries loaded at the first compilation) leaves a half-imported package that stays
   broken for the process (``module 'numba' has no attribute 'core'`` at every later
@@ -51,6 +57,20 @@ def keep_numba_off_sys_streams() -> None:
 
 
 keep_numba_off_sys_streams()
+
+
+def size_numba_pool() -> None:
+    """``XFORM_NUM_THREADS`` also sizes Numba's thread pool (``NUMBA_NUM_THREADS``, unless
+    the user set that): Numba's thread count is per thread, and a thread that never set
+    one uses the pool size, so this is what makes the setting hold in every thread
+    (``xform.config.update`` can only set the calling thread's). Numba reads the
+    variable when it is imported: ``import xform`` comes first in the usual case."""
+    v = os.environ.get("XFORM_NUM_THREADS", "").strip()
+    if v.isdigit() and int(v) >= 1 and "NUMBA_NUM_THREADS" not in os.environ:
+        os.environ["NUMBA_NUM_THREADS"] = str(int(v))
+
+
+size_numba_pool()
 
 
 def preload_cython_blas() -> None:
@@ -238,3 +258,74 @@ def tune_malloc() -> None:
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     mallopt(M_MMAP_THRESHOLD, 32 << 20)
     mallopt(M_TRIM_THRESHOLD, 256 << 20)
+
+
+def trim_malloc() -> bool:
+    """Give the heap's free memory back to the OS now (glibc's ``malloc_trim``).
+    ``tune_malloc`` keeps up to 256 MB of freed memory for later kernel calls, so memory
+    freed by ``xform.clear_caches()`` would otherwise stay with the process. False where
+    there is no ``malloc_trim`` (not glibc)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True
+
+
+_PASS_MANAGERS_FIXED = False
+
+
+def dispose_pass_managers() -> None:
+    """Make llvmlite free LLVM's optimization pass pipelines after use.
+
+    llvmlite's new-pass-manager wrappers (``ModulePassManager``, ``FunctionPassManager``,
+    llvmlite 0.44-0.51) list ``ffi.ObjectRef`` before ``NewPassManager`` among their
+    bases, so their ``_dispose`` is ObjectRef's, which does nothing: the C++ pipelines,
+    and the state their passes keep from the code they optimized, are never freed.
+    Numba makes one per function and per module it optimizes: measured ~0.9 MB per
+    compiled kernel. The wrappers get NewPassManager's ``_dispose`` (the C++ delete).
+    Numba also makes a pass builder (whose instrumentation callbacks llvmlite never
+    frees, ~2 KB) for every function of a module, declarations included, which the
+    C++ side then skips: declarations get none (the same optimization, ~40 builders
+    fewer per kernel). Each part is applied only if the code it fixes looks as expected.
+    """
+    global _PASS_MANAGERS_FIXED
+    if _PASS_MANAGERS_FIXED:
+        return
+    _PASS_MANAGERS_FIXED = True
+    try:
+        from llvmlite.binding import ffi
+        from llvmlite.binding import newpassmanagers as npm
+    except ImportError:  # an llvmlite without the new pass manager: nothing to fix
+        npm = None
+    if npm is not None:
+        for cls in (getattr(npm, "ModulePassManager", None), getattr(npm, "FunctionPassManager", None)):
+            if (cls is not None and hasattr(npm, "NewPassManager")
+                    and cls._dispose is ffi.ObjectRef._dispose):
+                cls._dispose = npm.NewPassManager._dispose
+    try:
+        from numba.core import codegen
+    except ImportError:  # pragma: no cover
+        return
+    lib = codegen.CPUCodeLibrary
+    names = getattr(getattr(lib, "_optimize_functions", None), "__code__", None)
+    if names is None or not {"_function_pass_manager", "_recorded_timings",
+                             "functions"} <= set(names.co_names):
+        return
+
+    def _optimize_functions(self, ll_module):
+        """Numba's, without a pass builder for declarations (see dispose_pass_managers)."""
+        ll_module.data_layout = self._codegen._data_layout
+        for func in ll_module.functions:
+            if func.is_declaration:
+                continue
+            fpm, pb = self._codegen._function_pass_manager()
+            with self._recorded_timings.record(f"Function passes on {func.name!r}", pb):
+                fpm.run(func, pb)
+
+    setattr(lib, "_optimize_functions", _optimize_functions)

@@ -33,8 +33,17 @@ def _has_tracer(idx) -> bool:
     return type(idx) is tuple and any(isinstance(i, Tracer) for i in idx)
 
 
-class Array(np.ndarray):
-    """A numpy array returned by xform (``xform.numpy`` functions, transformations).
+class _ArrayMeta(type):
+    """``isinstance(x, xform.Array)`` also holds for traced arrays inside transformations,
+    as ``isinstance(tracer, jax.Array)`` does in JAX (library code checks it)."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        return type.__instancecheck__(cls, obj) or (cls is Array and isinstance(obj, Tracer))
+
+
+class Array(np.ndarray, metaclass=_ArrayMeta):
+    """A numpy array returned by xform (``xform.numpy`` functions, transformations);
+    traced arrays count as instances too (``isinstance``), as in JAX.
 
     >>> import xform, xform.numpy as xnp
     >>> x = xnp.zeros(3)

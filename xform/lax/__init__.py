@@ -73,6 +73,14 @@ from .call import jit_p  # noqa: F401,E402
 from . import checkpoint as _checkpoint, custom_derivatives as _custom_derivatives  # noqa: F401,E402
 from .solvers import custom_linear_solve, custom_root  # noqa: F401,E402
 from .fft import FftType, fft  # noqa: F401,E402
+from .api_extra import (  # noqa: F401,E402
+    Precision, broadcast, broadcast_shapes, broadcast_to_rank, clz, collapse, dtype, empty, exp2,
+    full_like, index_take, optimization_barrier, population_count, reduce, reduce_xor, select_n,
+    shift_right_arithmetic, shift_right_logical, split, stack, tile, top_k, unstack,
+    with_sharding_constraint,
+)
+from .scipy_special import bessel_i0e, bessel_i1e, zeta  # noqa: F401,E402
+from .parallel import all_gather, axis_index, axis_size, pmax, pmean, pmin, psum  # noqa: F401,E402
 from ..core import hooks as _hooks  # noqa: E402
 from .elementwise import add_any_p as _add_any_p  # noqa: E402
 

@@ -113,10 +113,56 @@ def lu(x):
     return [lu_, piv, pivots_to_permutation(piv, m)]
 
 
-def qr(x, *, full_matrices):
+def qr(x, *, full_matrices, pivoting=False):
     x = np.asarray(x)
-    q, r = np.linalg.qr(x, mode="complete" if full_matrices else "reduced")
-    return [q.astype(x.dtype, copy=False), r.astype(x.dtype, copy=False)]
+    if not pivoting:
+        q, r = np.linalg.qr(x, mode="complete" if full_matrices else "reduced")
+        return [q.astype(x.dtype, copy=False), r.astype(x.dtype, copy=False)]
+    import scipy.linalg
+
+    m, n = x.shape[-2:]
+    kq = m if full_matrices else min(m, n)
+    flat, batch = _flat(x, 2)
+    q = np.zeros((flat.shape[0], m, kq), x.dtype)
+    r = np.zeros((flat.shape[0], kq, n), x.dtype)
+    p = np.empty((flat.shape[0], n), np.int32)
+    for i in range(flat.shape[0]):
+        if flat[i].size == 0:  # (scipy's LAPACK wrappers refuse empty matrices)
+            q[i] = np.eye(m, kq, dtype=x.dtype)
+            p[i] = np.arange(n)
+            continue
+        q[i], r[i], p[i] = scipy.linalg.qr(flat[i], mode="full" if full_matrices else "economic",
+                                           pivoting=True, check_finite=False)
+    return [q.reshape(batch + q.shape[1:]), r.reshape(batch + r.shape[1:]),
+            p.reshape(batch + (n,))]
+
+
+def geqrf(x, *, pivoting):
+    """LAPACK geqrf (geqp3 with ``pivoting``) per matrix: the Householder form in
+    ``x``'s own indexing (r on and above the diagonal, the reflectors below), the
+    scalars tau, and with pivoting the 0-based column permutation."""
+    from scipy.linalg import lapack
+
+    x = np.asarray(x)
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    flat, batch = _flat(x, 2)
+    a = np.empty(flat.shape, x.dtype)
+    tau = np.zeros((flat.shape[0], k), x.dtype)
+    p = np.empty((flat.shape[0], n), np.int32)
+    p[:] = np.arange(n, dtype=np.int32)
+    fn = lapack.get_lapack_funcs("geqp3" if pivoting else "geqrf", dtype=x.dtype)
+    for i in range(flat.shape[0]):
+        if flat[i].size == 0:
+            a[i] = flat[i]
+            continue
+        if pivoting:
+            a[i], jpvt, tau[i], _work, _info = fn(flat[i])
+            p[i] = jpvt - 1  # LAPACK's are 1-based
+        else:
+            a[i], tau[i], _work, _info = fn(flat[i])
+    outs = [a.reshape(x.shape), tau.reshape(batch + (k,))]
+    return outs + [p.reshape(batch + (n,))] if pivoting else outs
 
 
 def _real(dt):

@@ -139,9 +139,21 @@ def complete_basis_tangent(q, dq, q_perp):
     return neg(M.mm(q, M.mm(M.mH(dq), q_perp)))
 
 
-def _qr_jvp(primals, tangents, *, full_matrices):
+def _permute_columns(x, p):
+    nd = M.ndim(x)
+    idx = broadcast_in_dim(p, M.shape(x)[:-2] + (1, M.shape(x)[-1]),
+                           tuple(range(nd - 2)) + (nd - 1,))
+    return take_along_axis(x, idx, axis=nd - 1)
+
+
+def _qr_jvp(primals, tangents, *, full_matrices, pivoting=False):
     (x,), (g,) = primals, tangents
-    q, r = qr_p.bind(x, full_matrices=full_matrices)
+    outs = qr_p.bind(x, full_matrices=full_matrices, pivoting=pivoting)
+    q, r = outs[:2]
+    extra = []
+    if pivoting:  # x[:, p] = q r with p locally constant: the rules below on x[:, p]
+        x, g = _permute_columns(x, outs[2]), _permute_columns(g, outs[2])
+        extra = [Zero.like(outs[2])]
     m, n = M.shape(x)[-2:]
     if m >= n:
         q1, r1 = _cols(q, 0, n), _rows(r, 0, n)
@@ -149,11 +161,11 @@ def _qr_jvp(primals, tangents, *, full_matrices):
         if full_matrices and m > n:
             dq = M.concat([dq, complete_basis_tangent(q1, dq, _cols(q, n, m))], -1)
             dr = M.concat([dr, M.zeros(_batch(x) + (m - n, n), M.dtype(x))], -2)
-        return [q, r], [dq, dr]
+        return outs, [dq, dr] + extra
     # wide: x = [x1 x2] with x1 square, r = [r1 q^H x2]
     dq, dr1 = _qr_tall(q, _cols(r, 0, m), _cols(g, 0, m))
     dr2 = add(M.mm(M.mH(dq), _cols(x, m, n)), M.mm(M.mH(q), _cols(g, m, n)))
-    return [q, r], [dq, M.concat([dr1, dr2], -1)]
+    return outs, [dq, M.concat([dr1, dr2], -1)] + extra
 
 
 qr_p.jvp = _qr_jvp

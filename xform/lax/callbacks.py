@@ -20,7 +20,14 @@ layer wraps the user's function so that it takes and returns flat lists of array
     dead-code elimination and never merged or constant-folded. Under ``jvp``/``grad``
     it sees the primal values; under ``vmap`` it is called once per batch element.
 
-Both impls call the function with numpy arrays; compiled (``jit``) programs call it
+``io_callback`` (operands: the arguments' leaves)
+    params as ``pure_callback`` plus ``ordered``, without ``vmap_method``. Impure (JAX's
+    ``jax.experimental.io_callback``): ``effectful``, so every call happens, in program
+    order, even when its results are unused. No derivative (JVP raises unless the
+    tangents are zero, as in JAX); under ``vmap`` an unordered one is called once per
+    batch element, an ``ordered`` one is an error (as in JAX).
+
+All impls call the function with numpy arrays; compiled (``jit``) programs call it
 from the kernel (``xform/backend/numba/callbacks.py``: a Numba object-mode block).
 """
 from __future__ import annotations
@@ -45,6 +52,8 @@ warnings.filterwarnings("ignore", message=r".*won't allow parallel execution des
 pure_callback_p = Primitive("pure_callback", multiple_results=True)
 debug_callback_p = Primitive("debug_callback", multiple_results=True)
 debug_callback_p.effectful = True
+io_callback_p = Primitive("io_callback", multiple_results=True)
+io_callback_p.effectful = True
 
 VMAP_METHODS = ("sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
                 "legacy_vectorized")
@@ -248,3 +257,59 @@ def debug_callback_flat(callback: Callable, args) -> None:
     for x in args:
         get_aval(x, f"debug.callback of `{_name(callback)}`")
     debug_callback_p.bind(*args, callback=Callback(callback))
+
+
+# -- io_callback --------------------------------------------------------------------------
+
+
+def _io_impl(*args, callback: Callable, result_avals: tuple, ordered: bool):
+    outs = callback(*callback_args(args))
+    return check_results(outs, result_avals, _name(callback))
+
+
+def _io_abstract(*avals, callback, result_avals, ordered):
+    return list(result_avals)
+
+
+def _io_jvp(primals, tangents, *, callback, result_avals, ordered):
+    # Only reached with a nonzero tangent (zero tangents run the primal bind), as JAX's.
+    raise ValueError(f"io_callback of `{_name(callback)}`: IO callbacks do not support JVP "
+                     f"(xform cannot differentiate through a side-effecting Python function).")
+
+
+def _io_batch(vals, dims, *, callback, result_avals, ordered, axis_size: int):
+    name = _name(callback)
+    if ordered:
+        raise ValueError(f"io_callback of `{name}`: cannot vmap an ordered IO callback (its "
+                         f"calls could not keep their order); pass ordered=False.")
+    batched = [d is not None for d in dims]
+    moved = [move_batch(v, d, 0) for v, d in zip(vals, dims)]
+    out_avals = tuple(ShapedArray((axis_size,) + a.shape, a.dtype) for a in result_avals)
+    cb = _sequential(callback, batched, axis_size, result_avals)
+    outs = io_callback_p.bind(*moved, callback=cb, result_avals=out_avals, ordered=False)
+    return outs, [0] * len(outs)
+
+
+io_callback_p.impl = _io_impl
+io_callback_p.abstract_eval = _io_abstract
+io_callback_p.jvp = _io_jvp
+io_callback_p.batch = _io_batch
+io_callback_p.batch_needs_size = True
+
+
+def io_callback_flat(callback: Callable, result_avals, args, ordered: bool = False) -> list:
+    """Bind ``io_callback`` with a flat ``callback`` (``*arrays -> list of arrays``).
+
+    >>> import numpy as np
+    >>> from xform.core.abstract import ShapedArray
+    >>> log = []
+    >>> io_callback_flat(lambda x: log.append(x.sum()) or [x * 2],
+    ...                  [ShapedArray((2,), np.float64)], [np.ones(2)])
+    [array([2., 2.])]
+    >>> log
+    [np.float64(2.0)]
+    """
+    for x in args:
+        get_aval(x, f"io_callback of `{_name(callback)}`")
+    return io_callback_p.bind(*args, callback=Callback(callback), result_avals=tuple(result_avals),
+                              ordered=bool(ordered))

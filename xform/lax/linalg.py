@@ -1,5 +1,6 @@
 """Linear-algebra primitives (JAX's ``lax.linalg``): cholesky, triangular_solve, lu,
-lu_pivots_to_permutation, qr, eigh, svd, eig. Each works on stacks of matrices (the
+lu_pivots_to_permutation, qr (optionally column-pivoted), geqrf (the Householder form),
+eigh, svd, eig. Each works on stacks of matrices (the
 last two dimensions; leading dimensions are a batch) and carries its whole rule table:
 
 - ``impl``: numpy's / scipy's LAPACK (``_linalg_impl.py``); failed factorizations give
@@ -29,10 +30,10 @@ from ._rules import move_bdim_to_front
 from .elementwise import convert_element_type, mul
 from .structural import broadcast_in_dim, moveaxis, reshape, shape_of
 
-__all__ = ["cholesky", "triangular_solve", "lu", "lu_pivots_to_permutation", "qr", "eigh",
-           "svd", "eig", "symmetrize",
+__all__ = ["cholesky", "triangular_solve", "lu", "lu_pivots_to_permutation", "qr", "geqrf",
+           "geqrf_pivoted", "eigh", "svd", "eig", "symmetrize",
            "cholesky_p", "triangular_solve_p", "lu_p", "lu_pivots_to_permutation_p", "qr_p",
-           "eigh_p", "svd_p", "eig_p"]
+           "geqrf_p", "eigh_p", "svd_p", "eig_p"]
 
 _LAPACK_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128))
 
@@ -305,12 +306,15 @@ def lu(x):
 qr_p = Primitive("qr", multiple_results=True)
 
 
-def _qr_abstract(x, *, full_matrices):
+def _qr_abstract(x, *, full_matrices, pivoting=False):
     _check("qr", x)
     m, n = x.shape[-2:]
     k = m if full_matrices else min(m, n)
     b = x.shape[:-2]
-    return [ShapedArray(b + (m, k), x.dtype, False), ShapedArray(b + (k, n), x.dtype, False)]
+    outs = [ShapedArray(b + (m, k), x.dtype, False), ShapedArray(b + (k, n), x.dtype, False)]
+    if pivoting:
+        outs.append(ShapedArray(b + (n,), np.dtype(np.int32), False))
+    return outs
 
 
 qr_p.impl = _checked(qr_p, impl.qr)
@@ -318,17 +322,90 @@ qr_p.abstract_eval = _qr_abstract
 qr_p.batch = _batch_unary(qr_p)
 
 
-def qr(x, *, full_matrices: bool = True):
+def qr(x, *, pivoting: bool = False, full_matrices: bool = True):
     """QR decomposition ``x = q @ r`` (Householder, LAPACK geqrf/orgqr): ``q`` has
     orthonormal columns, ``r`` is upper triangular. ``full_matrices``: ``q`` is ``m x m``
     and ``r`` ``m x n``; otherwise ``m x k``, ``k x n`` with ``k = min(m, n)``.
+
+    With ``pivoting`` (LAPACK geqp3) the columns are permuted so that ``|diag(r)|`` does
+    not increase: returns ``(q, r, p)`` with ``x[..., :, p] = q @ r`` (``p`` int32). The
+    derivative treats ``p`` as constant (it is piecewise constant in ``x``).
 
     >>> import numpy as np
     >>> q, r = qr(np.array([[3., 1.], [4., 2.]]))
     >>> np.allclose(q @ r, [[3., 1.], [4., 2.]])
     True
+    >>> q, r, p = qr(np.array([[1., 3.], [0., 4.]]), pivoting=True)
+    >>> p
+    array([1, 0], dtype=int32)
     """
-    return tuple(qr_p.bind(promote(x, "qr"), full_matrices=bool(full_matrices)))
+    return tuple(qr_p.bind(promote(x, "qr"), full_matrices=bool(full_matrices),
+                           pivoting=bool(pivoting)))
+
+
+# -- geqrf: the Householder form (numpy's and scipy's 'raw' QR modes) ----------------------
+
+geqrf_p = Primitive("geqrf", multiple_results=True)
+
+
+def _geqrf_abstract(x, *, pivoting):
+    _check("geqrf", x)
+    m, n = x.shape[-2:]
+    b = x.shape[:-2]
+    outs = [ShapedArray(x.shape, x.dtype, False), ShapedArray(b + (min(m, n),), x.dtype, False)]
+    if pivoting:
+        outs.append(ShapedArray(b + (n,), np.dtype(np.int32), False))
+    return outs
+
+
+def _geqrf_jvp(primals, tangents, *, pivoting):
+    (x,), (g,) = primals, tangents
+    outs = geqrf_p.bind(x, pivoting=pivoting)
+    if type(g) is not Zero:
+        # (the reflectors' derivative has no published closed form in use; JAX defines
+        # none either: the factors themselves are differentiable)
+        raise NotImplementedError(
+            "geqrf: the Householder form of QR (numpy/scipy 'raw' mode) is not "
+            "differentiable; differentiate q and r instead (xform.numpy.linalg.qr with mode "
+            "'reduced', 'complete' or 'r', xform.scipy.linalg.qr with mode 'full', "
+            "'economic' or 'r')")
+    return outs, [Zero.like(o) for o in outs]
+
+
+geqrf_p.impl = _checked(geqrf_p, impl.geqrf)
+geqrf_p.abstract_eval = _geqrf_abstract
+geqrf_p.jvp = _geqrf_jvp
+geqrf_p.batch = _batch_unary(geqrf_p)
+
+
+def geqrf(a):
+    """QR decomposition in LAPACK's Householder form (geqrf; JAX's ``lax.linalg.geqrf``):
+    returns ``(a, taus)``, ``r`` in the upper triangle of ``a`` and below it the
+    essential parts of the reflectors ``H_i = I - taus[i] v_i v_i^H`` (``v_i[i] = 1``)
+    whose product ``H_0 H_1 ... H_{k-1}`` is ``q``. Not differentiable (use ``qr``).
+
+    >>> import numpy as np
+    >>> a, taus = geqrf(np.array([[3., 1.], [4., 2.]]))
+    >>> a
+    array([[-5. , -2.2],
+           [ 0.5,  0.4]])
+    >>> taus
+    array([1.6, 0. ])
+    """
+    return tuple(geqrf_p.bind(promote(a, "geqrf"), pivoting=False))
+
+
+def geqrf_pivoted(a):
+    """The Householder form of the column-pivoted QR (LAPACK geqp3): ``(a, taus, p)``,
+    as ``geqrf`` for the columns ``a[..., :, p]`` (``p`` int32, 0-based). Not
+    differentiable.
+
+    >>> import numpy as np
+    >>> a, taus, p = geqrf_pivoted(np.array([[1., 3.], [0., 4.]]))
+    >>> p
+    array([1, 0], dtype=int32)
+    """
+    return tuple(geqrf_p.bind(promote(a, "geqrf"), pivoting=True))
 
 
 # -- eigh ----------------------------------------------------------------------------------

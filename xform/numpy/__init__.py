@@ -37,26 +37,24 @@ from ._windows import *  # noqa: F401,F403
 from ._index_tricks import *  # noqa: F401,F403
 from ._functional import *  # noqa: F401,F403
 from ._sorting_extra import *  # noqa: F401,F403
+from ._bits import *  # noqa: F401,F403
+from ._utilities import *  # noqa: F401,F403
+from ._ufunc_objects import frompyfunc, ufunc  # noqa: F401
 from . import _methods  # noqa: F401,E402  (attaches operators and methods to Tracer)
 
-# dtypes and constants, re-exported from numpy
-bool_ = _np.bool_
-bool = _np.bool_  # noqa: A001
-int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
-uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
-float16, float32, float64 = _np.float16, _np.float32, _np.float64
-complex64, complex128 = _np.complex64, _np.complex128
-int_, uint, intp, uintp = _np.int_, _np.uint, _np.intp, _np.uintp
-half, single, double, longlong = _np.half, _np.single, _np.double, _np.longlong
-csingle, cdouble = _np.csingle, _np.cdouble
+# dtypes and constants. The scalar types are numpy's (subclasses that also convert traced
+# values when called, as JAX's jnp.float32(x); see _scalar_types.py).
+from ._scalar_types import ndarray, scalar_types as _scalar_types  # noqa: E402,F401
+
+globals().update(_scalar_types())
+object_, character, flexible = _np.object_, _np.character, _np.flexible
 generic, number, integer, signedinteger, unsignedinteger = (
     _np.generic, _np.number, _np.integer, _np.signedinteger, _np.unsignedinteger)
 inexact, floating, complexfloating = _np.inexact, _np.floating, _np.complexfloating
 dtype = _np.dtype
-finfo, iinfo = _np.finfo, _np.iinfo
 issubdtype = _np.issubdtype
 promote_types = _np.promote_types
-ndarray = _np.ndarray
+ComplexWarning = _np.exceptions.ComplexWarning
 pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None
 
@@ -66,3 +64,9 @@ from ._array import wrap_public as _wrap_public  # noqa: E402
 _wrap_public(globals())
 _wrap_public(vars(linalg))
 _wrap_public(vars(fft))
+
+# numpy's binary ufuncs (and negative) as ``ufunc`` objects: ``xnp.add.outer``, ``.reduce``,
+# ``.accumulate``, ``.at``, ``.reduceat`` (JAX's ``jnp.ufunc``); built on the wrapped functions.
+from ._ufunc_objects import install as _install_ufuncs  # noqa: E402
+
+_install_ufuncs(globals())

@@ -61,6 +61,9 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         if fn is None or not callable(fn):
             raise _missing(qual)
         return fn(*inputs, **kwargs)
+    fn = getattr(xnp, name, None)
+    if isinstance(fn, xnp.ufunc) and method in ("reduce", "accumulate", "outer", "reduceat"):
+        return getattr(fn, method)(*inputs, **kwargs)
     if method in ("reduce", "accumulate"):
         target = (_REDUCE if method == "reduce" else _ACCUMULATE).get(name)
         if target is None:
@@ -69,7 +72,6 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         kwargs.setdefault("axis", 0)
         return getattr(xnp, target)(a, **kwargs)
     if method == "outer":
-        fn = getattr(xnp, name, None)
         if fn is None:
             raise _missing(qual)
         a, b = inputs
@@ -77,6 +79,10 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         b = xnp.asarray(b)
         a = xnp.reshape(a, tuple(xnp.shape(a)) + (1,) * xnp.ndim(b))
         return fn(a, b, **kwargs)
+    if method == "at":
+        raise TypeError(f"{qual}: numpy's in-place ufunc.at cannot update a traced array (xform "
+                        f"arrays are immutable); use xform.numpy.{name}.at(a, indices, ..., "
+                        f"inplace=False) and the returned array.")
     raise _missing(qual)
 
 

@@ -349,11 +349,53 @@ def _sum_labels(x, spec, labels):
     return lax.reduce_sum(x, axes), "".join(c for c in spec if c not in labels)
 
 
+def _contract_pair(x, sx, y, sy, keep):
+    """Contract two operands, keeping the labels in ``keep`` (needed later or output)."""
+    y, sy = _sum_labels(y, sy, set(sy) - keep - set(sx))
+    x, sx = _sum_labels(x, sx, set(sx) - keep - set(sy))
+    common = [c for c in sx if c in sy]
+    batch = [c for c in common if c in keep]
+    contract = [c for c in common if c not in keep]
+    x = _dg(x, y, ([sx.index(c) for c in contract], [sy.index(c) for c in contract]),
+            ([sx.index(c) for c in batch], [sy.index(c) for c in batch]))
+    sx = "".join(batch) + "".join(c for c in sx if c not in common) + "".join(
+        c for c in sy if c not in common)
+    return x, sx
+
+
+def _einsum_path(subscripts, operands, optimize):
+    """``(path, description)`` of numpy's ``einsum_path`` computed from the operands'
+    shapes only (zero-stride stand-ins: traced operands are fine, nothing is allocated);
+    the path without numpy's leading 'einsum_path' (JAX's format)."""
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum_path: only the subscripts-string form is supported")
+    avals = [aval(_a(o, "einsum_path")) for o in operands]
+    stand_ins = [np.broadcast_to(np.zeros((), a.dtype), a.shape) for a in avals]
+    n = len(stand_ins)
+    if optimize is False:  # left to right, as JAX's (opt_einsum's) unoptimized path
+        explicit = [(0, 1)] * (n - 1) if n > 1 else [(0,)]
+        return explicit, np.einsum_path(subscripts, *stand_ins, optimize=["einsum_path"] + explicit)[1]
+    if optimize is True or optimize in ("auto", "greedy"):
+        optimize = "greedy"
+    elif isinstance(optimize, (list, tuple)):
+        optimize = list(optimize)
+        if not optimize or optimize[0] != "einsum_path":
+            optimize = ["einsum_path"] + optimize
+    elif optimize != "optimal":
+        raise ValueError(f"einsum: optimize must be 'auto', 'greedy', 'optimal', True, False or "
+                         f"a contraction path, got {optimize!r}.")
+    path, info = np.einsum_path(subscripts, *stand_ins, optimize=optimize)
+    return [tuple(int(i) for i in p) for p in path[1:]], info
+
+
 def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe",
-           optimize=False):
+           optimize="auto"):
     """Einstein summation: implicit and explicit ('->') output, repeated labels within an
     operand (traces/diagonals), '...' broadcasting, any number of operands (contracted
-    left to right with dot_general).
+    with dot_general in the order ``optimize`` picks: 'auto'/'greedy'/True/'optimal'
+    choose one with numpy's ``einsum_path`` (JAX's default), False contracts left to
+    right, and a list (from ``einsum_path``, with or without numpy's leading
+    'einsum_path') gives the order).
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.einsum("ij,jk->ik", np.eye(2), np.array([[1.0, 2.0], [3.0, 4.0]]))
@@ -398,21 +440,28 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
             s |= set(sp)
         return s
 
-    # sum out labels that appear in a single operand only and not in the output
-    x, sx = work[0]
-    x, sx = _sum_labels(x, sx, set(sx) - needed(work[1:]))
-    for i in range(1, len(work)):
-        y, sy = work[i]
-        keep = needed(work[i + 1:])
-        y, sy = _sum_labels(y, sy, set(sy) - keep - set(sx))
-        x, sx = _sum_labels(x, sx, set(sx) - keep - set(sy))
-        common = [c for c in sx if c in sy]
-        batch = [c for c in common if c in keep]
-        contract = [c for c in common if c not in keep]
-        x = _dg(x, y, ([sx.index(c) for c in contract], [sy.index(c) for c in contract]),
-                ([sx.index(c) for c in batch], [sy.index(c) for c in batch]))
-        sx = "".join(batch) + "".join(c for c in sx if c not in common) + "".join(
-            c for c in sy if c not in common)
+    path = None
+    if len(work) > 2 and optimize is not False:
+        path, _ = _einsum_path(subscripts, ops, optimize)
+    if path is None:
+        # left to right: sum out labels that appear in a single operand only and not in
+        # the output, then contract each operand into the running result
+        x, sx = work[0]
+        x, sx = _sum_labels(x, sx, set(sx) - needed(work[1:]))
+        for i in range(1, len(work)):
+            x, sx = _contract_pair(x, sx, *work[i], needed(work[i + 1:]))
+    else:
+        for step in path:  # numpy's convention: contracted operands leave, the result is appended
+            group = sorted(set(step))
+            rest = [w for k, w in enumerate(work) if k not in group]
+            keep = needed(rest)
+            x, sx = work[group[0]]
+            for k in group[1:]:
+                others = [work[m] for m in group if m != k and m > k]
+                x, sx = _contract_pair(x, sx, *work[k], keep | needed(others))
+            x, sx = _sum_labels(x, sx, set(sx) - keep)
+            work = rest + [(x, sx)]
+        x, sx = work[0]
     x, sx = _sum_labels(x, sx, set(sx) - set(outs))
     perm = tuple(sx.index(c) for c in outs)
     if perm != tuple(range(len(perm))):

@@ -9,6 +9,7 @@ puts them: in place of the advanced indices when those are adjacent, else in fro
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -345,11 +346,58 @@ class _IndexUpdateHelper:
         return f"_IndexUpdateHelper({self.array!r})"
 
 
+_MODES = (None, "promise_in_bounds", "clip", "drop", "fill")
+
+
+def _check_mode(method: str, mode) -> None:
+    if mode not in _MODES:
+        raise ValueError(f"at[].{method}: mode must be one of 'promise_in_bounds', 'clip', "
+                         f"'drop', 'fill' or None, got {mode!r}.")
+
+
+def default_fill(dtype) -> Any:
+    """JAX's default ``fill_value`` of out-of-bounds reads: NaN for inexact dtypes, the
+    most negative value of signed ones, the largest of unsigned ones, True for bool."""
+    dt = np.dtype(dtype)
+    if dt.kind in "fc":
+        return np.nan
+    if dt.kind == "i":
+        return np.iinfo(dt).min
+    if dt.kind == "u":
+        return np.iinfo(dt).max
+    return True
+
+
+def _get_filled(x, idx, fill_value):
+    """``x[idx]`` with out-of-bounds entries (of integer and integer-array indices) read
+    as ``fill_value``: the gather goes through the flat positions, with the dropped
+    ones pointing at a fill element appended to the flattened array."""
+    from ._promote import arg
+
+    x = arg(x, "at[].get")
+    if not is_tracer(x) and not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    xa = aval(x)
+    positions, sentinel = index_positions(xa.shape, idx, "drop")
+    if not sentinel:
+        return getitem(x, idx)
+    fill = np.asarray(default_fill(xa.dtype) if fill_value is None else fill_value)
+    with np.errstate(invalid="ignore"):
+        fill = fill.astype(xa.dtype).reshape(1)
+    flat = lax.concatenate([lax.reshape(x, (xa.size,)), fill], 0)
+    return out(getitem(flat, positions))
+
+
 class _IndexUpdateRef:
     """Functional index updates, like JAX: each returns a new array.
 
     Repeated indices: ``add`` accumulates, ``multiply``/``min``/``max`` combine in order,
     ``set`` keeps the last value, for concrete and traced (jit, vmap) indices alike.
+    Out-of-bounds indices follow ``mode`` (JAX's): updates drop them by default
+    (``'drop'``/``'fill'``), or clamp them (``'clip'``, ``'promise_in_bounds'``); ``get``
+    clamps traced ones by default (as indexing; concrete ones raise, as numpy), or reads
+    ``fill_value`` for them (``mode='fill'``). ``indices_are_sorted`` and
+    ``unique_indices`` are accepted hints.
     """
 
     __slots__ = ("array", "index")
@@ -358,26 +406,41 @@ class _IndexUpdateRef:
         self.array = array
         self.index = index
 
-    def get(self):
+    def get(self, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None, fill_value: Any = None, out_sharding: Any = None):
+        _check_mode("get", mode)
+        if mode == "fill" or (fill_value is not None and mode is None):
+            return _get_filled(self.array, self.index, fill_value)
+        if mode == "clip":
+            from ._promote import arg
+
+            x = arg(self.array, "at[].get")
+            positions, _ = index_positions(aval(x).shape, self.index, "clip")
+            return out(getitem(lax.reshape(x, (aval(x).size,)), positions))
         return getitem(self.array, self.index)
 
-    def set(self, values):
-        return _update(self.array, self.index, values, "set")
+    def set(self, values, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None):
+        return _update(self.array, self.index, values, "set", mode)
 
-    def add(self, values):
-        return _update(self.array, self.index, values, "add")
+    def add(self, values, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None):
+        return _update(self.array, self.index, values, "add", mode)
 
-    def subtract(self, values):
+    def subtract(self, values, *, indices_are_sorted: bool = False,
+                 unique_indices: bool = False, mode: str | None = None):
         from ._ufuncs import negative
 
-        return _update(self.array, self.index, negative(values), "add")
+        return _update(self.array, self.index, negative(values), "add", mode)
 
-    def multiply(self, values):
-        return _update(self.array, self.index, values, "multiply")
+    def multiply(self, values, *, indices_are_sorted: bool = False,
+                 unique_indices: bool = False, mode: str | None = None):
+        return _update(self.array, self.index, values, "multiply", mode)
 
     mul = multiply
 
-    def divide(self, values):
+    def divide(self, values, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+               mode: str | None = None):
         """x / d, where d is 1 except at the index, where it is the values (their
         product at a repeated index): true division, so exactly x[idx] / values."""
         from ._promote import arg
@@ -391,33 +454,145 @@ class _IndexUpdateRef:
                 f"at[].divide: the array is {dt}; dividing it in place would need a "
                 f"floating result (numpy raises for a[i] /= v as well). Convert it first: "
                 f"x.astype(float).at[...].divide(v).")
-        return true_divide(x, _update(ones_like(x), self.index, values, "multiply"))
+        return true_divide(x, _update(ones_like(x), self.index, values, "multiply", mode))
 
-    def power(self, values):
-        return _update(self.array, self.index, values, "power")
+    def power(self, values, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+              mode: str | None = None):
+        return _update(self.array, self.index, values, "power", mode)
 
-    def min(self, values):
-        return _update(self.array, self.index, values, "min")
+    def min(self, values, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None):
+        return _update(self.array, self.index, values, "min", mode)
 
-    def max(self, values):
-        return _update(self.array, self.index, values, "max")
+    def max(self, values, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None):
+        return _update(self.array, self.index, values, "max", mode)
+
+    def apply(self, func, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+              mode: str | None = None):
+        """``x`` with ``x[idx] = func(x[idx])``, applied once per occurrence of a repeated
+        index (``func`` elementwise, e.g. a ufunc).
+
+        >>> import numpy as np, xform.numpy as xnp
+        >>> xnp.at(np.arange(4.0))[np.array([1, 1, 3])].apply(lambda v: v * 10)
+        array([  0., 100.,   2.,  30.])
+        """
+        return _apply(self.array, self.index, func, mode)
 
 
-def _update(x, idx, values, op):
+def index_positions(shape, idx, mode: str):
+    """The flat (row-major) positions of the elements ``x[idx]`` selects, for an array of
+    ``shape``, and whether some may be out of bounds. Out-of-bounds integer and
+    integer-array entries (after numpy's wrap of negative ones) are clamped
+    (``mode='clip'``) or get the position ``size`` (``'drop'``), one past the end,
+    which callers use as a sentinel. Concrete indices give numpy positions (also under
+    jit)."""
+    from ._ufuncs import _where
+
+    shape = tuple(shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    entries = _normalize(idx, len(shape))
+    new: list[Any] = []
+    padded: set[int] = set()
+    d = 0
+    for e in entries:
+        if e is _ELLIPSIS_MARK:
+            new.append(Ellipsis)
+            continue
+        if e is None:
+            new.append(None)
+            continue
+        if isinstance(e, slice):
+            new.append(e)
+            d += 1
+            continue
+        if isinstance(e, tuple):  # a concrete boolean mask: always in bounds
+            new.append(e[1])
+            d += e[1].ndim
+            continue
+        n = shape[d]
+        if isinstance(e, int):
+            w = e + n if e < 0 else e
+            if 0 <= w < n:
+                new.append(w)
+            elif mode == "clip":
+                new.append(min(max(w, 0), n - 1))
+            else:
+                new.append(n)
+                padded.add(d)
+        else:
+            a = e.arr
+            if is_tracer(a):
+                a = lax.convert_element_type(a, np.int64) if a.aval.dtype != np.int64 else a
+                a = _where(lax.lt(a, np.int64(0)), lax.add(a, np.int64(n)), a)
+                if mode == "clip":
+                    a = lax.clamp(np.int64(0), a, np.int64(max(n - 1, 0)))
+                else:
+                    bad = lax.bitwise_or(lax.lt(a, np.int64(0)), lax.ge(a, np.int64(n)))
+                    a = _where(bad, np.int64(n), a)
+                    padded.add(d)
+            else:
+                a = np.asarray(a).astype(np.int64)
+                a = np.where(a < 0, a + n, a)
+                if mode == "clip":
+                    a = np.clip(a, 0, max(n - 1, 0))
+                elif a.size and (a.min() < 0 or a.max() >= n):
+                    a = np.where((a < 0) | (a >= n), n, a)
+                    padded.add(d)
+            new.append(a)
+        d += 1
+    iota = np.arange(size, dtype=np.int64).reshape(shape)
+    if padded:
+        iota = np.pad(iota, [(0, 1) if k in padded else (0, 0) for k in range(len(shape))],
+                      constant_values=size)
+    new_t = tuple(new)
+    if _has_tracer(new_t):
+        return getitem(iota, new_t), bool(padded)
+    return np.asarray(iota[new_t]), bool(padded)
+
+
+def _apply(x, idx, func, mode):
+    from ._promote import arg, astype
+
+    x = arg(x, "at[].apply")
+    if not is_tracer(x) and not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    xa = aval(x)
+    positions, sentinel = index_positions(xa.shape, idx, "clip" if mode in (
+        "clip", "promise_in_bounds") else "drop")
+    flat = lax.reshape(x, (xa.size,))
+    if sentinel:
+        flat = lax.concatenate([flat, np.zeros(1, xa.dtype)], 0)
+    conc = None if is_tracer(positions) else np.reshape(positions, -1)
+    if conc is not None and np.unique(conc).size == conc.size:  # one application each
+        r = _update(flat, conc, astype(func(getitem(flat, conc)), xa.dtype), "set", "clip")
+    else:
+        p = lax.reshape(positions, (aval(positions).size,)) if conc is None else conc
+
+        def step(k, acc):  # repeated positions: func applied once per occurrence, in order
+            pk = getitem(p, k)
+            return _update(acc, pk, astype(func(getitem(acc, pk)), xa.dtype), "set", "clip")
+
+        r = lax.fori_loop(0, int(aval(p).shape[0]), step, flat)
+    if sentinel:
+        r = lax.slice_in_dim(r, 0, xa.size, 1, 0)
+    return out(lax.reshape(r, xa.shape))
+
+
+def _update(x, idx, values, op, mode=None):
     from ._promote import arg, astype
     from ._ufuncs import _where
 
+    _check_mode(op, mode)
     x = arg(x, f"at[].{op}")
     if not is_tracer(x) and not isinstance(x, np.ndarray):
         x = np.asarray(x)
     xa = aval(x)
-    size = xa.size
-    iota = np.arange(size, dtype=np.int64).reshape(xa.shape)
-    idx_t = idx if isinstance(idx, tuple) else (idx,)
-    if _has_tracer(idx_t):
-        positions = getitem(iota, idx)
-    else:  # concrete index: numpy computes the positions (also under jit)
-        positions = np.asarray(iota[idx])
+    # JAX's default for updates drops out-of-bounds indices; those get the sentinel
+    # position ``size``: the flat target gets one extra element, sliced off at the end
+    positions, sentinel = index_positions(
+        xa.shape, idx, "clip" if mode in ("clip", "promise_in_bounds") else "drop")
+    size = xa.size + 1 if sentinel else xa.size
     pshape = aval(positions).shape
     values = arg(values, f"at[].{op}")
     vshape = aval(values).shape
@@ -435,16 +610,24 @@ def _update(x, idx, values, op):
     if aval(values).shape != tuple(pshape):
         values = lax.broadcast_to_shape(values, tuple(pshape))
     m = int(np.prod(pshape, dtype=np.int64))
-    flat_x = lax.reshape(x, (size,))
+    flat_x = lax.reshape(x, (xa.size,))
+    if sentinel:
+        flat_x = lax.concatenate([flat_x, np.zeros(1, xa.dtype)], 0)
     flat_v = lax.reshape(values, (m,))
     flat_p = lax.reshape(positions, (m,))
+
+    def finish(r):
+        if sentinel:
+            r = lax.slice_in_dim(r, 0, xa.size, 1, 0)
+        return out(lax.reshape(r, xa.shape))
+
     if op == "add":
         if xa.dtype == np.dtype(bool):
             s = _scatter(np.zeros(size, np.int64), flat_p, astype(flat_v, np.int64))
             r = lax.bitwise_or(flat_x, lax.ne(s, 0))
         else:
             r = lax.scatter_add(flat_x, flat_p, updates=flat_v, axes=(0,))
-        return out(lax.reshape(r, xa.shape))
+        return finish(r)
     # positions of a concrete index are numpy values; under jit a lax.reshape of them
     # would be staged, so read them before that (else duplicates would be summed)
     conc = None if is_tracer(positions) else concrete_or_none(positions)
@@ -488,7 +671,7 @@ def _update(x, idx, values, op):
             r = _where(mask, lax.max(r, scattered), r)
         else:
             raise ValueError(f"unknown update {op}")
-    return out(lax.reshape(r, xa.shape))
+    return finish(r)
 
 
 def _combine_repeated(positions, values, op):

@@ -93,12 +93,16 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
 # -- indexing-like operations ------------------------------------------------------------
 
 
-def take(a, indices, axis=None, out=None, mode=None):
+def take(a, indices, axis=None, out=None, mode=None, unique_indices: bool = False,
+         indices_are_sorted: bool = False, fill_value=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (flattened if None).
 
-    ``mode``: ``'raise'`` (the default) as indexing (concrete out-of-range indices raise
-    IndexError; traced ones are clamped, as in JAX), ``'wrap'`` (modulo the length) or
-    ``'clip'`` (to the valid range; negative indices become 0, as in numpy).
+    ``mode``: ``'raise'`` (the default, numpy's; JAX's default is 'fill') as indexing
+    (concrete out-of-range indices raise IndexError; traced ones are clamped, as in
+    JAX), ``'wrap'`` (modulo the length), ``'clip'`` (to the valid range; negative
+    indices become 0, as in numpy) or ``'fill'`` (JAX's: out-of-range indices read
+    ``fill_value``, by default NaN for floats). ``unique_indices`` and
+    ``indices_are_sorted`` are accepted hints.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.take(np.array([[1, 2], [3, 4]]), [1, 0], axis=1)
@@ -106,14 +110,16 @@ def take(a, indices, axis=None, out=None, mode=None):
            [4, 3]])
     >>> xnp.take(np.arange(4.0), [5, -5], mode="wrap")
     array([1., 3.])
+    >>> xnp.take(np.arange(4.0), [1, 7], mode="fill", fill_value=-1.0)
+    array([ 1., -1.])
     """
-    from ._indexing import getitem
+    from ._indexing import _get_filled, getitem
     from ._ufuncs import clip, remainder
 
     if out is not None:
         raise TypeError("take: out= is not supported (arrays are immutable); use the result.")
-    if mode not in (None, "raise", "wrap", "clip"):
-        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}.")
+    if mode not in (None, "raise", "wrap", "clip", "fill"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap', 'clip' or 'fill', got {mode!r}.")
     a = _a(a, "take")
     if axis is None:
         a = lax.reshape(a, (aval(a).size,))
@@ -131,11 +137,15 @@ def take(a, indices, axis=None, out=None, mode=None):
         idx = remainder(idx, n)
     elif mode == "clip":
         idx = clip(idx, 0, n - 1)
+    elif mode == "fill":
+        return out_array(_get_filled(a, (slice(None),) * ax + (idx,), fill_value))
     return out_array(getitem(a, (slice(None),) * ax + (idx,)))
 
 
-def take_along_axis(arr, indices, axis):
+def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     """Pick values along ``axis`` with an index array broadcasting against ``arr``.
+    ``mode`` (JAX's): None (out-of-range concrete indices raise, traced ones clamp),
+    'clip', or 'fill' (they read ``fill_value``, by default NaN for floats).
 
     >>> import numpy as np, xform.numpy as xnp
     >>> a = np.array([[10, 30, 20]])
@@ -163,6 +173,17 @@ def take_along_axis(arr, indices, axis):
             s = [1] * nd
             s[d] = aval(arr).shape[d]
             index.append(np.arange(aval(arr).shape[d]).reshape(s))
+    if mode == "fill":
+        from ._indexing import _get_filled
+
+        return out_array(_get_filled(arr, tuple(index), fill_value))
+    if mode == "clip":
+        from ._indexing import at as _at
+
+        return out_array(_at(arr)[tuple(index)].get(mode="clip"))
+    if mode not in (None, "promise_in_bounds"):
+        raise ValueError(f"take_along_axis: mode must be None, 'clip', 'fill' or "
+                         f"'promise_in_bounds', got {mode!r}.")
     return out_array(getitem(arr, tuple(index)))
 
 

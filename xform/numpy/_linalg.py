@@ -254,17 +254,67 @@ def det(a):
     return _det(_matrix(a, "det", square=True))
 
 
-def slogdet(a):
+def slogdet(a, *, method: str | None = None):
     """Sign (a unit complex number for complex input; 0 for a singular matrix) and the
-    natural log of the absolute value of the determinant, from the LU factorization.
+    natural log of the absolute value of the determinant: ``SlogdetResult(sign,
+    logabsdet)``. ``method`` (JAX's): ``'lu'`` (default; LU with partial pivoting) or
+    ``'qr'`` (Householder QR: ``|det| = prod |r_ii|``, each reflector that acts has
+    determinant ``-tau / conj(tau)``); the derivative of the 'qr' form is
+    ``d logabsdet = Re tr(a^-1 da)``.
 
-    >>> import numpy as np, xform.numpy as xnp
+    >>> import numpy as np
+    >>> import xform.numpy as xnp
     >>> sign, logdet = xnp.linalg.slogdet(np.array([[2., 0.], [0., -3.]]))
     >>> float(sign), round(float(logdet), 6)
     (-1.0, 1.791759)
+    >>> float(xnp.linalg.slogdet(np.array([[2., 0.], [0., -3.]]), method="qr").sign)
+    -1.0
     """
-    xnp = _xnp()
+    if method not in (None, "lu", "qr"):
+        raise ValueError(f"slogdet: method must be 'lu' (None) or 'qr', got {method!r}")
     a = _matrix(a, "slogdet", square=True)
+    if method == "qr":
+        return SlogdetResult(*_slogdet_qr(a))
+    return _slogdet_lu(a)
+
+
+@custom_jvp
+def _slogdet_qr(a):
+    xnp = _xnp()
+    h, tau = lla.geqrf(a)
+    d = M.diag_part(h)
+    nd = M.ndim(d)
+    ad = xnp.abs(d)
+    logabs = lax.reduce_sum(xnp.log(ad), (nd - 1,))
+    acts = lax.ne(tau, np.zeros((), M.dtype(tau)))
+    if M.is_complex(d):
+        unit = lax.div(d, M.as_dtype(xnp.where(lax.eq(ad, 0.0), xnp.ones_like(ad), ad), M.dtype(d)))
+        safe = xnp.where(acts, tau, xnp.ones_like(tau))
+        refl = xnp.where(acts, lax.neg(lax.div(safe, lax.conj(safe))), xnp.ones_like(tau))
+    else:
+        unit = xnp.sign(d)
+        refl = xnp.where(acts, -xnp.ones_like(tau), xnp.ones_like(tau))
+    sign = lax.mul(lax.reduce_prod(unit, (nd - 1,)), lax.reduce_prod(refl, (nd - 1,)))
+    sign = xnp.where(xnp.any(lax.eq(ad, np.zeros((), M.dtype(ad))), axis=-1),
+                     xnp.zeros_like(sign), sign)
+    return sign, logabs
+
+
+@_slogdet_qr.defjvp
+def _slogdet_qr_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    sign, logabs = _slogdet_qr(a)
+    t = M.diag_part(solve(a, da))
+    t = lax.reduce_sum(t, (M.ndim(t) - 1,))
+    if M.is_complex(t):
+        im = lax.imag(t)
+        dsign = lax.mul(lax.complex(_xnp().zeros_like(im), im), sign)
+        return (sign, logabs), (dsign, lax.real(t))
+    return (sign, logabs), (_xnp().zeros_like(sign), t)
+
+
+def _slogdet_lu(a):
+    xnp = _xnp()
     d, odd = _lu_det_parts(a)
     nd = M.ndim(d)
     ad = xnp.abs(d)
@@ -347,16 +397,26 @@ def _svd_hermitian(a, full_matrices, compute_uv):
     return SVDResult(u, s, vh)
 
 
-def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
+def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False,
+        subset_by_index: tuple[int, int] | None = None):
     """Singular value decomposition ``a = U @ diag(S) @ Vh`` (LAPACK gesdd):
     ``SVDResult(U, S, Vh)``, or ``S`` (descending) without ``compute_uv``. ``hermitian``
-    uses the eigendecomposition of the (Hermitian) input, as numpy.
+    uses the eigendecomposition of the (Hermitian) input, as numpy. ``subset_by_index``
+    is JAX's (a TPU feature there): as on JAX's CPU, only the whole range
+    ``(0, min(m, n))`` is accepted.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.linalg.svd(np.array([[0., 2.], [1., 0.]]), compute_uv=False)
     array([2., 1.])
     """
     a = _matrix(a, "svd")
+    if subset_by_index is not None:
+        k = min(M.shape(a)[-2:])
+        if tuple(subset_by_index) != (0, k):
+            raise NotImplementedError(
+                f"svd: subset_by_index={tuple(subset_by_index)} is not provided (LAPACK gesdd "
+                f"computes all singular values, as JAX on CPU); use (0, {k}) or slice the "
+                f"result")
     if hermitian:
         return _svd_hermitian(a, full_matrices, compute_uv)
     res = lla.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
@@ -438,7 +498,7 @@ def pinv(a, rtol=None, hermitian: bool = False, *, rcond=None):
     return _pinv(a, rtol)
 
 
-def matrix_rank(M_, rtol=None, *, tol=None, hermitian: bool = False):
+def matrix_rank(M, rtol=None, *, hermitian: bool = False, tol=None):  # noqa: N803
     """Number of singular values above ``tol`` (absolute) or ``rtol * max(s)`` (relative,
     default ``max(m, n) * eps``; JAX's signature: numpy's second positional argument is
     the absolute ``tol``). A vector has rank 1 unless it is all zeros.
@@ -448,13 +508,13 @@ def matrix_rank(M_, rtol=None, *, tol=None, hermitian: bool = False):
     1
     """
     xnp = _xnp()
-    x = _arg(M_, "matrix_rank")
+    x = _arg(M, "matrix_rank")
     if _aval(x, "matrix_rank").ndim < 2:
         return xnp.asarray(xnp.any(lax.ne(xnp.asarray(x), 0)), np.int64)
     a = _matrix(x, "matrix_rank")
     s = svd(a, compute_uv=False, hermitian=hermitian)
     if tol is not None:
-        cut = xnp.asarray(tol, M.dtype(s))
+        cut = xnp.asarray(tol, _aval(s).dtype)
         cut = cut[..., None] if np.ndim(tol) else cut
     else:
         cut = _cutoff(s, _default_rtol(a) if rtol is None else rtol)
@@ -504,19 +564,28 @@ def lstsq(a, b, rcond=None, *, numpy_resid: bool = False):
 
 
 def qr(a, mode: str = "reduced"):
-    """QR decomposition: ``QRResult(Q, R)`` for modes 'reduced' (``Q`` m x k) and
-    'complete' (``Q`` m x m), ``R`` alone for 'r'. (numpy's 'raw' mode, LAPACK's
-    Householder reflectors, is not provided.)
+    """QR decomposition: ``QRResult(Q, R)`` for modes 'reduced' (``Q`` m x k, ``R``
+    k x n; 'full' is its old name) and 'complete' (``Q`` m x m, ``R`` m x n), ``R``
+    alone for 'r', and for 'raw' LAPACK's Householder form ``(h, tau)`` with numpy's
+    layout (``h`` is ``(..., n, m)``: ``R`` in its lower triangle, transposed, and the
+    reflectors above it). Every mode but 'raw' is differentiable.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> q, r = xnp.linalg.qr(np.array([[3., 1.], [4., 2.]]))
     >>> np.allclose(q @ r, [[3., 1.], [4., 2.]])
     True
+    >>> h, tau = xnp.linalg.qr(np.array([[3., 1.], [4., 2.]]), mode="raw")
+    >>> h, tau
+    (array([[-5. ,  0.5],
+           [-2.2,  0.4]]), array([1.6, 0. ]))
     """
-    if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r} (the "
-                         f"'raw' Householder form is not provided)")
-    q, r = lla.qr(_matrix(a, "qr"), full_matrices=mode == "complete")
+    if mode not in ("reduced", "complete", "r", "raw", "full"):
+        raise ValueError(f"qr: mode must be 'reduced', 'complete', 'r' or 'raw', got {mode!r}")
+    a = _matrix(a, "qr")
+    if mode == "raw":
+        h, tau = lla.geqrf(a)
+        return QRResult(M.mT(h), tau)
+    q, r = lla.qr(a, full_matrices=mode == "complete")
     return r if mode == "r" else QRResult(q, r)
 
 

@@ -26,13 +26,38 @@ __all__ = ["sum", "mean", "var", "std", "max", "amax", "min", "amin", "prod", "a
            "diff"]
 
 
-def _check(name, out_, where):
+def _check(name, out_):
     if out_ is not None:
         raise TypeError(f"{name}: out= is not supported; xform arrays are immutable, use the "
                         f"returned value instead.")
-    if where is not None and where is not True:
-        raise TypeError(f"{name}: where= is not supported; mask with xform.numpy.where first "
-                        f"(e.g. sum(where(mask, x, 0))).")
+
+
+def _mask(name, where, shape):
+    """The ``where=`` mask of a reduction as a boolean array of the operand's shape, or
+    None when every element takes part."""
+    if where is None or where is True:
+        return None
+    from ._manipulation import broadcast_to
+
+    m = _a(where, name)
+    if aval(m).dtype != np.bool_:
+        raise TypeError(f"{name}: where= must be a boolean array, got dtype {aval(m).dtype}.")
+    try:
+        np.broadcast_shapes(aval(m).shape, tuple(shape))
+    except ValueError:
+        raise ValueError(f"{name}: where= of shape {aval(m).shape} does not broadcast to the "
+                         f"operand's shape {tuple(shape)}.") from None
+    return broadcast_to(m, tuple(shape))
+
+
+def _masked(a, mask, fill):
+    """``a`` with the elements outside ``mask`` replaced by ``fill`` (the reduction's
+    identity), so that they do not count."""
+    if mask is None:
+        return a
+    from ._ufuncs import _where
+
+    return _where(mask, a, np.asarray(fill, aval(a).dtype)[()])
 
 
 def _sum_dtype(dt: np.dtype) -> np.dtype:
@@ -70,13 +95,15 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.sum(np.array([[1, 2], [3, 4]], dtype=np.int32), axis=0)
     array([4, 6])
+    >>> xnp.sum(np.array([1.0, 2.0, 3.0]), where=np.array([True, False, True]))
+    np.float64(4.0)
     """
-    _check("sum", out, where)
+    _check("sum", out)
     a = _as_array(a, "sum")
     av = aval(a)
     axes = normalize_axes(axis, av.ndim, "sum")
     dt = _sum_dtype(av.dtype) if dtype is None else np.dtype(dtype)
-    r = lax.reduce_sum(astype(a, dt), axes)
+    r = lax.reduce_sum(_masked(astype(a, dt), _mask("sum", where, av.shape), 0), axes)
     if initial is not None:
         r = lax.add(r, np.asarray(initial, dt)[()])
     return _out(_keepdims(r, axes, keepdims))
@@ -104,16 +131,26 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.mean(np.array([1, 2, 4]))
     np.float64(2.3333333333333335)
+    >>> xnp.mean(np.array([[1.0, 5.0], [3.0, 9.0]]), axis=1, where=np.array([True, False]))
+    array([1., 3.])
     """
-    _check("mean", out, where)
+    _check("mean", out)
     a = _as_array(a, "mean")
     av = aval(a)
     axes = normalize_axes(axis, av.ndim, "mean")
     acc, res = _mean_dtype(av.dtype, dtype)
-    n = _count(av.shape, axes)
-    s = lax.reduce_sum(astype(a, acc), axes)
-    r = lax.div(s, _scalar(n, acc))
+    mask = _mask("mean", where, av.shape)
+    s = lax.reduce_sum(_masked(astype(a, acc), mask, 0), axes)
+    r = lax.div(s, _count_of(mask, av.shape, axes, acc))
     return _out(_keepdims(astype(r, res), axes, keepdims))
+
+
+def _count_of(mask, shape, axes, dt):
+    """The number of elements each reduction over ``axes`` takes (per output element when
+    a ``where=`` mask selects them), in dtype ``dt``."""
+    if mask is None:
+        return _scalar(_count(shape, axes), dt)
+    return lax.reduce_sum(astype(mask, dt), axes)
 
 
 def _scalar(v, dt):
@@ -131,12 +168,12 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     np.float64(1.6666666666666667)
     """
     a, ddof = _var_args("var", a, out, where, mean, ddof, correction)
-    return _out(_var(a, axis, dtype, ddof, keepdims, "var"))
+    return _out(_var(a, axis, dtype, ddof, keepdims, "var", where))
 
 
 def _var_args(name, a, out, where, mean, ddof, correction):
     """The argument checks ``var`` and ``std`` share; returns (array, ddof)."""
-    _check(name, out, where)
+    _check(name, out)
     if mean is not None:
         raise TypeError(f"{name}: mean= is not supported")
     if correction is not None:
@@ -144,15 +181,16 @@ def _var_args(name, a, out, where, mean, ddof, correction):
     return _as_array(a, name), ddof
 
 
-def _var(a, axis, dtype, ddof, keepdims, name):
+def _var(a, axis, dtype, ddof, keepdims, name, where=None):
     av = aval(a)
     axes = normalize_axes(axis, av.ndim, name)
     acc, res = _mean_dtype(av.dtype, dtype)
-    n = _count(av.shape, axes)
+    mask = _mask(name, where, av.shape)
     x = astype(a, acc)
-    m = lax.div(lax.reduce_sum(x, axes), _scalar(n, acc))
+    n = _count_of(mask, av.shape, axes, acc)
+    m = lax.div(lax.reduce_sum(_masked(x, mask, 0), axes), n)
     m = lax.expand_dims(m, axes) if axes else m
-    d = lax.sub(x, _bcast_back(m, av.shape, axes))
+    d = _masked(lax.sub(x, _bcast_back(m, av.shape, axes)), mask, 0)
     if acc.kind == "c":
         if not hasattr(lax, "real"):
             raise TypeError(f"{name}: complex inputs are not supported yet (xform.lax has no "
@@ -162,7 +200,11 @@ def _var(a, axis, dtype, ddof, keepdims, name):
         sq = lax.mul(d, d)
     s = lax.reduce_sum(sq, axes)
     sdt = aval(s).dtype
-    r = lax.div(s, _scalar(builtins_max(n - ddof, 0), sdt))
+    if mask is None:
+        denom = _scalar(builtins_max(_count(av.shape, axes) - ddof, 0), sdt)
+    else:
+        denom = lax.max(lax.sub(astype(n, sdt), _scalar(ddof, sdt)), _scalar(0, sdt))
+    r = lax.div(s, denom)
     if res.kind == "c":
         res = np.dtype(np.finfo(res).dtype)
     return _keepdims(astype(r, res), axes, keepdims)
@@ -190,7 +232,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     np.float64(1.0)
     """
     a, ddof = _var_args("std", a, out, where, mean, ddof, correction)
-    v = _var(a, axis, dtype, ddof, keepdims, "std")
+    v = _var(a, axis, dtype, ddof, keepdims, "std", where)
     res = aval(v).dtype
     if res == np.float16:
         v = astype(v, np.float32)
@@ -199,12 +241,19 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
 
 def _minmax(name, lax_fn, ufunc):
     def f(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=None):
-        _check(name, out, where)
+        _check(name, out)
         a = _as_array(a, name)
         av = aval(a)
         axes = normalize_axes(axis, av.ndim, name)
         if initial is np._NoValue:
             initial = None
+        mask = _mask(name, where, av.shape)
+        if mask is not None:
+            if initial is None:
+                raise ValueError(f"{name}: reduction operation {ufunc.__name__!r} does not have "
+                                 f"an identity, so to use a where mask one has to specify "
+                                 f"'initial'.")
+            a = _masked(a, mask, initial)
         if initial is None and builtins.any(av.shape[ax] == 0 for ax in axes):
             raise ValueError(
                 f"zero-size array to reduction operation {ufunc.__name__} which has no "
@@ -251,12 +300,13 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     >>> xnp.prod(np.array([[1, 2], [3, 4]]), axis=1)
     array([ 2, 12])
     """
-    _check("prod", out, where)
+    _check("prod", out)
     a = _as_array(a, "prod")
     av = aval(a)
     axes = normalize_axes(axis, av.ndim, "prod")
     dt = _sum_dtype(av.dtype) if dtype is None else np.dtype(dtype)
-    r = lax.reduce_prod(astype(a, dt), axes) if axes else astype(a, dt)
+    a = _masked(astype(a, dt), _mask("prod", where, av.shape), 1)
+    r = lax.reduce_prod(a, axes) if axes else a
     if initial is not None:
         r = lax.mul(r, np.asarray(initial, dt)[()])
     return _out(_keepdims(r, axes, keepdims))
@@ -264,7 +314,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 
 def _argminmax(name, lax_fn):
     def f(a, axis=None, out=None, *, keepdims=False):
-        _check(name, out, None)
+        _check(name, out)
         a = _as_array(a, name)
         av = aval(a)
         if axis is None:
@@ -311,11 +361,11 @@ def _to_bool(a):
 
 def _allany(name, reducer):
     def f(a, axis=None, out=None, keepdims=False, *, where=None):
-        _check(name, out, where)
+        _check(name, out)
         a = _as_array(a, name)
         av = aval(a)
         axes = normalize_axes(axis, av.ndim, name)
-        b = _to_bool(a)
+        b = _masked(_to_bool(a), _mask(name, where, av.shape), name == "all")
         r = reducer(b, axes) if axes else b
         return _out(_keepdims(r, axes, keepdims))
 
@@ -355,7 +405,7 @@ any.__doc__ = """True if any element along ``axis`` is nonzero.
 
 def _cum(name, lax_fn):
     def f(a, axis=None, dtype=None, out=None):
-        _check(name, out, None)
+        _check(name, out)
         a = _as_array(a, name)
         av = aval(a)
         if axis is None:
@@ -576,7 +626,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     a = _as_array(a, "nanmean")
     if aval(a).dtype.kind not in "fc":
         return mean(a, axis, dtype, out, keepdims, where=where)
-    cnt = sum(logical_not(isnan(a)), axis=axis, keepdims=keepdims)
+    cnt = sum(logical_not(isnan(a)), axis=axis, keepdims=keepdims, where=where)
     tot = nansum(a, axis, dtype, out, keepdims, where=where)
     return true_divide(tot, astype(cnt, aval(tot).dtype))
 

@@ -1,7 +1,9 @@
 """numpy's selection routines that were missing: select, choose, compress, extract,
 place, put, put_along_axis. ``compress``/``extract`` have data-dependent sizes: they
 need concrete conditions (or ``size=`` for ``extract``, as JAX). ``place``/``put``/
-``put_along_axis`` return new arrays (``inplace=False``, as JAX requires).
+``put_along_axis``/``putmask``/``copyto`` return new arrays (``inplace=False``, as JAX
+requires of its in-place routines; the default ``inplace=True`` is an error naming the
+alternative, since xform arrays inside transformations are immutable).
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from ._manipulation import broadcast_arrays, moveaxis, ravel, stack
 from ._promote import array_arg, concrete_or_none, is_tracer, ndim, result_type_of, shape
 from ._ufuncs import where
 
-__all__ = ["select", "choose", "compress", "extract", "place", "put", "put_along_axis"]
+__all__ = ["select", "choose", "compress", "extract", "place", "put", "put_along_axis", "putmask",
+           "copyto"]
 
 
 def _dt(x):
@@ -231,3 +234,75 @@ def put_along_axis(arr, indices, values, axis: int | None, *, inplace: bool = Tr
     return at(arr)[tuple(full)].set(vals)
 
 
+
+
+def _inplace_error(name: str) -> ValueError:
+    return ValueError(f"xform.numpy.{name} cannot modify arrays in-place, because xform arrays "
+                      f"are immutable inside transformations (as JAX's). Pass inplace=False to "
+                      f"instead return an updated array.")
+
+
+def putmask(a, mask, values, *, inplace: bool = True):
+    """``a`` with ``a.flat[n] = values.flat[n % len(values)]`` wherever ``mask.flat[n]``
+    holds (numpy's ``putmask``: values cycle by *position*, unlike ``place``); returns a
+    new array (``inplace=False``).
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.putmask(np.arange(6), np.arange(6) % 2 == 1, np.array([-1, -2]), inplace=False)
+    array([ 0, -2,  2, -2,  4, -2])
+    """
+    if inplace:
+        raise _inplace_error("putmask")
+    a = array_arg(a, "putmask")
+    m = asarray(array_arg(mask, "putmask"), dtype=bool)
+    if shape(m) != shape(a):
+        raise ValueError(f"putmask: mask and data must be the same size, got shapes {shape(m)} "
+                         f"and {shape(a)}.")
+    v = ravel(asarray(array_arg(values, "putmask"), dtype=_dt(a)))
+    n = int(np.prod(shape(a), dtype=np.int64))
+    nv = shape(v)[0]
+    if nv == 0:
+        if n and concrete_or_none(m) is not None and np.any(concrete_or_none(m)):
+            raise ValueError("putmask: cannot put values from an empty array.")
+        return a
+    full = v if nv == n else getitem(v, np.arange(n) % nv)
+    return where(m, full.reshape(shape(a)), a)
+
+
+def copyto(dst, src, casting: str = "same_kind", where=True, *, inplace: bool = True):  # noqa: A002
+    """``dst`` with ``src`` (broadcast to its shape, cast to its dtype) copied in where
+    ``where`` holds (numpy's ``copyto``, ``casting`` checked as numpy does); returns a
+    new array (``inplace=False``).
+
+    >>> import numpy as np, xform.numpy as xnp
+    >>> xnp.copyto(np.zeros(4), np.array([1, 2, 3, 4]), where=np.array([1, 0, 1, 0]) > 0,
+    ...            inplace=False)
+    array([1., 0., 3., 0.])
+    """
+    from ._manipulation import broadcast_to
+    from ._ufuncs import where as _where
+
+    if inplace:
+        raise _inplace_error("copyto")
+    dst = array_arg(dst, "copyto")
+    src_in = src
+    src = array_arg(src, "copyto")
+    if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
+        raise ValueError(f"copyto: casting must be one of 'no', 'equiv', 'safe', 'same_kind', "
+                         f"'unsafe', got {casting!r}.")
+    dst_dt = _dt(dst)
+    if type(src_in) in (bool, int, float, complex):
+        # a Python scalar is weak (NEP 50): it may not change the kind of dst's dtype
+        ok = casting == "unsafe" or np.result_type(dst_dt, src_in) == dst_dt
+        from_dt = np.result_type(src_in)
+    else:
+        from_dt = _dt(src)
+        ok = bool(np.can_cast(from_dt, dst_dt, casting))  # type: ignore[arg-type]
+    if not ok:
+        raise TypeError(f"copyto: cannot cast array data from dtype {from_dt} to {dst_dt} "
+                        f"according to the rule {casting!r}.")
+    new = broadcast_to(asarray(src, dtype=_dt(dst)), shape(dst))
+    if where is True:
+        return new
+    w = asarray(array_arg(where, "copyto"), dtype=bool)
+    return _where(w, new, dst)

@@ -122,7 +122,8 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
         if ord is None or ord == 2:
             return _out(_safe_sqrt(_sum(_sq(x), ax, keepdims)))
         if isinstance(ord, str):
-            raise ValueError(f"Invalid norm order '{ord}' for vectors")
+            raise ValueError(f"norm: Invalid norm order {ord!r} for vectors; use None, an "
+                             f"integer or float p, inf or -inf")
         s = _sum(power(_abs(x), ord), ax, keepdims)
         return power(s, np.reciprocal(np.asarray(ord, dtype=_aval(s).dtype)))
     if len(axis) == 2:
@@ -148,14 +149,16 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
         elif ord in (None, "fro", "f"):
             r = _safe_sqrt(_sum(_sq(x), (row, col)))
         else:
-            raise ValueError("Invalid norm order for matrices.")
+            raise ValueError(f"norm: Invalid norm order {ord!r} for matrices; use None/'fro', "
+                             f"'nuc', 1, -1, 2, -2, inf or -inf")
         if keepdims:
             shp = list(xa.shape)
             shp[row] = 1
             shp[col] = 1
             r = lax.reshape(r, tuple(shp))
         return _out(r)
-    raise ValueError("Improper number of dimensions to norm.")
+    raise ValueError(f"norm: Improper number of dimensions to norm: axis={axis!r}; give one "
+                     f"axis (a vector norm) or two (a matrix norm)")
 
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002

@@ -130,7 +130,33 @@ def options_with_defaults(where: str, method: str, options: dict | None,
         if isinstance(v, Tracer):
             raise TypeError(f"{where}: option {k!r} must be a Python value (it is fixed in the "
                             f"compiled program), got a traced value")
+        check_option(where, k, v, defaults[k])
     return out
+
+
+# options counted in iterations or evaluations (None: the method's default)
+_COUNTS = frozenset({"maxiter", "cg_maxiter", "maxls", "maxcor", "maxfun"})
+
+
+def check_option(where: str, name: str, value, default) -> None:
+    """An option's value has the type of its default: a count is a non-negative int (or
+    None where the default is None), a tolerance or constant a non-negative real number,
+    a string one of the method's words (checked where it is used)."""
+    if name in _COUNTS:
+        if value is None and default is None:
+            return
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+                or value < 0:
+            raise ValueError(f"{where}: option {name!r} must be a non-negative int"
+                             f"{' or None' if default is None else ''}, got {value!r}")
+        return
+    if isinstance(default, float):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                         np.floating)):
+            raise TypeError(f"{where}: option {name!r} must be a real number, got "
+                            f"{type(value).__name__} {value!r}")
+        if not value >= 0:  # (also NaN)
+            raise ValueError(f"{where}: option {name!r} must be non-negative, got {value!r}")
 
 
 # -- the objective's evaluations, as the methods use them --------------------------------------

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .. import numpy as xnp
 from . import _newton, _quasi_newton, _trust
 from ._common import (
     Objective,
     check_args,
     check_finite_start,
+    check_option,
     options_key,
     options_with_defaults,
     ravel_pytree,
@@ -100,11 +102,24 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str = "bfgs",
     opts = options_with_defaults(where, m, options, module.DEFAULTS)
     if tol is not None:  # as scipy: tol sets the method's own tolerances
         for name in module.TOL_OPTIONS:
+            check_option(where, "tol", tol, 0.0)
             opts[name] = tol
     if maxiter is not None:
+        check_option(where, "maxiter", maxiter, None)
         opts["maxiter"] = int(maxiter)
     check_finite_start(x0, where)
-    key = ("minimize", fun, m, options_key(opts))
+    result, _ = run_minimize(fun, x0, args, m, opts, where)
+    return result
+
+
+def run_minimize(fun: Callable, x0: Any, args: tuple, method: str, opts: dict,
+                 where: str) -> tuple[OptimizeResult, dict]:
+    """The compiled program of ``method`` with the (checked) options ``opts``, cached per
+    (``fun``, method, options) whichever API calls it (``xform.optimize.minimize`` or
+    ``xform.scipy.optimize.minimize``: they share compiled programs). Returns the result
+    and the values only JAX's API reports (``ftol_stop``: L-BFGS stopped on ``ftol``)."""
+    module = METHODS[method]
+    key = ("minimize", fun, method, options_key(opts))
 
     def build():
         def program(x0, args):
@@ -113,9 +128,10 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str = "bfgs",
             core = module.make(obj, opts)
             x, (fx, gx), stats = solve_implicitly(obj, flat, core, obj.vg,
                                                   tangent_tol=_TANGENT_TOL, tangent_maxiter=None)
-            stats.pop("ftol_stop", None)  # (scipy reports an ftol stop as success)
+            # (scipy reports an ftol stop as a success; JAX's API as status 4)
+            extra = {"ftol_stop": stats.pop("ftol_stop", xnp.zeros((), bool))}
             return OptimizeResult(dict(x=unravel(x), fun=fx, jac=unravel(gx), **stats),
-                                  kind="minimize")
+                                  kind="minimize"), extra
 
         return program
 

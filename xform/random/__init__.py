@@ -82,10 +82,36 @@ from ._continuous import (  # noqa: F401
 from ._discrete import bernoulli, categorical, choice, permutation, randint  # noqa: F401
 from ._gamma import beta, dirichlet, gamma, loggamma  # noqa: F401
 from ._multivariate import multivariate_normal, orthogonal  # noqa: F401
+from ._more import (  # noqa: F401
+    ball,
+    binomial,
+    cauchy,
+    chisquare,
+    clone,
+    double_sided_maxwell,
+    f,
+    generalized_normal,
+    geometric,
+    logistic,
+    lognormal,
+    maxwell,
+    multinomial,
+    pareto,
+    poisson,
+    rademacher,
+    rayleigh,
+    t,
+    triangular,
+    wald,
+    weibull_min,
+)
 
 __all__ = [
-    "PRNGKey", "PRNGKeyArray", "bernoulli", "beta", "bits", "categorical", "choice",
-    "dirichlet", "exponential", "fold_in", "gamma", "gumbel", "key", "key_data", "key_impl",
-    "laplace", "loggamma", "multivariate_normal", "normal", "orthogonal", "permutation",
-    "randint", "split", "truncated_normal", "uniform", "wrap_key_data",
+    "PRNGKey", "PRNGKeyArray", "ball", "bernoulli", "beta", "binomial", "bits", "categorical",
+    "cauchy", "chisquare", "choice", "clone", "dirichlet", "double_sided_maxwell",
+    "exponential", "f", "fold_in", "gamma", "generalized_normal", "geometric", "gumbel", "key",
+    "key_data", "key_impl", "laplace", "logistic", "loggamma", "lognormal", "maxwell",
+    "multinomial", "multivariate_normal", "normal", "orthogonal", "pareto", "permutation",
+    "poisson", "rademacher", "randint", "rayleigh", "split", "t", "triangular",
+    "truncated_normal", "uniform", "wald", "weibull_min", "wrap_key_data",
 ]

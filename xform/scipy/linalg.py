@@ -10,6 +10,8 @@ matrices.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .. import lax
@@ -225,11 +227,13 @@ _ASSUME = {"gen": "gen", "general": "gen", "sym": "gen", "symmetric": "gen", "he
 
 
 def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
-          check_finite: bool = True, assume_a: str = "gen"):
-    """Solve ``a x = b`` for square ``a``, by what ``assume_a`` says of it: 'gen'
-    (general: LU with partial pivoting; also for 'sym' and 'her', reading the whole matrix,
-    as JAX; scipy reads one triangle), 'pos' (Hermitian
-    positive definite: Cholesky), 'lower triangular', 'upper triangular', 'diagonal'.
+          debug: bool = False, check_finite: bool = True, assume_a: str = "gen",
+          transposed: bool = False):
+    """Solve ``a x = b`` (or ``a^T x = b`` with ``transposed``) for square ``a``, by what
+    ``assume_a`` says of it: 'gen' (general: LU with partial pivoting; also for 'sym'
+    and 'her', reading the whole matrix, as JAX; scipy reads one triangle), 'pos'
+    (Hermitian positive definite: Cholesky), 'lower triangular', 'upper triangular',
+    'diagonal'. JAX's positional order (``debug`` before ``check_finite``; both ignored).
 
     >>> import numpy as np, xform.scipy.linalg as xsl
     >>> xsl.solve(np.array([[4., 2.], [2., 5.]]), np.array([8., 9.]), assume_a="pos")
@@ -239,6 +243,9 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     if kind is None:
         raise ValueError(f"solve: assume_a must be one of {sorted(_ASSUME)}, got {assume_a!r}")
     a = _mat(a, "solve", square=True)
+    if transposed:
+        a = M.mT(a)
+        kind = {"lower": "upper", "upper": "lower"}.get(kind, kind)
     if kind == "pos":
         return cho_solve(cho_factor(a, lower=lower), b)
     if kind in ("lower", "upper"):
@@ -251,15 +258,22 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     return _unvec(_batched(nla._lu_solve_same_batch, a, b2), vec)
 
 
-def inv(a, overwrite_a: bool = False, check_finite: bool = True):
-    """Inverse of square matrices.
+def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, assume_a: str | None = None,
+        lower: bool = False):
+    """Inverse of square matrices; ``assume_a`` (scipy's; default general) as in
+    ``solve``: 'pos' inverts through the Cholesky factor, the triangular kinds by
+    triangular solves, 'diagonal' by reciprocals.
 
     >>> import numpy as np, xform.scipy.linalg as xsl
     >>> xsl.inv(np.array([[2., 0.], [0., 4.]]))
     array([[0.5 , 0.  ],
            [0.  , 0.25]])
     """
-    return nla.inv(a)
+    if assume_a is None or _ASSUME.get(assume_a) == "gen":
+        return nla.inv(a)
+    a = _mat(a, "inv", square=True)
+    eye = xnp.broadcast_to(M.eye(M.shape(a)[-1], M.dtype(a)), M.shape(a))
+    return solve(a, eye, lower=lower, assume_a=assume_a)
 
 
 def det(a, overwrite_a: bool = False, check_finite: bool = True):
@@ -276,59 +290,146 @@ def det(a, overwrite_a: bool = False, check_finite: bool = True):
 
 def qr(a, overwrite_a: bool = False, lwork=None, mode: str = "full", pivoting: bool = False,
        check_finite: bool = True):
-    """QR decomposition: ``(q, r)`` for modes 'full' (``q`` m x m, ``r`` m x n) and
-    'economic' (``q`` m x k, ``r`` k x n), ``(r,)`` (m x n) for 'r'. (Column pivoting
-    and the 'raw' mode are not provided.)
+    """QR decomposition, as ``scipy.linalg.qr``: ``(Q, R)`` for modes 'full' (``Q``
+    m x m, ``R`` m x n) and 'economic' (``Q`` m x k, ``R`` k x n), ``(R,)`` (m x n) for
+    'r', and ``((qr, tau), R)`` for 'raw' (LAPACK's Householder form: ``R`` k x n in
+    the upper triangle of ``qr``, the reflectors below it, and their scalars ``tau``).
+    With ``pivoting`` (LAPACK geqp3) the columns are permuted so that ``|diag(R)|`` does
+    not increase and the int32 permutation ``P`` is appended (``a[:, P] = Q @ R``).
+    Every mode but 'raw' is differentiable (the derivative holds ``P`` constant).
 
     >>> import numpy as np, xform.scipy.linalg as xsl
     >>> q, r = xsl.qr(np.array([[3., 1.], [4., 2.], [0., 1.]]), mode="economic")
     >>> q.shape, r.shape
     ((3, 2), (2, 2))
+    >>> r, p = xsl.qr(np.array([[1., 3.], [0., 4.]]), mode="r", pivoting=True)
+    >>> r, p
+    (array([[-5. , -0.6],
+           [ 0. , -0.8]]), array([1, 0], dtype=int32))
     """
-    if pivoting:
-        raise NotImplementedError("qr: column pivoting (LAPACK geqp3) is not provided; use "
-                                  "pivoting=False")
-    if mode not in ("full", "economic", "r"):
-        raise ValueError(f"qr: mode must be 'full', 'economic' or 'r', got {mode!r} (the "
-                         f"'raw' Householder form is not provided)")
-    q, r = lla.qr(_mat(a, "qr"), full_matrices=mode != "economic")
-    return (r,) if mode == "r" else (q, r)
+    if mode not in ("full", "economic", "r", "raw"):
+        raise ValueError(f"qr: mode must be 'full', 'economic', 'r' or 'raw', got {mode!r}")
+    a = _mat(a, "qr")
+    if mode == "raw":
+        h, tau, *p = lla.geqrf_pivoted(a) if pivoting else lla.geqrf(a)
+        k = min(M.shape(a)[-2:])
+        return ((h, tau), M.triu(h[..., :k, :])) + tuple(p)
+    q, r, *p = lla.qr(a, full_matrices=mode != "economic", pivoting=bool(pivoting))
+    return ((r,) if mode == "r" else (q, r)) + tuple(p)
+
+
+_EIGH_DRIVERS = ("ev", "evd", "evr", "evx", "gv", "gvd", "gvx")
+
+
+def _eigh_index_range(lo, hi, n):
+    try:
+        lo, hi = (operator.index(i) for i in (lo, hi))
+    except TypeError:
+        raise TypeError(f"eigh: subset_by_index must be a pair of integers, got "
+                        f"{(lo, hi)!r}") from None
+    if not 0 <= lo <= hi < n:
+        raise ValueError(f"eigh: subset_by_index {[lo, hi]} must satisfy 0 <= lo <= hi <= "
+                         f"{n - 1} (inclusive indices of the ascending eigenvalues of a "
+                         f"{n}x{n} matrix)")
+    return lo, hi
+
+
+def _eigh_value_range(w, lo, hi):
+    """The (inclusive) index range of the eigenvalues in ``(lo, hi]``: its size depends
+    on the values, so they must be concrete (not traced by jit or vmap)."""
+    from ..core.trace import ConcretizationTypeError, Tracer
+
+    def ints(x):
+        if isinstance(x, Tracer):
+            x = x._concrete("eigh's subset_by_value")
+        return [int(c) for c in np.ravel(np.asarray(x))]
+
+    try:
+        starts = ints(xnp.sum(lax.le(w, lo), axis=-1))
+        ends = ints(xnp.sum(lax.le(w, hi), axis=-1))
+    except ConcretizationTypeError:
+        raise ValueError(
+            "eigh: subset_by_value selects a number of eigenvalues that depends on their "
+            "values, which are traced here (jit/vmap); use subset_by_index (a fixed number), "
+            "or compute all eigenvalues and mask them with xnp.where") from None
+    if len(set(starts)) > 1 or len(set(ends)) > 1:
+        raise ValueError(f"eigh: subset_by_value selects different eigenvalues in the matrices "
+                         f"of the stack (index ranges {list(zip(starts, ends))}); call it per "
+                         f"matrix")
+    return starts[0], ends[0] - 1
 
 
 def eigh(a, b=None, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
-         overwrite_b: bool = False, type: int = 1, check_finite: bool = True,  # noqa: A002
-         subset_by_index=None, subset_by_value=None, driver=None):
-    """Eigenvalues (ascending) and eigenvectors of Hermitian ``a``, or of the generalized
-    problem ``a v = w b v`` with Hermitian positive-definite ``b`` (``type=1``; reduced
-    with the Cholesky factor of ``b``: ``v`` is ``b``-orthonormal). ``subset_by_index``
-    ``(lo, hi)`` keeps eigenvalues lo..hi (inclusive). Returns ``(w, v)`` or ``w``.
+         overwrite_b: bool = False, turbo: bool = True, eigvals=None, type: int = 1,  # noqa: A002
+         check_finite: bool = True, *, subset_by_index=None, subset_by_value=None,
+         driver=None):
+    """Eigenvalues (ascending) and eigenvectors of Hermitian ``a`` (``scipy.linalg.eigh``,
+    JAX's positional order), or of a generalized problem with Hermitian positive-definite
+    ``b``: ``type=1`` ``a v = w b v``, ``type=2`` ``a b v = w v``, ``type=3``
+    ``b a v = w v``. The generalized problem is reduced with the Cholesky factor
+    ``b = L L^H`` to the standard one of ``L^-1 a L^-H`` (type 1) or ``L^H a L`` (types 2,
+    3), so it is differentiable in ``a`` and ``b``; ``v`` is normalized as LAPACK's
+    sygvd: ``v^H b v = I`` (types 1, 2), ``v^H b^-1 v = I`` (type 3).
+
+    ``subset_by_index=(lo, hi)`` keeps the eigenvalues lo..hi (inclusive; ``eigvals`` is
+    its old name); ``subset_by_value=(lo, hi)`` those in ``(lo, hi]``, which needs
+    concrete values (not under jit: the result's size would depend on them). All
+    eigenvalues are computed either way. Returns ``(w, v)``, or ``w`` with
+    ``eigvals_only``. ``turbo``, ``driver``, ``overwrite_*`` and ``check_finite`` are
+    accepted and ignored (LAPACK syevd/heevd computes every case).
 
     >>> import numpy as np, xform.scipy.linalg as xsl
     >>> xsl.eigh(np.array([[2., 1.], [1., 2.]]), eigvals_only=True)
     array([1., 3.])
+    >>> xsl.eigh(np.array([[2., 0.], [0., 6.]]), np.diag([1., 2.]), eigvals_only=True)
+    array([2., 3.])
     """
-    if type != 1:
-        raise NotImplementedError(f"eigh: generalized problem type {type} is not provided "
-                                  f"(type=1: a v = w b v)")
-    if subset_by_value is not None:
-        raise NotImplementedError("eigh: subset_by_value makes the result's size depend on "
-                                  "the values; use subset_by_index")
+    if type not in (1, 2, 3):
+        raise ValueError(f"eigh: type must be 1 (a v = w b v), 2 (a b v = w v) or 3 "
+                         f"(b a v = w v), got {type!r}")
+    if driver is not None and driver not in _EIGH_DRIVERS:
+        raise ValueError(f"eigh: driver must be one of {_EIGH_DRIVERS} or None, got {driver!r}")
+    if eigvals is not None:
+        if subset_by_index is not None:
+            raise ValueError("eigh: give subset_by_index or its old name eigvals, not both")
+        subset_by_index = eigvals
+    if subset_by_index is not None and subset_by_value is not None:
+        raise ValueError("eigh: either subset_by_index or subset_by_value can be given, not "
+                         "both")
+    if b is None and type != 1:
+        raise ValueError(f"eigh: type={type} is a generalized problem: it needs b")
     a = _mat(a, "eigh", square=True)
+    n = M.shape(a)[-1]
     if b is None:
         v, w = lla.eigh(a, lower=lower)
     else:
         bm = _mat(b, "eigh", square=True)
+        if M.shape(bm)[-1] != n:
+            raise ValueError(f"eigh: a is {n}x{n} but b is {M.shape(bm)[-1]}x"
+                             f"{M.shape(bm)[-1]}; they must have the same size")
         a, bm = nla._common("eigh", a, bm)
+        batch = nla._batch_shape("eigh", M.shape(a)[:-2], M.shape(bm)[:-2])
+        a, bm = nla._bcast(a, batch), nla._bcast(bm, batch)
         L = lla.cholesky(bm)
-        # C = L^-1 a L^-H has the eigenvalues; v = L^-H y
-        t = lla.triangular_solve(L, a, left_side=True, lower=True)
-        c = lla.triangular_solve(L, t, left_side=False, lower=True, transpose_a=True,
-                                 conjugate_a=True)
+        tri = dict(lower=True, transpose_a=True, conjugate_a=True)
+        if type == 1:  # C = L^-1 a L^-H, v = L^-H y
+            t = lla.triangular_solve(L, a, left_side=True, lower=True)
+            c = lla.triangular_solve(L, t, left_side=False, **tri)
+        else:  # C = L^H a L; v = L^-H y (type 2) or L y (type 3)
+            c = M.mm(M.mH(L), M.mm(a, L))
         y, w = lla.eigh(c, lower=lower)
-        v = lla.triangular_solve(L, y, left_side=True, lower=True, transpose_a=True,
-                                 conjugate_a=True)
+        v = M.mm(L, y) if type == 3 else lla.triangular_solve(L, y, left_side=True, **tri)
     if subset_by_index is not None:
-        lo, hi = (int(i) for i in subset_by_index)
+        lo, hi = _eigh_index_range(*subset_by_index, n)
+    elif subset_by_value is not None:
+        lo_v, hi_v = subset_by_value
+        if not -np.inf <= lo_v < hi_v <= np.inf:
+            raise ValueError(f"eigh: subset_by_value {(lo_v, hi_v)} must be an interval (lo, hi] "
+                             f"with -inf <= lo < hi <= inf")
+        lo, hi = _eigh_value_range(w, lo_v, hi_v)
+    else:
+        lo, hi = 0, n - 1
+    if (lo, hi) != (0, n - 1):
         w, v = w[..., lo:hi + 1], v[..., lo:hi + 1]
     return w if eigvals_only else (w, v)
 

@@ -13,17 +13,9 @@ import numpy as np
 
 from .. import numpy as xnp
 from ..core.trace import get_aval
-from ..optimize._common import (
-    Objective,
-    check_args,
-    check_finite_start,
-    options_key,
-    options_with_defaults,
-    run_compiled,
-    scalar_objective,
-    solve_implicitly,
-)
-from ..optimize._minimize import _TANGENT_TOL
+from ..core.trace import Tracer
+from ..optimize._common import check_args, check_finite_start, check_option, options_with_defaults
+from ..optimize._minimize import run_minimize
 from ..optimize._quasi_newton import BFGS, LBFGS
 
 __all__ = ["minimize", "OptimizeResults"]
@@ -70,8 +62,10 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), *, method: str, tol: floa
     as JAX's: BFGS ``maxiter`` (``200 n``), ``norm`` (inf), ``gtol`` (1e-5),
     ``line_search_maxiter``; L-BFGS ``maxiter``, ``norm``, ``maxcor`` (10), ``ftol``,
     ``gtol``, ``maxfun``, ``maxgrad``, ``maxls``. ``tol`` sets ``gtol`` (JAX ignores it).
-    Both use a strong-Wolfe line search; one compiled ``while_loop``. Unlike JAX's, the
-    solution is differentiable with respect to ``args`` (implicit function theorem).
+    Both use a strong-Wolfe line search; one compiled ``while_loop``, the very program of
+    ``xform.optimize.minimize`` with the same options (compiled once for both APIs).
+    Unlike JAX's, the solution is differentiable with respect to ``args`` (implicit
+    function theorem).
 
     >>> import numpy as np, xform.numpy as xnp
     >>> from xform.scipy.optimize import minimize
@@ -96,6 +90,7 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), *, method: str, tol: floa
     opts = options_with_defaults(where, m, {names[k]: v for k, v in options.items()},
                                  module.DEFAULTS)
     if tol is not None and "gtol" not in options:
+        check_option(where, "tol", tol, 0.0)
         opts["gtol"] = tol
     a = get_aval(x0, where)
     if a.ndim != 1:
@@ -104,27 +99,17 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), *, method: str, tol: floa
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{where}: x0 must be real, got dtype {a.dtype}")
     check_finite_start(x0, where)
-    key = ("jax-minimize", fun, m, options_key(opts))
     is_bfgs = module is BFGS
-
-    def build():
-        def program(x0, args):
-            x0 = xnp.asarray(x0)
-            if x0.dtype.kind != "f":
-                x0 = x0.astype(np.float64)
-            obj = Objective(scalar_objective(fun, lambda v: v, x0.dtype, where), args)
-            x, (fx, gx), stats = solve_implicitly(obj, x0, module.make(obj, opts), obj.vg,
-                                                  tangent_tol=_TANGENT_TOL, tangent_maxiter=None)
-            status = stats["status"]
-            # xform.optimize's codes (0 ok, 1 maxiter, 2 line search, 3 nan) -> JAX's
-            ls_code = 3 if is_bfgs else 5
-            jax_status = xnp.where(status == 2, ls_code, xnp.where(status == 3, -1, status))
-            if not is_bfgs:
-                jax_status = xnp.where(stats["ftol_stop"], 4, jax_status)
-            return OptimizeResults(x=x, success=jax_status == 0, status=jax_status, fun=fx,
-                                   jac=gx, hess_inv=stats["hess_inv"] if is_bfgs else None,
-                                   nfev=stats["nfev"], njev=stats["njev"], nit=stats["nit"])
-
-        return program
-
-    return run_compiled(key, build, x0, args)
+    # the program of xform.optimize.minimize for these options (one compiled program for
+    # both APIs); JAX's result structure and status codes are made from its result
+    r, extra = run_minimize(fun, x0, args, "bfgs" if is_bfgs else "lbfgs", opts, where)
+    status = r["status"]
+    # xform.optimize's codes (0 ok, 1 maxiter, 2 line search, 3 nan) -> JAX's
+    jax_status = xnp.where(status == 2, 3 if is_bfgs else 5, xnp.where(status == 3, -1, status))
+    if not is_bfgs:
+        jax_status = xnp.where(extra["ftol_stop"], 4, jax_status)
+    if not isinstance(jax_status, Tracer):  # a numpy scalar, as the other counts
+        jax_status = np.asarray(jax_status)[()]
+    return OptimizeResults(x=r["x"], success=jax_status == 0, status=jax_status, fun=r["fun"],
+                           jac=r["jac"], hess_inv=r["hess_inv"] if is_bfgs else None,
+                           nfev=r["nfev"], njev=r["njev"], nit=r["nit"])

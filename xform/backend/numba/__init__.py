@@ -84,6 +84,7 @@ from ...core.check import check_after
 from ...core.ir import ClosedJaxpr, Jaxpr, Literal, all_eqns
 from . import cache as _cache
 from . import forksafe as _forksafe
+from . import resident as _resident
 from .codegen import Emitter, Module, emit_jaxpr, literal_expr  # noqa: F401
 from . import control_flow as _control_flow  # noqa: F401  (registers cond/while/scan rules)
 from . import conv as _conv  # noqa: F401  (registers convolution and window rules)
@@ -98,6 +99,7 @@ _COMPILE_LOCK = threading.RLock()
 # every live Compiled: a forked child replaces their locks (a thread of the parent may hold one)
 _ALL_COMPILED: weakref.WeakSet = weakref.WeakSet()
 _forksafe.install(_COMPILE_LOCK, _ALL_COMPILED)
+platform.dispose_pass_managers()  # (llvmlite would keep ~0.9 MB per kernel)
 
 KERNEL_OPTIONS = "error_model='numpy', nogil=True"
 
@@ -166,12 +168,9 @@ def generate_source(closed: ClosedJaxpr, name: str = "kernel"):
         "from xform.backend.numba.runtime import "
         + ", ".join(sorted(mod.runtime_imports)),
     ]
-    if mod.imports:
-        head.append("from xform.backend.numba.vector_math import "
-                    + ", ".join(sorted(mod.imports)))
-    if mod.trig_imports:
-        head.append("from xform.backend.numba.trig import "
-                    + ", ".join(sorted(mod.trig_imports)))
+    if mod.vector_calls:
+        head.append("from xform.backend.numba.vector_calls import "
+                    + ", ".join(sorted(mod.vector_calls)))
     if mod.linalg_imports:
         head.append("from xform.backend.numba.linalg_runtime import "
                     + ", ".join(sorted(mod.linalg_imports)))
@@ -294,8 +293,19 @@ def kernel_program(closed: ClosedJaxpr, name: str):
     return ClosedJaxpr(kept, closed.consts), Boundary(in_keep, out_f0, in_f16, out_f16)
 
 
+class Evicted(RuntimeError):
+    """A program evicted from the in-memory cache was asked to compile for new argument
+    types (its caller compiles the program again instead; see ``resident.py``)."""
+
+
 class Compiled:
-    """A compiled program: call with the flat inputs, returns the list of outputs."""
+    """A compiled program: call with the flat inputs, returns the list of outputs.
+
+    Cache bookkeeping (``resident.py``): the program is evicted with its module, leaving
+    the jaxpr caches that hold it (``adopt``) and the signature caches of the jitted
+    functions that use it (``add_user``). An evicted program still runs for the argument
+    types it was compiled for (its machine code stays), so a caller holding it is safe.
+    """
 
     def __init__(self, module, from_disk, consts, out_avals, name, in_avals, source, timing,
                  info=None, boundary=None):
@@ -306,8 +316,7 @@ class Compiled:
         self.out_avals = list(out_avals)
         self.in_avals = list(in_avals)
         self.name = name
-        self.source = source
-        self.timing = timing
+        self.timing = timing  # (the source is not kept: lower() generates it again)
         self.info = info or {}
         self.n_out = len(out_avals)
         self.scalar_outs = [(i, a.dtype.type) for i, a in enumerate(out_avals)
@@ -317,7 +326,50 @@ class Compiled:
         self._lock = threading.Lock()
         _ALL_COMPILED.add(self)
         self.ready = False
+        self.failed = False  # its first compilation raised
+        self.evicted = False
+        self._compiling = False
+        self._modname = module.__name__
+        self._homes: list = []  # the jaxpr caches (dicts) holding it as "compiled"
+        self._users: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # jitted -> keys
         self.raw = self._make_raw()
+        _resident.register(self)
+
+    # -- cache bookkeeping (resident.py) --
+    @property
+    def busy(self) -> bool:
+        """Compiling, or created and never run yet: its module is not evicted."""
+        return self._compiling or not (self.ready or self.failed)
+
+    def adopt(self, home: dict) -> None:
+        """``home`` (a ``ClosedJaxpr.cache``) holds this program as "compiled"; its
+        optimized jaxpr is no longer needed there (``lower()`` optimizes again)."""
+        if not any(h is home for h in self._homes):
+            self._homes.append(home)
+        if home.get("compiled") is self:
+            home.pop("optimized", None)
+
+    def add_user(self, jitted, key) -> None:
+        """``jitted`` (a ``Jitted``) runs this program for signature ``key``."""
+        keys = self._users.get(jitted)
+        if keys is None:
+            self._users[jitted] = {key}
+        elif key not in keys:
+            keys.add(key)
+
+    def drop_fast_paths(self) -> None:
+        for jitted in list(self._users.keys()):
+            jitted._fast.clear()
+
+    def _evict(self) -> None:
+        self.evicted = True
+        for home in self._homes:
+            if home.get("compiled") is self:
+                del home["compiled"]
+        self._homes = []
+        for jitted, keys in list(self._users.items()):
+            jitted._forget(keys)
+        self._users = weakref.WeakKeyDictionary()
 
     def _make_raw(self):
         """args -> the kernel's raw result (one value or a tuple), consts bound."""
@@ -354,30 +406,44 @@ class Compiled:
             sig = const_tys + tys
             reused = sig in self.kernel.overloads
             if not reused:
+                if self.evicted:  # its module is gone: the caller compiles the program anew
+                    raise Evicted(f"jit of {self.name}: this compiled program was evicted "
+                                  f"from the in-memory cache (xform_compile_cache_size).")
                 _forksafe.check_can_compile(self.name)
             t0 = time.perf_counter()
+            self._compiling = True
             try:
-                self._compile(sig)
-            except LoweringError:
+                self._compile_or_recover(sig)
+                _resident.slim(self.kernel)
+            except BaseException:
+                self.failed = True
                 raise
-            except Exception as e:
-                cache = self.kernel._cache
-                if not _cache.has_entries(cache):
-                    raise
-                # machine code from the disk cache passed its digest check but does not
-                # work (e.g. a different Numba build): drop this kernel's entries and
-                # compile afresh in place, which saves a clean entry under the same name
-                # (the module keeps its name: cached code refers to it)
-                warnings.warn(f"xform: failed to load the cached kernel of `{self.name}` "
-                              f"({type(e).__name__}: {e}); recompiling.", RuntimeWarning,
-                              stacklevel=4)
-                cache.purge()
-                with cache.loads_disabled():
-                    self.kernel.compile(sig)
+            finally:
+                self._compiling = False
             dt = time.perf_counter() - t0
             hit = self._cache_hit(sig)
             self._types_done.add(tys)
             self._log(dt, hit, reused, background)
+
+    def _compile_or_recover(self, sig):
+        try:
+            self._compile(sig)
+        except LoweringError:
+            raise
+        except Exception as e:
+            cache = self.kernel._cache
+            if not _cache.has_entries(cache):
+                raise
+            # machine code from the disk cache passed its digest check but does not
+            # work (e.g. a different Numba build): drop this kernel's entries and
+            # compile afresh in place, which saves a clean entry under the same name
+            # (the module keeps its name: cached code refers to it)
+            warnings.warn(f"xform: failed to load the cached kernel of `{self.name}` "
+                          f"({type(e).__name__}: {e}); recompiling.", RuntimeWarning,
+                          stacklevel=5)
+            cache.purge()
+            with cache.loads_disabled():
+                self.kernel.compile(sig)
 
     def _compile(self, sig):
         if self.from_disk and platform.load_cached(self.kernel, sig):
@@ -417,9 +483,10 @@ class Compiled:
         config.log_compile("%s", msg)
 
     def __call__(self, *args):
-        if not self.ready:
+        if not self.ready or self.evicted:  # evicted: new argument types raise Evicted
             self.ensure_compiled(args)
             self.ready = True
+        _resident.touch(self._modname)
         r = self.raw(*args)
         if self.n_out == 1:
             r = [r]
@@ -458,4 +525,4 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "kernel") -> Compiled:
 
 
 __all__ = ["compile_jaxpr", "lower_jaxpr", "kernel_program", "generate_source", "emit_jaxpr", "Emitter",
-           "Compiled", "Boundary", "Lowered", "RULES", "rule", "LoweringError"]
+           "Compiled", "Evicted", "Boundary", "Lowered", "RULES", "rule", "LoweringError"]

@@ -53,8 +53,8 @@ CODEGEN_VERSION = "2"
 _LOCK = threading.RLock()
 
 
-_HELPER_MODULES = ("runtime", "complex_math", "trig", "vector_math", "random", "linalg_runtime",
-                   "conv_runtime", "special_runtime")
+_HELPER_MODULES = ("runtime", "threads", "complex_math", "trig", "vector_math", "random", "linalg_runtime",
+                   "conv_runtime", "special_runtime", "vector_calls")
 _helpers_digest: str | None = None
 
 
@@ -588,32 +588,62 @@ def cached_cfunc(sig, **options):
 
         c = CFunc(fn, sigutils.normalize_signature(sig), locals=locals_, options=options)
         c._cache = FunctionDiskCache(fn, _module_stamp(fn), fn.__module__.rsplit(".", 1)[-1])
-        c.compile()
+        if not _load_cfunc(c):
+            c.compile()
         return c
 
     return wrap
+
+
+def _load_cfunc(c) -> bool:
+    """Load cfunc ``c`` from the disk cache as ``CFunc.compile`` does, but without the
+    target context's refresh (numba's registries, 0.2-0.35 s per process: see
+    ``platform.load_cached``). False when there is no usable entry (then compile)."""
+    try:
+        from numba.core.compiler_lock import global_compiler_lock
+        from numba.core.runtime import rtsys
+
+        ctx = c._targetdescr.target_context
+        with global_compiler_lock:
+            rtsys.initialize(ctx)
+            cres = c._cache._load_overload(c._sig, ctx)
+            if cres is None:
+                return False
+            c._cache_hits += 1
+            c._library = cres.library
+            c._wrapper_name = cres.fndesc.llvm_cfunc_wrapper_name
+            c._wrapper_address = c._library.get_pointer_to_function(c._wrapper_name)
+            return True
+    except Exception:  # pragma: no cover - numba internals changed: compile instead
+        return False
 
 
 # -- generated modules ---------------------------------------------------------------------
 
 
 def load_module(source: str, display_name: str = "kernel"):
-    """The module for ``source`` (shared by all programs with the same source).
+    """The module for ``source`` (shared by all programs with the same source): resident
+    in memory (``resident.py``: a bounded LRU), else run from ``source`` afresh.
 
     Returns ``(module, disk_cached)``: whether its Numba functions use the disk cache.
     """
+    from . import resident  # (the in-memory, bounded part of the cache)
+
     h = source_hash(source)
     modname = f"xform_{h}"
     with _LOCK:
-        mod = sys.modules.get(modname)
+        mod = resident.lookup(modname)
         if mod is not None:
             return mod, bool(getattr(mod, "_XFORM_DISK_CACHED", False))
         s = store()
         if s is None:
-            return _exec_module(modname, source, f"<xform-jit {display_name} {modname}>", None), False
-        path = os.path.join(s.root, modname + ".py")
-        s.ensure_module_file(path, source)
-        return _exec_module(modname, source, path, h), True
+            mod = _exec_module(modname, source, f"<xform-jit {display_name} {modname}>", None)
+        else:
+            path = os.path.join(s.root, modname + ".py")
+            s.ensure_module_file(path, source)
+            mod = _exec_module(modname, source, path, h)
+        resident.admit(modname, mod)
+        return mod, s is not None
 
 
 def _exec_module(modname: str, source: str, filename: str, stamp: str | None):
@@ -626,6 +656,7 @@ def _exec_module(modname: str, source: str, filename: str, stamp: str | None):
     # the generated source says `njit(cache=_XFORM_CACHE, ...)`: never Numba's own cache
     mod.__dict__["_XFORM_CACHE"] = False
     mod.__dict__["_XFORM_DISK_CACHED"] = stamp is not None
+    mod.__dict__["_XFORM_FILENAME"] = filename  # its linecache entry (see resident.py)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     sys.modules[modname] = mod
     try:

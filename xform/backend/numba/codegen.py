@@ -89,13 +89,24 @@ class Module:
         self._ids = itertools.count()
         self.const_args: list[tuple[str, object]] = []
         self.helpers: list[str] = []      # source of auxiliary njit functions
-        self.imports: set[str] = set()    # names imported from numba_math
         self.runtime_imports: set[str] = {"to_scalar"}
-        self.trig_imports: set[str] = set()  # names imported from trig.py
+        self.vector_calls: set[str] = set()  # routines imported from vector_calls.py
         self.linalg_imports: set[str] = set()  # names imported from linalg_runtime.py
         self.contig: set[str] = set()     # names known to be C-contiguous arrays
         self.inputs: set[str] = set()     # kernel arguments (any layout)
         self.parallel = False
+        self._labels: dict = {}           # jaxpr var id -> label in comments
+        self.segment_budget = None        # chunked vector-math segments left (fusion.py)
+
+    def label(self, v) -> str:
+        """A label for jaxpr variable ``v`` in comments, numbered in order of use."""
+        return self.label_of(v.id)
+
+    def label_of(self, vid) -> str:
+        lab = self._labels.get(vid)
+        if lab is None:
+            lab = self._labels[vid] = f"v{len(self._labels)}"
+        return lab
 
     def fresh(self, hint: str = "t") -> str:
         return f"{hint}{next(self._ids)}"
@@ -191,9 +202,9 @@ class Emitter:
         self.mod.contig.add(name)  # passed as np.ascontiguousarray(value)
         return name
 
-    def use_helper(self, name: str) -> str:
-        """Import ``name`` from xform.backend.numba.vector_math into the module."""
-        self.mod.imports.add(name)
+    def use_vector_call(self, name: str) -> str:
+        """Import routine ``name`` (e.g. ``"vm_vexp"``) from ``vector_calls.py``."""
+        self.mod.vector_calls.add(name)
         return name
 
     def use_runtime(self, name: str) -> str:

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.abstract import ShapedArray
-from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Var
+from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var
+from ...interpreters.transforms import dce_jaxpr
 from ...lax.control_flow.common import _same_type
 from ...lax.control_flow.conditionals import cond_p
 from ...lax.control_flow.loops import _invariant_vars, _scan_split, _while_split, scan_p, while_p
 from ...lax.elementwise import add_any_p, add_p
 from ...lax.dot import dot_general_p
-from .codegen import cast, literal_expr
+from ...lax.indexing import dynamic_update_slice_p, scatter_add_p
+from ...lax.structural import broadcast_in_dim_p
+from .codegen import cast, literal_expr, shape_text
+from .loop_buffers import hoist_allocations
 from .optimize import optimize_jaxpr
-from .rules import rule
+from .rules import rule, scatter_add_into, update_slice_into
+from .traits import FRESH_OUTPUT, MAYBE_IDENTITY
 
 # -- Numba lowering (jit) ------------------------------------------------------------------
 #
@@ -23,14 +27,17 @@ from .rules import rule
 # per iteration (``x[i]``). The source never depends on a scan's length except as a
 # loop bound, so a length-10,000 scan compiles like a length-10 one.
 #
-# Scan accumulators. A carry updated only as ``c = c + t`` (typically the gradient of
-# a loop-invariant weight in a transposed scan) is updated in place
-# (``c[...] += t[...]``, no new array per iteration). When ``t = dot_general(u, v)``
-# of per-iteration values, the sum over iterations is itself one contraction: the
-# loop only stacks ``u`` and ``v`` (or reads them from xs, which already are stacked)
-# and ``c_init + dot_general(U, V)`` runs once after the loop, contracting the
-# iteration axis too (a BLAS-3 product instead of ``length`` rank-k updates; only the
-# summation order changes).
+# Scan accumulators. A carry updated only as ``c = c + t_1 + ... + t_n`` (typically the
+# gradient of a loop-invariant weight in a transposed scan: one term per use of the
+# weight in the step) is updated in place (``c[...] += t[...]``, no new array per
+# iteration). When a term is ``dot_general(u, v)`` of per-iteration values, its sum over
+# iterations is itself one contraction: the loop only stacks ``u`` and ``v`` (or reads
+# them from xs, which already are stacked) and a block of them is contracted at once,
+# the iteration axis too (a BLAS-3 product instead of ``length`` rank-k updates; only
+# the summation order changes).
+#
+# Loop bodies: loop-carried arrays are kept C-contiguous, and temporaries reuse one
+# buffer across iterations (``loop_buffers.py``).
 
 
 def _optimized(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -84,21 +91,62 @@ def _cond_lower(em, eqn, ins):
     return outs
 
 
+def _contiguous_carries(em, names, avals) -> list:
+    """Loop-carried arrays are kept C-contiguous (their values: the initial ones are made
+    so once, before the loop; a body result that is a strided view is copied), so that
+    the body reads them as such (matrix products, reshapes) without a copy per
+    iteration."""
+    out = []
+    for n, a in zip(names, avals):
+        if a.ndim > 0 and not em.is_contig(n):
+            n = em.contiguous(n, a)
+        out.append(n)
+    return out
+
+
 def _while_lower(em, eqn, ins):
     p = eqn.params
     cj, bj = _optimized(p["cond_jaxpr"]), _optimized(p["body_jaxpr"])
     nc, nb = p["cond_nconsts"], p["body_nconsts"]
     cc, bc, init = _while_split(ins, nc, nb)
     avals = [v.aval for v in eqn.outvars]
+    n = len(init)
+    # carries filled slice by slice (dynamic_update_slice of themselves): updated in place
+    j = bj.jaxpr
+    inplace = _in_place_updates(j, n, nb)
+    plain = [k for k in range(n) if k not in inplace]
+    extra, updates = [], []
+    for k, (_, [(_, e)]) in sorted(inplace.items()):
+        updates.append((k, e, len(extra)))
+        extra.extend(e.invars[1:])
+    body = j
+    if inplace:
+        drop = {id(e) for _, e, _ in updates}
+        body = dce_jaxpr(Jaxpr(j.constvars, j.invars, [j.outvars[k] for k in plain] + extra,
+                               [e for e in j.eqns if id(e) not in drop]))
     carry = [em.fresh("wc") for _ in init]
-    _assign(em, carry, init, avals)
+    plain_avals = [avals[k] for k in plain]
+    _assign(em, [carry[k] for k in plain],
+            _contiguous_carries(em, [init[k] for k in plain], plain_avals), plain_avals)
+    for k in inplace:  # owned arrays
+        em.line(f"{carry[k]} = {init[k]}.copy()")
+    for c, a in zip(carry, avals):
+        if a.ndim > 0:
+            em.mark_contig(c)
+    header = len(em.lines)
     em.line("while True:")
     with em.indented():
         (pred,) = em.emit_jaxpr(cj.jaxpr, list(cc) + carry, cj.consts)
         em.line(f"if not {pred}:")
         em.line("    break")
-        res = em.emit_jaxpr(bj.jaxpr, list(bc) + carry, bj.consts)
-        _assign(em, carry, res, avals)
+        res = em.emit_jaxpr(body, list(bc) + carry, bj.consts)
+        res_extra = res[len(plain):]
+        for k, e, i in updates:
+            ops = res_extra[i:i + len(e.invars) - 1]
+            update_slice_into(em, carry[k], e, ops[0], ops[1:])
+        _assign(em, [carry[k] for k in plain],
+                _contiguous_carries(em, res[:len(plain)], plain_avals), plain_avals)
+    hoist_allocations(em, header, [carry[k] for k in plain])
     return carry
 
 
@@ -109,10 +157,7 @@ _BLOCK_FLOPS = 1 << 18
 _BLOCK_MAX = 128
 
 
-def _scan_accumulators(j: Jaxpr, nc: int, nk: int) -> dict:
-    """Carries updated only as ``c_out = add(c_in, t)``: ``{k: ("dot", add_eqn,
-    dot_eqn)}`` when ``t`` is a low-rank contraction of per-iteration values used only
-    there, else ``{k: ("add", add_eqn, t)}``."""
+def _use_counts(j: Jaxpr) -> tuple[dict, dict]:
     uses: dict = {}
     producer: dict = {}
     for e in j.eqns:
@@ -124,52 +169,127 @@ def _scan_accumulators(j: Jaxpr, nc: int, nk: int) -> dict:
     for v in j.outvars:
         if type(v) is Var:
             uses[v.id] = uses.get(v.id, 0) + 1
+    return uses, producer
+
+
+def _is_zeros(v, producer) -> bool:
+    """Whether ``v`` is a broadcast zero (what reverse mode adds scattered updates to)."""
+    e = producer.get(v.id) if type(v) is Var else None
+    if e is None or e.primitive is not broadcast_in_dim_p or type(e.invars[0]) is not Literal:
+        return False
+    val = np.asarray(e.invars[0].val)
+    return val.shape == () and bool(val == 0)
+
+
+def _aliases(j: Jaxpr, v) -> set:
+    """Ids of the variables of ``j`` that may share memory with ``v`` (views of it, or
+    results of lowerings that may return an operand: not known to be fresh arrays)."""
+    alias = {v.id}
+    for e in j.eqns:
+        p = e.primitive
+        fresh = p in FRESH_OUTPUT or (getattr(p, "elementwise", False) and p not in MAYBE_IDENTITY)
+        if not fresh and any(type(x) is Var and x.id in alias for x in e.invars):
+            alias.update(o.id for o in e.outvars)
+    return alias
+
+
+def _in_place_updates(j: Jaxpr, nk: int, first_carry: int) -> dict:
+    """Carries the body updates by ``c_out = dynamic_update_slice(c_in, u, *starts)`` (a
+    buffer filled slice by slice): ``{k: ([eqn], [("set", eqn)])}`` (the form of
+    ``_scan_accumulators``). The update is written into the carry in place at the end
+    of the iteration, after every other read of it, so ``c_in`` may have other uses, as
+    long as neither ``u`` nor another carry's new value may be a view of it."""
+    uses, producer = _use_counts(j)
+    out = {}
+    for k in range(nk):
+        cin, cout = j.invars[first_carry + k], j.outvars[k]
+        if (type(cout) is not Var or cin.aval.ndim == 0 or uses.get(cout.id) != 1
+                or not _same_type(cout.aval, cin.aval)):
+            continue  # (the new value read in the body: the update must come first)
+        e = producer.get(cout.id)
+        if (e is None or e.primitive is not dynamic_update_slice_p
+                or type(e.invars[0]) is not Var or e.invars[0].id != cin.id):
+            continue
+        alias = _aliases(j, cin)
+        if type(e.invars[1]) is Var and e.invars[1].id in alias:
+            continue
+        if any(type(v) is Var and v.id in alias for i, v in enumerate(j.outvars[:nk]) if i != k):
+            continue
+        out[k] = ([e], [("set", e)])
+    return out
+
+
+def _scan_accumulators(j: Jaxpr, nc: int, nk: int) -> dict:
+    """Carries updated in place. Sums ``c_out = c_in + t_1 + ... + t_n`` (any tree of
+    ``add`` of the carry's type, ``c_in`` read nowhere else): ``{k: (adds, terms)}``
+    with ``adds`` the equations of the sum and ``terms`` a list of ``("dot", dot_eqn)``
+    for low-rank contractions of per-iteration values used only there (summed over the
+    iterations by blocked products), ``("slice", eqn)`` / ``("scatter", eqn)`` for a
+    ``dynamic_update_slice`` / ``scatter_add`` into zeros (what reverse mode makes of
+    reading one row per iteration: only that row is added), and ``("add", var)`` for
+    the others (added in place). Also the carries of ``_in_place_updates``."""
+    uses, producer = _use_counts(j)
     inv = None
-    acc = {}
+    acc = _in_place_updates(j, nk, nc)
     for k in range(nk):
         cin, cout = j.invars[nc + k], j.outvars[k]
-        if type(cout) is not Var or cin.aval.ndim == 0:
+        if (k in acc or type(cout) is not Var or cin.aval.ndim == 0 or uses.get(cin.id) != 1
+                or uses.get(cout.id) != 1 or not _same_type(cout.aval, cin.aval)):
             continue
-        e = producer.get(cout.id)
-        if e is None or e.primitive not in (add_p, add_any_p) or len(e.invars) != 2:
+        adds, leaves, stack = [], [], [cout]
+        while stack:  # the sum's tree: adds of the carry's type, each result used once
+            v = stack.pop()
+            e = producer.get(v.id) if type(v) is Var else None
+            if (e is not None and e.primitive in (add_p, add_any_p) and len(e.invars) == 2
+                    and (v is cout or uses.get(v.id) == 1)
+                    and all(type(x) is Var and _same_type(x.aval, cin.aval) for x in e.invars)):
+                adds.append(e)
+                stack.extend(reversed(e.invars))
+            else:
+                leaves.append(v)
+        if not adds or sum(1 for v in leaves if type(v) is Var and v.id == cin.id) != 1:
             continue
-        a, b = e.invars
-        if type(a) is Var and a.id == cin.id:
-            t = b
-        elif type(b) is Var and b.id == cin.id:
-            t = a
-        else:
-            continue
-        if (type(t) is not Var or t.id == cin.id or not _same_type(t.aval, cin.aval)
-                or not _same_type(cout.aval, cin.aval)
-                or uses.get(cin.id) != 1 or uses.get(cout.id) != 1):
-            continue
-        d = producer.get(t.id)
-        if (d is not None and d.primitive is dot_general_p and uses.get(t.id) == 1
-                and cin.aval.dtype.kind in "fc" and not d.params["dimension_numbers"][1][0]
-                and all(type(v) is Var and v.aval.dtype == cin.aval.dtype for v in d.invars)
-                and sum(v.aval.size for v in d.invars) <= cin.aval.size):
-            # a low-rank update (operands smaller than the accumulator) of values that
-            # change per iteration (a loop-invariant operand is left to the plain path)
-            if inv is None:
-                inv = _invariant_vars(j, nc)
-            if not any(v.id in inv for v in d.invars):
-                acc[k] = ("dot", e, d)
+        terms = []
+        for t in leaves:
+            if type(t) is Var and t.id == cin.id:
                 continue
-        acc[k] = ("add", e, t)
+            if type(t) is not Var or not _same_type(t.aval, cin.aval):
+                break
+            d = producer.get(t.id)
+            single = d is not None and uses.get(t.id) == 1 and cin.aval.dtype.kind in "fc"
+            if (single and d.primitive is dot_general_p
+                    and not d.params["dimension_numbers"][1][0]
+                    and all(type(v) is Var and v.aval.dtype == cin.aval.dtype for v in d.invars)
+                    and sum(v.aval.size for v in d.invars) <= cin.aval.size):
+                # a low-rank update (operands smaller than the accumulator) of values that
+                # change per iteration (a loop-invariant operand is left to the plain path)
+                if inv is None:
+                    inv = _invariant_vars(j, nc)
+                if not any(v.id in inv for v in d.invars):
+                    terms.append(("dot", d))
+                    continue
+            if single and d.primitive is dynamic_update_slice_p and _is_zeros(d.invars[0], producer):
+                terms.append(("slice", d))
+                continue
+            if single and d.primitive is scatter_add_p and _is_zeros(d.invars[0], producer):
+                terms.append(("scatter", d))
+                continue
+            terms.append(("add", t))
+        else:
+            acc[k] = (adds, terms)
     return acc
 
 
 def _block_layout(d):
     """Layouts of the block buffers of ``sum_i dot_general(u_i, v_i)``: the iteration
-    axis first, then the contracting axes, then the free ones (both operands read in
-    BLAS order without copies). Returns ``(perm_u, perm_v, dimension_numbers)``."""
+    axis first, then the contracting axes (paired in order), then the free ones, so
+    that a block is a (rows x contracted, free) matrix of each operand and its sum one
+    BLAS product ``U^T V`` without copies. Returns ``(perm_u, perm_v)``."""
     (lc, rc), _ = d.params["dimension_numbers"]
     u, v = d.invars
     perm_u = tuple(lc) + tuple(a for a in range(u.aval.ndim) if a not in lc)
     perm_v = tuple(rc) + tuple(a for a in range(v.aval.ndim) if a not in rc)
-    dims = ((tuple(range(len(lc) + 1)), tuple(range(len(rc) + 1))), ((), ()))
-    return perm_u, perm_v, dims
+    return perm_u, perm_v
 
 
 def _store_row(em, buf, i, val, aval, perm=None):
@@ -201,61 +321,83 @@ def _scan_lower(em, eqn, ins):
     y_avals = [v.aval for v in eqn.outvars[nk:]]
     acc = _scan_accumulators(j, nc, nk) if length > 0 else {}
 
-    # The body actually emitted: accumulator updates removed; the in-place terms and
-    # the operands of the blocked products are returned as extra outputs.
-    drop, add_terms, dots, extra = set(), {}, {}, []
-    for k, (kind, e, d) in sorted(acc.items()):
-        drop.add(id(e))
-        if kind == "add":
-            add_terms[k] = len(extra)
-            extra.append(d)
-        else:
-            drop.add(id(d))
-            dots[k] = len(extra)
-            extra.extend(d.invars)
+    # The body actually emitted: the in-place carries' updates removed; their terms, the
+    # operands of their blocked products and of their slice/scatter updates are returned
+    # as extra outputs (work that only fed the removed updates disappears: DCE).
+    drop, add_terms, dot_terms, extra = set(), [], [], []
+    for k, (adds, terms) in sorted(acc.items()):
+        drop.update(id(e) for e in adds)
+        for kind, t in terms:
+            if kind == "add":
+                add_terms.append((k, kind, t, len(extra)))
+                extra.append(t)
+            elif kind == "dot":
+                drop.add(id(t))
+                dot_terms.append((k, t, len(extra)))
+                extra.extend(t.invars)
+            else:  # set / slice / scatter: the operands after the updated array
+                drop.add(id(t))
+                add_terms.append((k, kind, t, len(extra)))
+                extra.extend(t.invars[1:])
     plain = [k for k in range(nk) if k not in acc]
     outvars = [j.outvars[k] for k in plain] + list(j.outvars[nk:]) + extra
     bj = Jaxpr(j.constvars, j.invars, outvars, [e for e in j.eqns if id(e) not in drop])
+    if drop:
+        bj = dce_jaxpr(bj)
 
     carry = [None] * nk
     for k in plain:
         carry[k] = em.fresh("sc")
-    _assign(em, [carry[k] for k in plain], [init[k] for k in plain],
-            [carry_avals[k] for k in plain])
-    for k in list(add_terms) + list(dots):  # owned arrays, updated in place
+    plain_avals = [carry_avals[k] for k in plain]
+    _assign(em, [carry[k] for k in plain],
+            _contiguous_carries(em, [init[k] for k in plain], plain_avals), plain_avals)
+    for k in plain:
+        if carry_avals[k].ndim > 0:
+            em.mark_contig(carry[k])
+    for k in acc:  # owned arrays, updated in place
         carry[k] = em.fresh("sc")
         em.line(f"{carry[k]} = {init[k]}.copy()")
         em.mark_contig(carry[k])
     ys = [em.alloc(a.shape, a.dtype, hint="ys") for a in y_avals]
-    blocks = {}  # k -> (block, buffer names, perms, flush jaxpr)
+    blocks = []  # per blocked product: (carry, block, buffer names, perms, flush sizes)
     buffers = {}  # (var id, perm, block) -> name: operands shared by several products
-    for k in dots:
-        d = acc[k][2]
-        perm_u, perm_v, dims = _block_layout(d)
+    for k, d, _ in dot_terms:
+        perm_u, perm_v = _block_layout(d)
         per_row = max(1, d.outvars[0].aval.size * max(1, int(np.prod(
             [d.invars[0].aval.shape[a] for a in d.params["dimension_numbers"][0][0]]))))
         block = int(min(length, _BLOCK_MAX, max(1, _BLOCK_FLOPS // per_row)))
-        bufs, bvars = [], []
+        bufs = []
         for v, perm in zip(d.invars, (perm_u, perm_v)):
             shape = (block,) + tuple(v.aval.shape[a] for a in perm)
             key = (v.id, perm, block)
             if key not in buffers:
                 buffers[key] = em.alloc(shape, v.aval.dtype, hint="blk")
             bufs.append(buffers[key])
-            bvars.append(Var(ShapedArray(shape, v.aval.dtype)))
-        tv = Var(d.outvars[0].aval)
-        flush = Jaxpr([], bvars, [tv], [
-            Eqn(d.primitive, bvars, [tv], dict(d.params, dimension_numbers=dims))])
-        blocks[k] = (block, bufs, (perm_u, perm_v), flush)
+        # the flush: a sum over the block's rows and the contracting dims, one BLAS
+        # product (BLAS whatever the block size: the source does not depend on the length)
+        u_aval = d.invars[0].aval
+        kt = block * int(np.prod([u_aval.shape[a] for a in d.params["dimension_numbers"][0][0]],
+                                 dtype=np.int64))
+        flush = (kt, u_aval.size * block // kt, d.invars[1].aval.size * block // kt)
+        blocks.append((k, block, bufs, (perm_u, perm_v), flush))
 
-    def flush_into(k):
-        _, bufs, _, flush = blocks[k]
-        (t,) = em.emit_jaxpr(flush, bufs)
+    def flush_into(k, bufs, flush):
+        kt, fu, fv = flush
+        u, v, t = em.fresh("v"), em.fresh("v"), em.fresh("d")
+        em.line(f"{u} = {bufs[0]}.reshape(({kt}, {fu})).T")
+        em.line(f"{v} = {bufs[1]}.reshape(({kt}, {fv}))")
+        em.line(f"{t} = {em.use_runtime('dot2')}({u}, {v})")
         c = carry[k]
-        _loop_nest_line(em, carry_avals[k].shape, lambda ix: (
+        shape = carry_avals[k].shape
+        if tuple(shape) != (fu, fv):
+            t2 = em.fresh("v")
+            em.line(f"{t2} = {t}.reshape({shape_text(shape)})")
+            t = t2
+        _loop_nest_line(em, shape, lambda ix: (
             f"{c}[{', '.join(ix)}] += {t}[{', '.join(ix)}]"))
 
     it, i = em.fresh("it"), em.fresh("si")
+    header = len(em.lines)
     em.line(f"for {it} in range({length}):")
     with em.indented():
         em.line(f"{i} = {length - 1} - {it}" if reverse else f"{i} = {it}")
@@ -266,9 +408,8 @@ def _scan_lower(em, eqn, ins):
             if a.ndim > 1 and em.is_contig(x):
                 em.mark_contig(sl)
             slices.append(sl)
-        # a blocked accumulator's carry is read by nothing left in the body
-        body_in = (list(consts) + [carry[k] if k not in dots else "_unused"
-                                   for k in range(nk)] + slices)
+        # an accumulator's carry is read by nothing left in the body
+        body_in = list(consts) + list(carry) + slices
         res = em.emit_jaxpr(bj, body_in, body.consts)
         n_plain, n_y = len(plain), len(y_avals)
         res_c, res_y = res[:n_plain], res[n_plain:n_plain + n_y]
@@ -276,44 +417,62 @@ def _scan_lower(em, eqn, ins):
         # stores first: they may read carries that change below
         for buf, val, a in zip(ys, res_y, y_avals):
             _store_row(em, buf, i, val, a.update(shape=a.shape[1:]))
-        for k, n in add_terms.items():
-            c, t = carry[k], res_extra[n]
-            _loop_nest_line(em, carry_avals[k].shape, lambda ix, c=c, t=t: (
-                f"{c}[{', '.join(ix)}] += {t}[{', '.join(ix)}]"))
+        for k, kind, t, n in add_terms:  # in-place updates of the carries
+            c = carry[k]
+            if kind == "set":
+                continue  # below, after every other read of the carry
+            if kind == "add":
+                _loop_nest_line(em, carry_avals[k].shape, lambda ix, c=c, t=res_extra[n]: (
+                    f"{c}[{', '.join(ix)}] += {t}[{', '.join(ix)}]"))
+            elif kind == "scatter":
+                ops = res_extra[n:n + len(t.invars) - 1]
+                scatter_add_into(em, c, t, ops[:-1], ops[-1])
+            else:  # slice: a dynamic_update_slice into zeros, added
+                ops = res_extra[n:n + len(t.invars) - 1]
+                update_slice_into(em, c, t, ops[0], ops[1:], op="+=")
         rows, stored = {}, set()
-        for k, n in dots.items():
-            block, bufs, perms, _ = blocks[k]
+        for (_, block, bufs, perms, _), (_, d, n) in zip(blocks, dot_terms):
             if block not in rows:
                 rows[block] = em.fresh("row")
                 em.line(f"{rows[block]} = {it} % {block}")
             row = rows[block]
-            for buf, val, perm, v in zip(bufs, res_extra[n:n + 2], perms, acc[k][2].invars):
+            for buf, val, perm, v in zip(bufs, res_extra[n:n + 2], perms, d.invars):
                 if buf not in stored:
                     stored.add(buf)
                     _store_row(em, buf, row, val, v.aval, perm)
-            em.line(f"if {row} == {block - 1}:")
+        flushed = {}  # the full blocks: one test per block size
+        for k, block, bufs, _, flush in blocks:
+            flushed.setdefault(block, []).append((k, bufs, flush))
+        for block, items in flushed.items():
+            em.line(f"if {rows[block]} == {block - 1}:")
             with em.indented():
-                flush_into(k)
-        _assign(em, [carry[k] for k in plain], res_c, [carry_avals[k] for k in plain])
-    # the last, partial block: its unused rows are zeroed (they add nothing)
+                for k, bufs, flush in items:
+                    flush_into(k, bufs, flush)
+        for k, kind, t, n in add_terms:  # buffers filled slice by slice
+            if kind == "set":
+                ops = res_extra[n:n + len(t.invars) - 1]
+                update_slice_into(em, carry[k], t, ops[0], ops[1:])
+        res_c = _contiguous_carries(em, res_c, plain_avals)
+        _assign(em, [carry[k] for k in plain], res_c, plain_avals)
+    hoist_allocations(em, header, [carry[k] for k in plain])
+    # the last, partial block: its unused rows are zeroed (they add nothing); the test is
+    # written even when it is false, so that the source does not depend on the length
     zeroed = set()
-    for k in dots:
-        block, bufs, perms, _ = blocks[k]
-        rem = length % block
-        em.line(f"if {rem} > 0:")
+    for (k, block, bufs, perms, flush), (_, d, _) in zip(blocks, dot_terms):
+        em.line(f"if {length % block} > 0:")
         with em.indented():
-            for buf, perm, v in zip(bufs, perms, acc[k][2].invars):
+            for buf, perm, v in zip(bufs, perms, d.invars):
                 if buf in zeroed:
                     continue
                 zeroed.add(buf)
                 r = em.fresh("row")
-                em.line(f"for {r} in range({rem}, {block}):")
+                em.line(f"for {r} in range({length % block}, {block}):")
                 with em.indented():
                     zero = literal_expr(0, v.aval.dtype)
                     row_shape = [v.aval.shape[a] for a in perm]
                     _loop_nest_line(em, row_shape, lambda ix, buf=buf, r=r, zero=zero: (
                         f"{buf}[{', '.join([r] + ix)}] = {zero}"))
-            flush_into(k)
+            flush_into(k, bufs, flush)
     return carry + ys
 
 

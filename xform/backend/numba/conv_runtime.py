@@ -49,6 +49,8 @@ from numba.extending import intrinsic, overload
 
 from ..platform import preload_cython_blas
 from .cache import cached_cfunc, cached_njit
+from .runtime import blas_enter, blas_exit, region_threads
+from . import threads as _threads
 
 preload_cython_blas()
 
@@ -100,67 +102,20 @@ def _voidptr(typingctx, addr):
     return sig, codegen
 
 
-@intrinsic
-def _cas(typingctx, addr, expected, new):
-    """Atomic compare-and-swap of the int64 at ``addr``; returns the old value."""
-    sig = types.int64(addr, expected, new)
-
-    def codegen(context, builder, signature, args):
-        ptr = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
-        res = builder.cmpxchg(ptr, args[1], args[2], "seq_cst", "seq_cst")
-        return builder.extract_value(res, 0)
-
-    return sig, codegen
-
-
-@intrinsic
-def _call_get(typingctx, addr):
-    """``int f(void)`` at ``addr``."""
-    sig = types.int64(addr)
-
-    def codegen(context, builder, signature, args):
-        i32 = ir.IntType(32)
-        fn = builder.inttoptr(args[0], ir.FunctionType(i32, []).as_pointer())
-        return builder.sext(builder.call(fn, []), ir.IntType(64))
-
-    return sig, codegen
-
-
-@intrinsic
-def _call_set(typingctx, addr, v):
-    """``void f(int)`` at ``addr``."""
-    sig = types.void(addr, v)
-
-    def codegen(context, builder, signature, args):
-        i32 = ir.IntType(32)
-        fn = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [i32]).as_pointer())
-        builder.call(fn, [builder.trunc(args[1], i32)])
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
 @cached_njit(**_opts)
 def _blas_single(state_addr, get, set_, enter):
     """While any convolution runs, BLAS runs single-threaded (process-wide: OpenBLAS's
     pthreads build has no per-call or per-thread count). The tiles' gemms are small
     enough that BLAS's threads cost more than they give, and with tiles on numba's
-    threads a multi-threaded gemm in each worker would oversubscribe the cores. A
-    reference count under a spin lock (``state``: lock, count, saved thread count)
-    restores BLAS's own count when the last one finishes."""
-    st = numba.carray(_voidptr(state_addr), (3,), np.int64)
-    while _cas(state_addr, 0, 1) != 0:
-        pass
+    threads a multi-threaded gemm in each worker would oversubscribe the cores. This is
+    the policy of all kernels' BLAS calls (``runtime.blas_enter``, ``threads.py``): a
+    call of no declared work runs on one thread, and the count shared with the other
+    BLAS calls of kernels is restored when the last one finishes. (``state_addr``,
+    ``get`` and ``set_`` are that shared state's, kept in the static block's layout.)"""
     if enter:
-        if st[1] == 0:
-            st[2] = _call_get(get)
-            _call_set(set_, 1)
-        st[1] += 1
+        blas_enter(0)
     else:
-        st[1] -= 1
-        if st[1] == 0:
-            _call_set(set_, st[2])
-    _cas(state_addr, 1, 0)
+        blas_exit()
 
 
 # -- BLAS gemm with leading dimensions (numba's own entry point to scipy's BLAS) --------------
@@ -839,6 +794,7 @@ def _flat(addr, dims, strides, dtype_like):
 def _entry_impl(dyn_p, static_p, like):  # pragma: no cover - compiled into the cfuncs
     dyn = numba.carray(dyn_p, (DYN_LEN,))
     static = numba.carray(static_p, (STATIC_LEN,))
+    region_threads()  # the tiles' prange: xform_num_threads / the free cores (threads.py)
     single = static[46] != 0
     if single:
         _blas_single(static[46], static[48], static[49], True)
@@ -894,37 +850,19 @@ def _cfunc(dtype):
         return cached_cfunc(_CSIG, nopython=True)(_PY[np.dtype(dtype)])
 
 
-_BLAS_STATE = np.zeros(4, np.int64)  # lock, count, saved thread count (see _blas_single)
+_BLAS_STATE = _threads.STATE  # shared with every BLAS call of kernels (see _blas_single)
 
 
-@functools.lru_cache(maxsize=None)
 def _blas_thread_functions() -> tuple:
-    """(get, set) addresses of the thread-count functions of the OpenBLAS that numba's
-    BLAS calls use (scipy's), or (0, 0) when it cannot be found (convolutions then run
-    their tiles one after another, each gemm on all of BLAS's threads)."""
-    import ctypes
-
-    try:
-        with open("/proc/self/maps") as f:
-            paths = sorted({ln.split()[-1] for ln in f if "openblas" in ln.lower() and "/" in ln})
-    except OSError:
+    """(get, set) addresses of the thread-count functions of the BLAS library that
+    numba's BLAS calls use (scipy's; found by ``threads.py``), or (0, 0) when it has no
+    per-call switch (convolutions then run their tiles one after another, each gemm on
+    all of BLAS's threads)."""
+    _threads.ensure_ready()
+    st = _threads.STATE
+    if not st[_threads.ENABLED]:
         return 0, 0
-    for path in paths:
-        if "scipy" not in path or "numpy" in path:
-            continue
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas", "openblas"):
-            try:
-                get = getattr(lib, prefix + "_get_num_threads")
-                set_ = getattr(lib, prefix + "_set_num_threads")
-            except AttributeError:
-                continue
-            return (ctypes.cast(get, ctypes.c_void_p).value or 0,
-                    ctypes.cast(set_, ctypes.c_void_p).value or 0)
-    return 0, 0
+    return int(st[_threads.GET]), int(st[_threads.SET])
 
 
 def conv_address(dtype) -> int:

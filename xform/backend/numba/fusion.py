@@ -34,18 +34,20 @@ the consumer's loop (guarded by the pad/concatenate condition, so out-of-range p
 read nothing); a nest whose values are all recomputed is not emitted. E.g. the
 Rosenbrock hvp becomes one loop with no intermediate arrays.
 
-Fast sin/cos (``trig.py``): an elementwise nest (no reductions) using sin/cos runs in
-blocks of ~``TRIG_BLOCK`` elements, first with the fast functions (Cody-Waite reduction,
-valid for |x| <= 2**20) while or-ing an out-of-range flag; a flagged block is recomputed
-with the exact ``numba_math`` functions. On AVX-512 targets, loop nests of at least
+Vector math (exp, log, tanh, logistic, sin, cos: ``vector_calls.py``): compiled once per
+machine as routines over buffers, never inlined (inlined at every use they dominated
+compile time). A group whose innermost loop computes one cuts that loop into chunks of
+``CHUNK`` points and the chunk's loop into *segments*, one per call: each segment's loop
+stores the call's arguments in a scratch buffer, the routine maps the buffer (the
+vectorized loop lives there), and later segments read the results. Values of the
+outer loops call the scalar routines. On AVX-512 targets, loop nests of at least
 ``config.fastmath_min_size()`` elements mark their function ``prefer-vector-width=512``
 (``runtime.prefer_wide_vectors``; LLVM's default for these CPUs is 256-bit vectors).
-Both reductions deliver the reduced argument to ~2**-100 or better, so results agree
-with the exact path (bit-identical on every input tested; same error bounds).
 """
 from __future__ import annotations
 
 import heapq
+import re
 import functools
 
 import numpy as np
@@ -64,17 +66,11 @@ from .codegen import INDENT, cast, index_text, literal_expr, np_type, shape_text
 # Elementwise groups with at least this many elements run in a parallel (prange)
 # helper function, when the machine has more than one core.
 REDUCTION_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
-# sin/cos loops run in blocks of about TRIG_BLOCK elements, recomputed exactly when an
-# argument is out of range. The size thresholds and switches are ``xform.config``'s.
-TRIG_BLOCK = 2048
+# The size thresholds and switches are ``xform.config``'s.
 
 
 def _vector_math() -> dict:
     return traits.VECTOR_MATH if config.vector_math() else {}
-
-
-def _fast_trig() -> dict:
-    return traits.FAST_TRIG if config.fast_trig() else {}
 
 
 @functools.lru_cache(maxsize=None)
@@ -182,7 +178,7 @@ class Single(Node):
         from .rules import lower_eqn
 
         ins = [read_operand(env, v) for v in self.eqn.invars]
-        em.comment(_eqn_text(self.eqn))
+        em.comment(_eqn_text(em.mod, self.eqn))
         outs = lower_eqn(em, self.eqn, ins)
         for v, n in zip(self.eqn.outvars, outs):
             env[v.id] = n
@@ -481,21 +477,28 @@ def _toposort(nodes):
 # -- emission ------------------------------------------------------------------------------
 
 
-def _eqn_text(eqn) -> str:
-    from ...core.ir import _Namer
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
-    del _Namer
-    outs = " ".join(f"v{v.id}:{v.aval.str_short()}" for v in eqn.outvars)
+
+def _param_text(val) -> str:
+    if hasattr(val, "jaxpr") or hasattr(val, "eqns"):
+        return "{...}"
+    if isinstance(val, np.dtype):
+        return val.name
+    if callable(val) and not isinstance(val, type):
+        return getattr(val, "__qualname__", type(val).__name__)
+    return _ADDRESS.sub("", repr(val))
+
+
+def _eqn_text(mod, eqn) -> str:
+    """The equation as a comment of the generated source, with the module's own
+    variable labels: the source (and so its cache key) does not depend on what the
+    process traced before, nor on object addresses."""
     args = " ".join(
         repr(v.val.item() if isinstance(v.val, np.generic) else v.val) if type(v) is Literal
-        else f"v{v.id}" for v in eqn.invars)
-    params = []
-    for k, val in sorted(eqn.params.items()):
-        if hasattr(val, "jaxpr") or hasattr(val, "eqns"):
-            val = "{...}"
-        elif isinstance(val, np.dtype):
-            val = val.name
-        params.append(f"{k}={val}")
+        else mod.label(v) for v in eqn.invars)
+    outs = " ".join(f"{mod.label(v)}:{v.aval.str_short()}" for v in eqn.outvars)
+    params = [f"{k}={_param_text(val)}" for k, val in sorted(eqn.params.items())]
     head = eqn.primitive.name + (f"[{' '.join(params)}]" if params else "")
     return f"{outs} = {head} {args}".rstrip()
 
@@ -588,9 +591,6 @@ def _canon_index(shape, idx):
 def _scalar_expr(em, eqn, ins):
     prim = eqn.primitive
     dt = eqn.outvars[0].aval.dtype
-    vm = _vector_math().get(prim)
-    if vm is not None and dt.kind == "f" and len(ins) == 1 and not eqn.params:
-        return cast(f"{em.use_helper(vm)}({ins[0]})", dt)
     params = eqn.params
     if prim is elementwise.integer_pow_p and int(params["y"]) < 0 and dt.kind == "f":
         # numba's negative integer power raises ZeroDivisionError at 0 (whatever the
@@ -609,6 +609,9 @@ def _scalar_expr(em, eqn, ins):
     for helper in getattr(prim.numba_scalar, "runtime_helpers", ()):
         if f"{helper}(" in expr:
             em.use_runtime(helper)
+    if (prim in traits.TYPE_CLOSED and dt in traits.TYPE_CLOSED_DTYPES
+            and all(x.aval.dtype == dt for x in eqn.invars)):
+        return expr
     return cast(expr, dt)
 
 
@@ -722,6 +725,8 @@ def emit_group(em, g: Group, env):
     opts = "parallel=True" if mode == "parallel" else f"fastmath={fm}"
     src = [f"@numba.njit(cache=_XFORM_CACHE, {opts}, error_model='numpy', nogil=True)",
            f"def {fname}({', '.join(rec.used)}):"]
+    if mode == "parallel":  # the thread count of xform's policy (threads.py), per call
+        src.append(f"    {em.use_runtime('region_threads')}()")
     src += sub.lines
     src.append(f"    return ({', '.join(outs)},)")
     em.mod.helpers.append("\n".join(src))
@@ -735,45 +740,136 @@ def emit_group(em, g: Group, env):
         env[k] = v
 
 
-class _Alt:
-    """A statement with a fast variant: ``fast`` lines replace ``exact`` in the first
-    pass over a block (sin/cos for moderate arguments, see ``trig.py``)."""
+# Vector math in fused loops (``vector_calls.py``): the innermost loop of a group is cut
+# into chunks of at most CHUNK points; a sin/exp/... of a value computed in that loop
+# ends a *segment*: its arguments for the chunk go to a scratch buffer, the compiled
+# routine maps the buffer, and the next segment's loop reads the results. Innermost
+# dims shorter than CHUNK_MIN, and values computed in outer loops, call the scalar
+# routine instead. Parallel nests of one dimension run prange over SUPER_CHUNK points.
+#
+# Each segment costs ~40 ms of compile time (numba and LLVM per loop; an inlined copy
+# of a vector-math function cost ~70 ms). A kernel gets SEGMENT_BUDGET segments; beyond
+# that its groups call the scalar routines in one loop (compile time stays linear in the
+# program, ~2 ms per operation, but those loops run ~5-10x slower: see performance.md).
+CHUNK = 512
+CHUNK_MIN = 8
+SUPER_CHUNK = 8 * CHUNK
+SEGMENT_BUDGET = 24
 
-    __slots__ = ("exact", "fast")
 
-    def __init__(self, exact: str, fast: list):
-        self.exact, self.fast = exact, fast
+class _Chunks:
+    """The innermost-loop segmentation of one group (see CHUNK)."""
 
-    def __radd__(self, prefix: str):  # indentation: INDENT + alt
-        return _Alt(prefix + self.exact, [prefix + f for f in self.fast])
+    def __init__(self, em, n: int):
+        self.em = em
+        self.n = n
+        self.width = min(CHUNK, n)
+        self.seg = 0                  # the segment being generated
+        self.c = em.fresh("c")        # first point of the chunk
+        self.ce = em.fresh("ce")      # end of the chunk
+        self.calls: dict = {}         # segment -> routine calls after its loop
+        self.scratch: dict = {}       # dtype -> (array name, [row names])
+
+    def buffer(self, dtype) -> str:
+        dt = np.dtype(dtype)
+        if dt not in self.scratch:
+            self.scratch[dt] = (self.em.fresh("sc"), [])
+        name = self.em.fresh("bf")
+        self.scratch[dt][1].append(name)
+        return name
+
+    def alloc_lines(self) -> list:
+        lines = []
+        for dt, (arr, rows) in self.scratch.items():
+            lines.append(f"{arr} = np.empty(({len(rows)}, {self.width}), {np_type(dt)})")
+            lines += [f"{row} = {arr}[{k}]" for k, row in enumerate(rows)]
+        return lines
 
 
 class _Gen:
     """Scalar statements computing member values of a group at one iteration point
-    (``idx``: index expressions of the iteration space)."""
+    (``idx``: index expressions of the iteration space).
 
-    def __init__(self, em, env, idx, recompute):
+    With ``chunks``, statements of the innermost loop belong to segments (see CHUNK):
+    a value is used in its own segment directly, re-read from its array (a read) or
+    passed through a scratch buffer (a computed value) in a later one.
+    """
+
+    def __init__(self, em, env, idx, recompute, chunks=None):
         self.em, self.env, self.idx = em, env, idx
         self.recompute = recompute  # var id -> (producer group, cone eqns)
+        self.chunks = chunks
+        self.r = len(idx)
         self.values: dict = {}      # var id -> (expr, depth)
-        self.reads: dict = {}       # (var id, index) -> (name, depth)
-        self.stmts: list = []       # (depth, [lines])
-        self.bad = None             # name of the fast-trig range flag, once used
-        self.has_alt = False
-        self.flagged: set = set()   # arguments already checked
+        self.reads: dict = {}       # (var id, index, segment) -> (name, depth)
+        self.stmts: list = []       # (depth, segment, [lines])
+        # chunked innermost values, by name: defining segment, re-read source, buffer
+        self.home: dict = {}
+        self.read_src: dict = {}
+        self.backing: dict = {}
+        self.home_dtype: dict = {}  # name -> dtype (values that may need a buffer)
+        self.avail: dict = {}       # routine result -> first segment that can load it
+        self.local: dict = {}       # (name, segment) -> name in that segment
 
-    def _flag(self):
-        if self.bad is None:
-            self.bad = self.em.fresh("big")
-        self.has_alt = True
-        return self.bad
+    # -- segments ---------------------------------------------------------------------
+    def _inner(self, depth) -> bool:
+        return self.chunks is not None and depth == self.r
 
-    def read(self, name, vid, ix, depth):
-        key = (vid, tuple(ix))
+    def seg(self, depth) -> int:
+        return self.chunks.seg if self._inner(depth) else 0
+
+    def put(self, depth, lines, name=None, seg=None):
+        s = self.seg(depth) if seg is None else seg
+        self.stmts.append((depth, s, lines))
+        if name is not None and self._inner(depth):
+            self.home[name] = s
+
+    def at(self, expr, depth, seg=None):
+        """``expr`` (a value of the group) as usable in segment ``seg`` (default: the
+        current one)."""
+        if not self._inner(depth):
+            return expr
+        ch = self.chunks
+        seg = ch.seg if seg is None else seg
+        if self.home.get(expr) == seg:
+            return expr
+        hit = self.local.get((expr, seg))
+        if hit is not None:
+            return hit
+        src = self.read_src.get(expr)
+        if src is not None:  # a read: read again
+            arr, vid, ix = src
+            name, _ = self.read(arr, vid, ix, depth, seg)
+        else:
+            buf, conv = self.backing.get(expr, (None, None))
+            if buf is None:  # a value of an earlier segment: through a buffer
+                dt = self.home_dtype[expr]
+                buf, conv = ch.buffer(dt), None
+                self.backing[expr] = (buf, None)
+                self.put(depth, [f"{buf}[{self.idx[-1]} - {ch.c}] = {expr}"],
+                         seg=self.home[expr])
+            name = self.em.fresh("t")
+            load = f"{buf}[{self.idx[-1]} - {ch.c}]"
+            self.put(depth, [f"{name} = {cast(load, conv) if conv is not None else load}"],
+                     seg=seg)
+        self.local[(expr, seg)] = name
+        return name
+
+    def define(self, name, depth, dtype, lines):
+        self.put(depth, lines, name)
+        if self._inner(depth):
+            self.home_dtype[name] = dtype
+
+    # -- values -----------------------------------------------------------------------
+    def read(self, name, vid, ix, depth, seg=None):
+        s = self.seg(depth) if seg is None else seg
+        key = (vid, tuple(ix), s)
         hit = self.reads.get(key)
         if hit is None:
             t = self.em.fresh("r")
-            self.stmts.append((depth, [f"{t} = {name}[{index_text(ix)}]"]))
+            self.put(depth, [f"{t} = {name}[{index_text(ix)}]"], t, seg=s)
+            if self._inner(depth):
+                self.read_src[t] = (name, vid, tuple(ix))
             hit = self.reads[key] = (t, depth)
         return hit
 
@@ -781,7 +877,8 @@ class _Gen:
         if type(x) is Literal:
             return literal_expr(x.val, x.aval.dtype), 0
         if x.id in self.values:
-            return self.values[x.id]
+            expr, depth = self.values[x.id]
+            return self.at(expr, depth), depth
         name = self.env[x.id]
         if x.aval.ndim == 0:
             return name, 0
@@ -801,12 +898,9 @@ class _Gen:
                 lines.append(f"{t} = {e}")
                 q.append(t)
         sub = _Gen(self.em, self.env, q, {})
-        sub.bad = self.bad
         for e in cone:
             sub.eqn(e)
-        if sub.has_alt:
-            self.bad, self.has_alt = sub.bad, True
-        lines += [ln for _, ls in sub.stmts for ln in ls]
+        lines += [ln for _, _, ls in sub.stmts for ln in ls]
         return lines, sub.values[x.id][0]
 
     def shifted(self, eqn):
@@ -825,7 +919,7 @@ class _Gen:
             for cond, x, src in reversed(parts):
                 read = f"{self.env[x.id]}[{index_text(src)}]"
                 expr = read if cond is None else f"({read} if {cond} else {expr})"
-            self.stmts.append((depth, [f"{t} = {expr}"]))
+            lines = [f"{t} = {expr}"]
         else:
             lines = []
             for k, (cond, x, src) in enumerate(parts):
@@ -839,8 +933,50 @@ class _Gen:
                 lines += [INDENT + ln for ln in body]
             if dflt is not None:
                 lines += ["else:", f"{INDENT}{t} = {dflt}"]
-            self.stmts.append((depth, lines))
+        self.define(t, depth, out.aval.dtype, lines)
         self.values[out.id] = (t, depth)
+
+    def vector_math(self, eqn, vm, arg, depth):
+        """A vector-math function of ``arg``: a chunked routine call for innermost
+        values, else a call of the scalar routine."""
+        from .vector_calls import routine_name
+
+        out = eqn.outvars[0]
+        dt = out.aval.dtype
+        t = self.em.fresh("t")
+        if not self._inner(depth) or depth == 0:
+            fn = self.em.use_vector_call(routine_name(vm, False, config.fast_trig()))
+            call = f"{fn}({arg})"
+            self.define(t, depth, dt, [f"{t} = {call if dt == np.float64 else cast(call, dt)}"])
+            self.values[out.id] = (t, depth)
+            return
+        ch = self.chunks
+        fn = self.em.use_vector_call(routine_name(vm, True, config.fast_trig()))
+        yb = ch.buffer(np.float64)
+        xb = self._direct_row(arg) if eqn.invars[0].aval.dtype == np.float64 else None
+        if xb is None:  # the arguments go through a buffer
+            xb = ch.buffer(np.float64)
+            self.put(depth, [f"{xb}[{self.idx[-1]} - {ch.c}] = {arg}"])
+        ch.calls.setdefault(ch.seg, []).append(f"{fn}({xb}, {yb}, {ch.ce} - {ch.c})")
+        ch.seg += 1
+        # the result lives in yb: each later segment that uses it loads it (`at`)
+        self.avail[t] = ch.seg
+        self.backing[t] = (yb, None if dt == np.float64 else dt)
+        self.values[out.id] = (t, depth)
+
+    def _direct_row(self, arg):
+        """When ``arg`` (a float64 value) is read from a C-contiguous array of the kernel
+        at the iteration point itself, the chunk of the array's row (a view): the routine reads
+        it directly, with no copy loop."""
+        src = self.read_src.get(arg)
+        if src is None:
+            return None
+        arr, vid, ix = src
+        if list(ix) != list(self.idx) or not self.em.is_contig(arr):
+            return None
+        ch = self.chunks
+        outer = "".join(f"{i}, " for i in self.idx[:-1])
+        return f"{arr}[{outer}{ch.c}:{ch.ce}]"
 
     def eqn(self, eqn):
         """Generate a member (non-reduction) equation."""
@@ -885,54 +1021,65 @@ class _Gen:
                 values[out.id] = (literal_expr(0, out.aval.dtype), 0)
                 return
             t = em.fresh("t")
-            self.stmts.append((k + 1, [f"{t} = {cast(idx[k], out.aval.dtype)}"]))
+            self.define(t, k + 1, out.aval.dtype, [f"{t} = {cast(idx[k], out.aval.dtype)}"])
             values[out.id] = (t, k + 1)
             return
         ops = [self.operand(x, oshape) for x in eqn.invars]
         depth = max((d for _, d in ops), default=0)
+        vm = _vector_math().get(prim)
+        if vm is not None and out.aval.dtype.kind == "f" and len(ops) == 1 and not eqn.params:
+            self.vector_math(eqn, vm, ops[0][0], depth)
+            return
         t = em.fresh("t")
-        line = f"{t} = {_scalar_expr(em, eqn, [e for e, _ in ops])}"
-        fast_trig = _fast_trig()
-        if (prim in fast_trig and prim in _vector_math() and out.aval.dtype.kind == "f"
-                and depth > 0 and not eqn.params):
-            arg = ops[0][0]
-            em.mod.trig_imports.update((fast_trig[prim], "trig_big"))
-            flag = self._flag()
-            fast = [f"{t} = {cast(f'{fast_trig[prim]}({arg})', out.aval.dtype)}"]
-            if arg not in self.flagged:
-                self.flagged.add(arg)
-                fast.append(f"{flag} = {flag} | trig_big({arg})")
-            line = _Alt(line, fast)
-        self.stmts.append((depth, [line]))
+        self.define(t, depth, out.aval.dtype, [f"{t} = {_scalar_expr(em, eqn, [e for e, _ in ops])}"])
         values[out.id] = (t, depth)
+
+
+def _chunking(em, g: Group):
+    """The group's innermost-loop segmentation, or None (no vector math in its
+    innermost loop, or an innermost dimension too short to pay)."""
+    if not g.shape or g.shape[-1] < CHUNK_MIN:
+        return None
+    vm = _vector_math()
+    calls = sum(e.primitive in vm for e in g.eqns)
+    if not calls:
+        return None
+    left = SEGMENT_BUDGET if em.mod.segment_budget is None else em.mod.segment_budget
+    if calls > left:
+        return None
+    em.mod.segment_budget = left - calls
+    return _Chunks(em, g.shape[-1])
 
 
 def _emit_group(em, g: Group, env, prange=False):
     shape = g.shape
     r = len(shape)
     idx = [em.fresh("i") for _ in range(r)]
-    gen = _Gen(em, env, idx, g.recompute)
-    values, stmts = gen.values, gen.stmts
-    reductions = []                 # (eqn, (expr, depth))
+    chunks = _chunking(em, g)
+    gen = _Gen(em, env, idx, g.recompute, chunks)
+    values = gen.values
+    reductions = []                 # (eqn, (expr, depth), segment)
 
     for eqn in g.eqns:
-        em.comment(_eqn_text(eqn))
+        em.comment(_eqn_text(em.mod, eqn))
     for vid, (_, cone) in g.recompute.items():
-        em.comment(f"v{vid} recomputed at shifted points ({len(cone)} equations)")
+        em.comment(f"{em.mod.label_of(vid)} recomputed at shifted points ({len(cone)} equations)")
 
     for eqn, kind in zip(g.eqns, g.kinds):
         if kind == "reduce":
-            reductions.append((eqn, gen.operand(eqn.invars[0], eqn.invars[0].aval.shape)))
+            v, d = gen.operand(eqn.invars[0], eqn.invars[0].aval.shape)
+            reductions.append((eqn, (v, d), gen.seg(d)))
         else:
             gen.eqn(eqn)
+    last = chunks.seg if chunks is not None else 0
 
-    # outputs of the group
-    stores = []
+    # outputs of the group: stored in the segment that computes them
+    stores = []                     # (segment, line)
     for eqn, kind in zip(g.eqns, g.kinds):
         o = eqn.outvars[0]
         if kind == "reduce" or o.id not in g.used_outside:
             continue
-        expr, _ = values[o.id]
+        expr, depth = values[o.id]
         if o.aval.ndim == 0:
             if expr.isidentifier():
                 env[o.id] = expr
@@ -941,18 +1088,22 @@ def _emit_group(em, g: Group, env, prange=False):
                 em.line(f"{t} = {expr}")
                 env[o.id] = t
             continue
+        seg = last
+        if gen._inner(depth):  # where it is computed (or a routine's result is loaded)
+            seg = gen.home.get(expr, gen.avail.get(expr, last))
+        expr = gen.at(expr, depth, seg)
         arr = em.alloc(o.aval.shape, o.aval.dtype)
         env[o.id] = arr
         ix, _ = _canon_index(o.aval.shape, idx)
-        stores.append(f"{arr}[{index_text(ix)}] = {expr}")
+        stores.append((seg, f"{arr}[{index_text(ix)}] = {expr}"))
 
     # reductions
     red_axes = g.red_axes or ()
     nred = len(red_axes)
     suffix = nred > 0 and tuple(red_axes) == tuple(range(r - nred, r))
     init_level = r - nred if suffix else None
-    acc_inits, acc_final, acc_updates = [], [], []
-    for eqn, (v, _) in reductions:
+    acc_inits, acc_final, acc_updates = [], [], []   # acc_updates: (segment, line)
+    for eqn, (v, _), seg in reductions:
         o = eqn.outvars[0]
         x_shape = eqn.invars[0].aval.shape
         axes = set(eqn.params["axes"])
@@ -966,7 +1117,7 @@ def _emit_group(em, g: Group, env, prange=False):
         if suffix:
             acc = em.fresh("acc")
             acc_inits.append(f"{acc} = {init}")
-            acc_updates.extend(accumulate(rprim, acc, v, adt))
+            acc_updates.extend((seg, ln) for ln in accumulate(rprim, acc, v, adt))
             final = acc if adt == dt else cast(acc, dt)
             if o.aval.ndim:
                 arr = em.alloc(o.aval.shape, dt)
@@ -981,7 +1132,7 @@ def _emit_group(em, g: Group, env, prange=False):
         else:
             arr = em.alloc(o.aval.shape, adt, fill=init)
             tgt = f"{arr}[{index_text(out_ix)}]"
-            acc_updates.extend(accumulate(rprim, tgt, v, adt))
+            acc_updates.extend((seg, ln) for ln in accumulate(rprim, tgt, v, adt))
             if adt != dt:
                 res = em.fresh("o")
                 acc_final.append(f"{res} = {arr}.astype({np_type(dt)})")
@@ -991,60 +1142,89 @@ def _emit_group(em, g: Group, env, prange=False):
                 env[o.id] = arr
 
     by_depth: dict = {}
-    for d, lines in stmts:
-        by_depth.setdefault(d, []).extend(lines)
-    # sin/cos present and no reductions: blocks run with the fast sin/cos and are
-    # recomputed with the exact ones when an argument is out of their range
-    blocked = r > 0 and not reductions and gen.has_alt
+    for d, s, lines in gen.stmts:
+        by_depth.setdefault((d, s), []).extend(lines)
     if r > 0 and int(np.prod(shape, dtype=np.int64)) >= config.fastmath_min_size() and _wide_vectors():
         em.mod.runtime_imports.add("prefer_wide_vectors")
-        by_depth.setdefault(1, []).insert(0, "prefer_wide_vectors()")
+        by_depth.setdefault((1, 0), []).insert(0, "prefer_wide_vectors()")
 
-    def put(ln, fast):
-        if isinstance(ln, _Alt):
-            for x in (ln.fast if fast else [ln.exact]):
-                em.line(x)
-        else:
+    def innermost_lines(seg):
+        lines = list(by_depth.get((r, seg), ()))
+        lines += [ln for s, ln in stores if s == seg]
+        lines += [ln for s, ln in acc_updates if s == seg]
+        if chunks is None:
+            return lines
+        # a read whose only use was a routine reading the array's row directly is dead
+        text = "\n".join(lines)
+        return [ln for ln in lines
+                if not (ln.split(" = ", 1)[0] in gen.read_src
+                        and len(re.findall(rf"\b{ln.split(' = ', 1)[0]}\b", text)) == 1)]
+
+    def innermost(seg):
+        for ln in innermost_lines(seg):
             em.line(ln)
 
-    def level(k, fast=False):
-        for ln in by_depth.get(k, ()):
-            put(ln, fast)
+    def chunked_loop(lo, hi):
+        """The innermost loop of a chunked group, over [lo, hi) (names or numbers)."""
+        ch = chunks
+        if isinstance(lo, int) and hi - lo <= ch.width:  # one chunk: no loop over chunks
+            em.line(f"{ch.c} = {lo}")
+            em.line(f"{ch.ce} = {hi}")
+            segments()
+            return
+        em.line(f"for {ch.c} in range({lo}, {hi}, {ch.width}):")
+        with em.indented():
+            em.line(f"{ch.ce} = min({ch.c} + {ch.width}, {hi})")
+            segments()
+
+    def segments():
+        ch = chunks
+        for seg in range(last + 1):
+            lines = innermost_lines(seg)
+            if lines:
+                em.line(f"for {idx[r - 1]} in range({ch.c}, {ch.ce}):")
+                with em.indented():
+                    for ln in lines:
+                        em.line(ln)
+            for call in ch.calls.get(seg, ()):
+                em.line(call)
+
+    def level(k):
+        if k < r:
+            for ln in by_depth.get((k, 0), ()):
+                em.line(ln)
         if k == init_level:
             for ln in acc_inits:
                 em.line(ln)
         if k == r:
-            for ln in stores:
-                em.line(ln)
-            for ln in acc_updates:
-                em.line(ln)
-        elif k == 0 and blocked:
-            inner = int(np.prod(shape[1:], dtype=np.int64))
-            bs = max(1, TRIG_BLOCK // max(inner, 1))
-            nb = -(-shape[0] // bs)
-            b = em.fresh("b")
-            rng = "numba.prange" if prange else "range"
-            em.line(f"for {b} in {rng}({nb}):")
-            with em.indented():
-                em.line(f"{gen.bad} = 0")
-                loop = f"for {idx[0]} in range({b} * {bs}, min({b} * {bs} + {bs}, {shape[0]})):"
-                em.line(loop)
+            innermost(0)
+        elif k == r - 1 and chunks is not None:
+            if prange and k == 0:  # parallel over super-chunks, scratch per super-chunk
+                p, lo, hi = em.fresh("p"), em.fresh("lo"), em.fresh("hi")
+                em.line(f"for {p} in numba.prange({-(-shape[0] // SUPER_CHUNK)}):")
                 with em.indented():
-                    level(1, True)
-                em.line(f"if {gen.bad}:")
-                with em.indented():
-                    em.line(loop)
-                    with em.indented():
-                        level(1, False)
+                    em.line(f"{lo} = {p} * {SUPER_CHUNK}")
+                    em.line(f"{hi} = min({lo} + {SUPER_CHUNK}, {shape[0]})")
+                    for ln in chunks.alloc_lines():
+                        em.line(ln)
+                    chunked_loop(lo, hi)
+            else:
+                chunked_loop(0, shape[k])
         else:
             rng = "numba.prange" if prange and k == 0 else "range"
             em.line(f"for {idx[k]} in {rng}({shape[k]}):")
             with em.indented():
-                level(k + 1, fast)
+                if prange and k == 0 and chunks is not None:
+                    for ln in chunks.alloc_lines():  # scratch per parallel iteration
+                        em.line(ln)
+                level(k + 1)
         if k == init_level or (k == 0 and not suffix):
             for ln in acc_final:
                 em.line(ln)
 
+    if chunks is not None and not prange:
+        for ln in chunks.alloc_lines():
+            em.line(ln)
     level(0)
 
 

@@ -78,8 +78,16 @@ def _lu(em, eqn, ins):
 
 @rule(la.qr_p)
 def _qr(em, eqn, ins):
+    p = eqn.params
     outs = _call(em, eqn, "qr", [_stack(em, ins[0], eqn.invars[0].aval),
-                                 _flag(eqn.params["full_matrices"])], 2)
+                                 _flag(p["full_matrices"]), _flag(p["pivoting"])], 3)
+    return [_unstack(em, o, v.aval) for o, v in zip(outs, eqn.outvars)]
+
+
+@rule(la.geqrf_p)
+def _geqrf(em, eqn, ins):
+    outs = _call(em, eqn, "geqrf", [_stack(em, ins[0], eqn.invars[0].aval),
+                                    _flag(eqn.params["pivoting"])], 3)
     return [_unstack(em, o, v.aval) for o, v in zip(outs, eqn.outvars)]
 
 

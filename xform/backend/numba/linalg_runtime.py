@@ -28,6 +28,7 @@ from numba.extending import get_cython_function_address, intrinsic, overload
 
 from ..platform import preload_cython_blas
 from .cache import cached_njit
+from .runtime import blas_enter, blas_exit  # the BLAS thread policy around LAPACK calls
 
 preload_cython_blas()
 
@@ -51,7 +52,9 @@ _REAL = {types.float32: types.float32, types.float64: types.float64,
 # argument kinds: c char*, i int*, A dtype*, R real dtype*, I int* (arrays or scalars)
 _SIGNATURES = {
     "potrf": "ciAii", "trsm": "cccciiAAiAi", "getrf": "iiAiIi", "geqrf": "iiAiAAii",
-    "orgqr": "iiiAiAAii", "ungqr": "iiiAiAAii",
+    "syrk": "cciiAAiAAi",  # BLAS, as trsm (the rest are LAPACK)
+    "orgqr": "iiiAiAAii", "ungqr": "iiiAiAAii", "geqp3_real": "iiAiIAAii",
+    "geqp3_complex": "iiAiIAAiRi",
     "syevd": "cciAiRRiIii", "heevd": "cciAiRAiRiIii",
     "gesdd_real": "ciiAiRAiAiAiIi", "gesdd_complex": "ciiAiRAiAiAiRIi",
     "geev_real": "cciAiRRAiAiAii", "geev_complex": "cciAiAAiAiAiRi",
@@ -70,7 +73,8 @@ def _external(routine: str, dtype):
     ptr = {"c": types.CPointer(types.int8), "i": types.CPointer(_FINT),
            "A": types.CPointer(dtype), "R": types.CPointer(_REAL[dtype]),
            "I": types.CPointer(_FINT)}
-    module = "scipy.linalg.cython_blas" if routine == "trsm" else "scipy.linalg.cython_lapack"
+    module = ("scipy.linalg.cython_blas" if routine in ("trsm", "syrk")
+              else "scipy.linalg.cython_lapack")
     symbol = "xform_" + name
     _llvm.add_symbol(symbol, get_cython_function_address(module, name))
     fn = _FUNCTIONS[key] = types.ExternalFunction(symbol, types.void(*[ptr[k] for k in kinds]))
@@ -144,6 +148,7 @@ def _dispatch(routine: str):
 _cplx = frozenset({types.complex64, types.complex128})
 _potrf = _dispatch("potrf")
 _trsm = _dispatch("trsm")
+_syrk = _dispatch("syrk")
 _getrf = _dispatch("getrf")
 _geqrf = _dispatch("geqrf")
 
@@ -157,6 +162,25 @@ def _orgqr_ol(m, n, k, a, lda, tau, work, lwork, info):
     ext = _external("ungqr" if a.dtype in _cplx else "orgqr", a.dtype)
     return lambda m, n, k, a, lda, tau, work, lwork, info: ext(m, n, k, a, lda, tau, work,
                                                                lwork, info)
+
+
+def _qp3(m, n, a, lda, jpvt, tau, work, lwork, rwork, info):  # pragma: no cover
+    raise NotImplementedError
+
+
+@overload(_qp3)
+def _qp3_ol(m, n, a, lda, jpvt, tau, work, lwork, rwork, info):
+    if a.dtype in _cplx:
+        ext = _external("geqp3_complex", a.dtype)
+
+        def impl(m, n, a, lda, jpvt, tau, work, lwork, rwork, info):
+            ext(m, n, a, lda, jpvt, tau, work, lwork, rwork, info)
+    else:  # the real routine has no real workspace
+        ext = _external("geqp3_real", a.dtype)
+
+        def impl(m, n, a, lda, jpvt, tau, work, lwork, rwork, info):
+            ext(m, n, a, lda, jpvt, tau, work, lwork, info)
+    return impl
 
 
 def _evd(jobz, uplo, n, a, lda, w, work, lwork, rwork, lrwork, iwork, liwork, info):  # pragma: no cover
@@ -304,6 +328,7 @@ def cholesky_lower(a, symmetrize_input):
     n = a.shape[1]
     out = np.empty_like(a) if symmetrize_input else a.copy()
     info = np.zeros(1, _NPINT)
+    blas_enter(n * n * n)
     for b in range(a.shape[0]):
         m = out[b]
         if symmetrize_input:
@@ -315,7 +340,36 @@ def cholesky_lower(a, symmetrize_input):
         for i in range(n):
             for j in range(i + 1, n):
                 m[i, j] = 0
+    blas_exit()
     return out
+
+
+# -- symmetric products (dot_general of an operand with itself) -------------------------------
+
+@cached_njit(**_opts)
+def syrk(a, rows):
+    """``a @ a.T`` of a C-contiguous (m, k) ``a`` (``rows``), else ``a.T @ a`` of a (k, m)
+    ``a``, by BLAS syrk: half the multiply-adds of a general product; the triangle syrk
+    leaves is mirrored. Column-major, the stored ``a`` is ``a.T``: ``a @ a.T`` is
+    ``A_c^T A_c`` (trans T) and ``a.T @ a`` is ``A_c A_c^T`` (trans N); the result is
+    symmetric, so its layout does not matter, and syrk's upper triangle is the lower
+    one in row-major order."""
+    if rows:
+        m, k = a.shape
+    else:
+        k, m = a.shape
+    c = np.empty((m, m), a.dtype)
+    alpha = np.ones(1, a.dtype)
+    beta = np.zeros(1, a.dtype)
+    trans = _ch("T") if rows else _ch("N")
+    blas_enter((m * m * k) // 2)
+    _syrk(_ref(_ch("U")), _ref(trans), _ref(_fi(m)), _ref(_fi(k)), alpha.ctypes, a.ctypes,
+          _ref(_ld(k if rows else m)), beta.ctypes, c.ctypes, _ref(_ld(m)))
+    blas_exit()
+    for i in range(m):
+        for j in range(i + 1, m):
+            c[i, j] = c[j, i]
+    return c
 
 
 # -- triangular solves ---------------------------------------------------------------------
@@ -338,9 +392,11 @@ def triangular_solve(a, b, left_side, lower, transpose_a, conjugate_a, unit_diag
     trans = (_ch("C") if conjugate_a else _ch("T")) if transpose_a else _ch("N")
     diag = _ch("U") if unit_diagonal else _ch("N")
     alpha = np.ones(1, a.dtype)
+    blas_enter(k * m * n)
     for i in range(b.shape[0]):
         _trsm(_ref(side), _ref(uplo), _ref(trans), _ref(diag), _ref(_fi(n)), _ref(_fi(m)),
               alpha.ctypes, a[i].ctypes, _ref(_ld(k)), x[i].ctypes, _ref(_ld(n)))
+    blas_exit()
     return x
 
 
@@ -371,6 +427,7 @@ def lu(a):
     buf = np.empty((n, m), a.dtype)  # column-major m x n
     ipiv = np.empty(max(1, k), _NPINT)
     info = np.zeros(1, _NPINT)
+    blas_enter(m * n * k)
     for b in range(nb):
         _transpose_into(a[b], buf)
         _getrf(_ref(_fi(m)), _ref(_fi(n)), buf.ctypes, _ref(_ld(m)), ipiv.ctypes, info.ctypes)
@@ -378,38 +435,73 @@ def lu(a):
         _transpose_into(buf, out[b])
         for i in range(k):
             piv[b, i] = ipiv[i] - 1
+    blas_exit()
     return out, piv, pivots_to_permutation(piv, m)
 
 
 # -- QR ------------------------------------------------------------------------------------
 
 @cached_njit(**_opts)
-def qr(a, full_matrices):
+def _householder_work(buf, tau, jpvt, rwork, info, m, n, pivoting):
+    """The workspace size geqrf (geqp3 with ``pivoting``) asks for."""
+    work = np.empty(1, buf.dtype)
+    if pivoting:
+        _qp3(_ref(_fi(m)), _ref(_fi(n)), buf.ctypes, _ref(_ld(m)), jpvt.ctypes, tau.ctypes,
+             work.ctypes, _ref(_fi(-1)), rwork.ctypes, info.ctypes)
+    else:
+        _geqrf(_ref(_fi(m)), _ref(_fi(n)), buf.ctypes, _ref(_ld(m)), tau.ctypes, work.ctypes,
+               _ref(_fi(-1)), info.ctypes)
+    return _lwork(work)
+
+
+@cached_njit(**_opts)
+def _householder(buf, tau, jpvt, work, rwork, info, m, n, pivoting):
+    """geqrf, or geqp3 with all columns free (``jpvt`` zeroed; on return 1-based), on the
+    column-major ``m x n`` matrix in ``buf``."""
+    if pivoting:
+        for j in range(n):
+            jpvt[j] = 0
+        _qp3(_ref(_fi(m)), _ref(_fi(n)), buf.ctypes, _ref(_ld(m)), jpvt.ctypes, tau.ctypes,
+             work.ctypes, _ref(_fi(work.size)), rwork.ctypes, info.ctypes)
+    else:
+        _geqrf(_ref(_fi(m)), _ref(_fi(n)), buf.ctypes, _ref(_ld(m)), tau.ctypes, work.ctypes,
+               _ref(_fi(work.size)), info.ctypes)
+
+
+@cached_njit(**_opts)
+def qr(a, full_matrices, pivoting):
     """Householder QR of (B, m, n) matrices: q (B, m, kq), r (B, kq, n); kq = m if
-    ``full_matrices`` else min(m, n)."""
+    ``full_matrices`` else min(m, n); with ``pivoting`` (geqp3) the 0-based column
+    permutation p (B, n) with a[:, p] = q r (else the identity)."""
     nb, m, n = a.shape
     k = min(m, n)
     kq = m if full_matrices else k
     q = np.zeros((nb, m, kq), a.dtype)
     r = np.zeros((nb, kq, n), a.dtype)
+    p = np.empty((nb, n), np.int32)
+    for b in range(nb):
+        for j in range(n):
+            p[b, j] = j
     if nb == 0 or m == 0:
-        return q, r
+        return q, r, p
     buf = np.empty((n, m), a.dtype)  # column-major m x n
     qbuf = np.empty((kq, m), a.dtype)  # column-major m x kq
     tau = np.empty(max(1, k), a.dtype)
+    jpvt = np.zeros(max(1, n), _NPINT)
+    rwork = np.empty(max(1, 2 * n), _real_dtype(a))
     info = np.zeros(1, _NPINT)
+    lw = _householder_work(buf, tau, jpvt, rwork, info, m, n, pivoting)
     work = np.empty(1, a.dtype)
-    _geqrf(_ref(_fi(m)), _ref(_fi(n)), buf.ctypes, _ref(_ld(m)), tau.ctypes, work.ctypes,
-           _ref(_fi(-1)), info.ctypes)
-    lw = _lwork(work)
     _orgqr(_ref(_fi(m)), _ref(_fi(kq)), _ref(_fi(k)), qbuf.ctypes, _ref(_ld(m)), tau.ctypes,
            work.ctypes, _ref(_fi(-1)), info.ctypes)
     lw = max(lw, _lwork(work))
     work = np.empty(lw, a.dtype)
     for b in range(nb):
         _transpose_into(a[b], buf)
-        _geqrf(_ref(_fi(m)), _ref(_fi(n)), buf.ctypes, _ref(_ld(m)), tau.ctypes, work.ctypes,
-               _ref(_fi(lw)), info.ctypes)
+        _householder(buf, tau, jpvt, work, rwork, info, m, n, pivoting)
+        if pivoting:
+            for j in range(n):
+                p[b, j] = jpvt[j] - 1
         for i in range(k):
             for j in range(i, n):
                 r[b, i, j] = buf[j, i]
@@ -426,7 +518,39 @@ def qr(a, full_matrices):
                 for i in range(m):
                     qbuf[j, i] = 1 if i == j else 0
         _transpose_into(qbuf, q[b])
-    return q, r
+    return q, r, p
+
+
+@cached_njit(**_opts)
+def geqrf(a, pivoting):
+    """The Householder form of (B, m, n) matrices in their own indexing, tau (B, k) and
+    the 0-based column permutation (B, n) (geqp3 with ``pivoting``; else the identity)."""
+    nb, m, n = a.shape
+    k = min(m, n)
+    out = np.empty_like(a)
+    tau = np.zeros((nb, k), a.dtype)
+    p = np.empty((nb, n), np.int32)
+    for b in range(nb):
+        for j in range(n):
+            p[b, j] = j
+    if nb == 0 or m == 0 or n == 0:
+        out[...] = a
+        return out, tau, p
+    buf = np.empty((n, m), a.dtype)
+    tb = np.empty(max(1, k), a.dtype)
+    jpvt = np.zeros(max(1, n), _NPINT)
+    rwork = np.empty(max(1, 2 * n), _real_dtype(a))
+    info = np.zeros(1, _NPINT)
+    work = np.empty(_householder_work(buf, tb, jpvt, rwork, info, m, n, pivoting), a.dtype)
+    for b in range(nb):
+        _transpose_into(a[b], buf)
+        _householder(buf, tb, jpvt, work, rwork, info, m, n, pivoting)
+        _transpose_into(buf, out[b])
+        tau[b, :] = tb[:k]
+        if pivoting:
+            for j in range(n):
+                p[b, j] = jpvt[j] - 1
+    return out, tau, p
 
 
 # -- Hermitian eigenproblem -----------------------------------------------------------------
@@ -459,6 +583,7 @@ def eigh(a, lower):
     work = np.empty(lw, a.dtype)
     rwork = np.empty(lrw, rd)
     iwork = np.empty(liw, _NPINT)
+    blas_enter(n * n * n)
     for b in range(nb):
         buf[:, :] = a[b]
         _evd(_ref(jobz), _ref(uplo), _ref(_fi(n)), buf.ctypes, _ref(_ld(n)), w[b].ctypes,
@@ -471,6 +596,7 @@ def eigh(a, lower):
         _transpose_into(buf, v[b])
         if _is_complex(a):
             v[b] = np.conj(v[b])
+    blas_exit()
     return v, w
 
 
@@ -519,6 +645,7 @@ def svd(a, full_matrices, compute_uv):
          iwork.ctypes, info.ctypes)
     lw = _lwork(work)
     work = np.empty(lw, a.dtype)
+    blas_enter(m * n * k)
     for b in range(nb):
         buf[:, :] = a[b]
         _sdd(_ref(jobz), _ref(_fi(n)), _ref(_fi(m)), buf.ctypes, _ref(_ld(n)), s[b].ctypes,
@@ -532,6 +659,7 @@ def svd(a, full_matrices, compute_uv):
         if compute_uv:
             u[b] = vb
             vh[b] = ub
+    blas_exit()
     return s, u, vh
 
 
@@ -587,6 +715,7 @@ def eig(a, left, right):
     lw = _lwork(work)
     work = np.empty(lw, a.dtype)
     cplx = _is_complex(a)
+    blas_enter(n * n * n)
     for b in range(nb):
         _transpose_into(a[b], buf)
         _ev(_ref(jl), _ref(jr), _ref(_fi(n)), buf.ctypes, _ref(_ld(n)), wr.ctypes, wi.ctypes,
@@ -603,6 +732,7 @@ def eig(a, left, right):
             _store_vectors(cplx, wi, lb, vl[b])
         if right:
             _store_vectors(cplx, wi, rb, vr[b])
+    blas_exit()
     return w, vl, vr
 
 

@@ -3,8 +3,10 @@
 ``optimize_jaxpr(closed) -> ClosedJaxpr`` runs, to a fixed point (at most a few
 rounds):
 
-- **inline**: equations of the ``jit`` primitive (nested jit programs) are replaced by
-  the equations of their program, so the whole computation is compiled as one kernel.
+- **inline**: equations of call-like primitives (nested ``jit`` programs, custom
+  derivatives, ``custom_linear_solve``; not ``checkpoint``) are replaced by the
+  equations of their program, so the whole computation is compiled, and optimized, as
+  one kernel.
 - **simplify**: algebraic identities that autodiff leaves behind, keeping IEEE
   semantics: ``x*1 -> x`` (not for complex: ``(inf+0j)*1`` is ``inf+nanj``),
   ``x+0 -> x`` / ``x-0 -> x`` (only the sign of a zero result may change:
@@ -17,13 +19,20 @@ rounds):
   small array results (<= ``FOLD_MAX_SIZE`` elements) new constants. Large results
   (e.g. a broadcast of a literal to a big shape) are never folded: they fuse into
   loops instead.
-- **CSE**: equations with the same primitive, operands and parameters are merged (not
-  those with side effects: ``Primitive.effectful``).
+- **CSE** (``cse.py``): equations with the same primitive, operands and parameters are
+  merged (not those with side effects: ``Primitive.effectful``), after exact
+  canonicalization: commutative operands sorted, negations deferred and absorbed
+  (``(-a) * (-b) -> a * b``, ``a + (-b) -> a - b``, ...), weak-type-only conversions
+  dropped.
 - **structural**: ``transpose(dot_general(x, y)) -> dot_general(y, x)`` (batch
   dimensions allowed), nested
   broadcasts composed, broadcasts of scalars feeding elementwise ops replaced by the
   scalar (numpy broadcasting does the rest).
 - **DCE**: equations whose results are unused are removed (unless they have side effects).
+
+Then **loop-invariant code motion** (``licm.py``): the invariant equations of ``while``
+and ``scan`` bodies (optimized first, recursively) move out of the loops, and the
+rounds run again (the hoisted work may merge with work outside the loop).
 
 The input program is never mutated (other interpreters share it).
 """
@@ -34,9 +43,9 @@ import numpy as np
 from ...core.abstract import ShapedArray
 from ...core.check import check_after
 from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, sub_jaxprs
-from ...interpreters.transforms import dce_closed, has_effects
+from ...interpreters.transforms import dce_closed
 from ...lax._rules import broadcast_shapes
-from ...lax.call import jit_p
+from ...lax.checkpoint import checkpoint_p
 from ...lax.elementwise import (
     add_any_p,
     add_p,
@@ -49,7 +58,10 @@ from ...lax.elementwise import (
 )
 from ...lax.dot import dot_general_p
 from ...lax.structural import broadcast_in_dim_p, expand_dims_p, reshape_p, squeeze_p, transpose_p
-from .traits import NO_FOLD
+from .cse import cse
+from .licm import hoist_loop_invariants
+from .dot_rewrites import rewrite_dots
+from .traits import INLINED, NO_FOLD
 
 # Identities when the operand already has the result's type (and, for transpose and
 # broadcast_in_dim, the identity permutation / dimensions).
@@ -58,32 +70,19 @@ _MAYBE_NOOP = frozenset({convert_element_type_p, reshape_p, broadcast_in_dim_p, 
 
 FOLD_MAX_SIZE = 16
 
+# Call-like primitives whose programs are inlined (the lowering emits them inline anyway;
+# inlined first, they are optimized with their surroundings: CSE, DCE, hoisting out of
+# loops). Not ``checkpoint``: its program recomputes values on purpose (rematerialization),
+# which CSE with the values it recomputes would undo.
+_INLINE = {p: param for p, param in INLINED.items() if p is not checkpoint_p}
+
+# Switches for measurements (benchmarks/bench_smaller_programs.py compares programs with
+# and without them): canonical forms in CSE (cse.py) and loop-invariant code motion.
+CANONICAL_CSE = True
+HOIST_LOOP_INVARIANTS = True
+
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _freeze(v):
-    """A hashable stand-in for a parameter value (by identity for unhashable objects)."""
-    if isinstance(v, (list, tuple)):
-        return (type(v).__name__,) + tuple(_freeze(x) for x in v)
-    if isinstance(v, dict):
-        return ("dict",) + tuple((k, _freeze(x)) for k, x in sorted(v.items()))
-    if isinstance(v, np.ndarray):
-        return ("arr", id(v))
-    try:
-        hash(v)
-    except TypeError:
-        return ("id", id(v))
-    if isinstance(v, float) and v != v:
-        return ("nan",)
-    if isinstance(v, float):
-        return ("f", v, np.copysign(1.0, v))
-    return v
-
-
-def _lit_key(lit: Literal):
-    a = np.asarray(lit.val, dtype=lit.aval.dtype)
-    return ("lit", a.dtype.str, a.tobytes(), lit.aval.weak_type)
 
 
 def _is_const_val(x, value) -> bool:
@@ -111,9 +110,16 @@ def _copy_jaxpr(j: Jaxpr, eqns=None, outvars=None, constvars=None) -> Jaxpr:
 # -- passes ----------------------------------------------------------------------------
 
 
-def inline_jit(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
-    """Replace nested ``jit`` equations by their programs' equations."""
-    if not any(e.primitive is jit_p for e in jaxpr.eqns):
+def _inlined_program(e):
+    """The program an equation of a call-like primitive runs on its operands, or None."""
+    param = _INLINE.get(e.primitive)
+    return None if param is None else e.params[param]
+
+
+def inline_calls(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
+    """Replace call-like equations (nested ``jit``, custom derivatives, linear solves:
+    ``_INLINE``) by the equations of the programs they run."""
+    if not any(e.primitive in _INLINE for e in jaxpr.eqns):
         return jaxpr, consts, False
     constvars, consts = list(jaxpr.constvars), list(consts)
     eqns: list[Eqn] = []
@@ -130,8 +136,8 @@ def inline_jit(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
             rename[v.id] = a
         for e in j.eqns:
             ins = [_subst(rename, x) for x in e.invars]
-            if e.primitive is jit_p:
-                inner = e.params["jaxpr"]
+            inner = _inlined_program(e)
+            if inner is not None:
                 outs = [Var(o.aval) for o in e.outvars]
                 inline(eqns_out, inner.jaxpr, inner.consts, ins, outs)
                 for o, n in zip(e.outvars, outs):
@@ -146,8 +152,8 @@ def inline_jit(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list, bool]:
 
     for e in jaxpr.eqns:
         ins = [_subst(env, x) for x in e.invars]
-        if e.primitive is jit_p:
-            inner = e.params["jaxpr"]
+        inner = _inlined_program(e)
+        if inner is not None:
             inline(eqns, inner.jaxpr, inner.consts, ins, e.outvars)
         else:
             eqns.append(Eqn(e.primitive, ins, e.outvars, e.params))
@@ -163,37 +169,6 @@ def _resolve(env, v):
     while type(v) is not Literal and v.id in env:
         v = env[v.id]
     return v
-
-
-def cse(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
-    seen: dict = {}
-    env: dict = {}
-    eqns = []
-    changed = False
-    for e in jaxpr.eqns:
-        ins = [_subst(env, x) for x in e.invars]
-        if has_effects(e):  # two debug.print calls print twice
-            eqns.append(Eqn(e.primitive, ins, e.outvars, e.params))
-            continue
-        try:
-            key = (e.primitive,
-                   tuple(_lit_key(x) if type(x) is Literal else x.id for x in ins),
-                   _freeze(e.params), tuple((o.aval.shape, o.aval.dtype) for o in e.outvars))
-            hash(key)
-        except Exception:
-            key = None
-        prev = seen.get(key) if key is not None else None
-        if prev is not None and all(a.aval == b.aval for a, b in zip(prev.outvars, e.outvars)):
-            for o, p in zip(e.outvars, prev.outvars):
-                env[o.id] = p
-            changed = True
-            continue
-        ne = Eqn(e.primitive, ins, e.outvars, e.params)
-        if key is not None:
-            seen[key] = ne
-        eqns.append(ne)
-    outvars = [_subst(env, v) for v in jaxpr.outvars]
-    return _copy_jaxpr(jaxpr, eqns=eqns, outvars=outvars), changed
 
 
 def _const_value(x, constmap):
@@ -418,22 +393,44 @@ def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     return _copy_jaxpr(jaxpr, eqns=eqns), changed
 
 
-def optimize_jaxpr(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
-    """Run all passes to a fixed point; returns a new ClosedJaxpr."""
-    jaxpr, consts = closed.jaxpr, list(closed.consts)
-    jaxpr, consts, _ = inline_jit(jaxpr, consts)
-    check_after(ClosedJaxpr(jaxpr, consts), "inline_jit")
+def _rounds(jaxpr: Jaxpr, consts: list, max_rounds: int) -> tuple[Jaxpr, list]:
     for _ in range(max_rounds):
         jaxpr, c1 = simplify(jaxpr)
         check_after(ClosedJaxpr(jaxpr, consts), "simplify")
         jaxpr, consts, c2 = fold_constants(jaxpr, consts)
         check_after(ClosedJaxpr(jaxpr, consts), "fold_constants")
-        jaxpr, c3 = cse(jaxpr)
+        jaxpr, c3 = cse(jaxpr, CANONICAL_CSE)
         jaxpr, consts = dce_closed(jaxpr, consts)
         check_after(ClosedJaxpr(jaxpr, consts), "cse and dce")
         jaxpr, c4 = structural(jaxpr)
+        jaxpr, c5 = rewrite_dots(jaxpr)  # transposed operands, sums of products (dot_rewrites.py)
         jaxpr, consts = dce_closed(jaxpr, consts)
         check_after(ClosedJaxpr(jaxpr, consts), "structural rewrites and dce")
-        if not (c1 or c2 or c3 or c4):
+        if not (c1 or c2 or c3 or c4 or c5):
             break
+    return jaxpr, consts
+
+
+def optimized(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """``optimize_jaxpr(closed)``, memoized on the program (``closed.cache``)."""
+    hit = closed.cache.get("optimized")
+    if hit is None:
+        hit = optimize_jaxpr(closed)
+        closed.cache["optimized"] = hit
+    return hit
+
+
+def optimize_jaxpr(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
+    """Run all passes to a fixed point; returns a new ClosedJaxpr."""
+    jaxpr, consts = closed.jaxpr, list(closed.consts)
+    jaxpr, consts, _ = inline_calls(jaxpr, consts)
+    check_after(ClosedJaxpr(jaxpr, consts), "inlining")
+    jaxpr, consts = _rounds(jaxpr, consts, max_rounds)
+    hoisted = False
+    if HOIST_LOOP_INVARIANTS:
+        jaxpr, consts, hoisted = hoist_loop_invariants(jaxpr, consts, optimized)
+    if hoisted:
+        check_after(ClosedJaxpr(jaxpr, consts), "loop-invariant code motion")
+        # the hoisted work may equal work outside the loop (CSE) or fold
+        jaxpr, consts = _rounds(jaxpr, consts, max_rounds)
     return ClosedJaxpr(jaxpr, consts)

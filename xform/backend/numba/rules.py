@@ -15,6 +15,7 @@ from ...lax import reductions
 from ...lax import structural
 from ...lax.dot import dot_general_p
 from .codegen import cast, index_text, literal_expr, np_type, shape_text
+from .dot_runtime import small_dot_ok
 from .traits import INLINED
 
 RULES: dict = {}  # Primitive -> rule(em, eqn, ins) -> output names
@@ -64,14 +65,14 @@ def _aval(v):
     return v.aval
 
 
-def assign_block(em, dst, src, src_shape, offsets, steps=None):
+def assign_block(em, dst, src, src_shape, offsets, steps=None, op="="):
     """dst[off0 + i0*step0, ...] = src[i0, ...] by a loop nest (numba's slice assignment
-    costs much more compile time). ``offsets`` are expressions."""
+    costs much more compile time). ``offsets`` are expressions; ``op="+="`` adds."""
     steps = steps or [1] * len(src_shape)
     with loop_nest(em, src_shape) as idx:
         tgt = [f"{o} + {i}" + (f" * {st}" if st != 1 else "") if str(o) != "0" else (
             f"{i}" + (f" * {st}" if st != 1 else "")) for o, i, st in zip(offsets, idx, steps)]
-        em.line(f"{dst}[{index_text(tgt)}] = {src}[{index_text(idx)}]")
+        em.line(f"{dst}[{index_text(tgt)}] {op} {src}[{index_text(idx)}]")
 
 
 def _out(eqn, i=0):
@@ -213,6 +214,13 @@ def _dynamic_slice(em, eqn, ins):
     sizes = tuple(eqn.params["slice_sizes"])
     if xa.ndim == 0:
         return [x]
+    if em.is_contig(x) and sizes[1:] == tuple(xa.shape[1:]):
+        # rows of a C-contiguous array (e.g. ``x[i]`` in a loop): a slice of the leading
+        # dim alone, which Numba types as C-contiguous (a view that needs no copy later)
+        (st,) = _clamped_starts(em, starts[:1], xa.shape[:1], sizes[:1])
+        o = em.fresh("v")
+        em.line(f"{o} = {x}[{st}:{st} + {sizes[0]}]")
+        return [em.mark_contig(o)]
     st = _clamped_starts(em, starts, xa.shape, sizes)
     parts = [f"{s}:{s} + {k}" for s, k in zip(st, sizes)]
     o = em.fresh("v")
@@ -223,15 +231,22 @@ def _dynamic_slice(em, eqn, ins):
 @rule(indexing.dynamic_update_slice_p)
 def _dynamic_update_slice(em, eqn, ins):
     x, upd, starts = ins[0], ins[1], ins[2:]
-    xa, ua = _aval(eqn.invars[0]), _aval(eqn.invars[1])
+    xa = _aval(eqn.invars[0])
     if xa.ndim == 0:
         return [upd]
     o = em.fresh("o")
     em.line(f"{o} = {x}.copy()")
     em.mark_contig(o)
-    st = _clamped_starts(em, starts, xa.shape, ua.shape)
-    assign_block(em, o, upd, ua.shape, st)
+    update_slice_into(em, o, eqn, upd, starts)
     return [o]
+
+
+def update_slice_into(em, o, eqn, upd, starts, op="="):
+    """The update of ``dynamic_update_slice`` equation ``eqn`` written into array ``o`` in
+    place (``op="+="``: added; scan accumulators use both, see control_flow.py)."""
+    xa, ua = _aval(eqn.invars[0]), _aval(eqn.invars[1])
+    st = _clamped_starts(em, starts, xa.shape, ua.shape)
+    assign_block(em, o, upd, ua.shape, st, op=op)
 
 
 # -- dot_general ---------------------------------------------------------------------------------
@@ -260,30 +275,77 @@ def _as_bmk(em, x, aval, batch, free, contract, order):
     return em.mark_contig(t), B, F, K
 
 
-def _operand_2d(em, x, aval, free, contract, want):
-    """A 2-d operand for np.dot without copying when a C or F view exists.
+# x @ x.T by BLAS syrk from this size of the result on (below, the mirrored triangle and
+# the extra call are not worth the halved arithmetic)
+_SYRK_MIN = 16
 
-    want == 'fk' gives shape (F, K) (lhs), 'kf' gives (K, F) (rhs).
+
+def _view_as(em, c, shape, target) -> str:
+    """C-contiguous ``c`` of ``shape`` viewed with shape ``target`` (no reshape call
+    when it already has it: each costs a helper call, which counts in loop bodies)."""
+    if tuple(shape) == tuple(target):
+        return c
+    t = em.fresh("v")
+    em.line(f"{t} = {c}.reshape({shape_text(target)})")
+    return em.mark_contig(t)
+
+
+def _operand_2d(em, x, aval, free, contract, want):
+    """A 2-d operand for a matrix product without copying when a C or F view exists.
+
+    want == 'fk' gives shape (F, K) (lhs), 'kf' gives (K, F) (rhs). Returns
+    ``(view, base, transposed)``: ``base`` is C-contiguous 2-d and ``view`` is ``base``
+    or, when ``transposed``, ``base.T`` (BLAS reads it with a transpose flag).
     """
     shape = aval.shape
     F = int(np.prod([shape[d] for d in free], dtype=np.int64))
     K = int(np.prod([shape[d] for d in contract], dtype=np.int64))
     nat = list(free) + list(contract) if want == "fk" else list(contract) + list(free)
     rev_ = list(contract) + list(free) if want == "fk" else list(free) + list(contract)
+    target = (F, K) if want == "fk" else (K, F)
     if _same_order(nat, shape):
         c = em.contiguous(x, aval)
-        t = em.fresh("v")
-        em.line(f"{t} = {c}.reshape({shape_text((F, K) if want == 'fk' else (K, F))})")
-        return t
+        v = _view_as(em, c, shape, target)
+        return v, v, False
     if _same_order(rev_, shape):
         c = em.contiguous(x, aval)
+        base = _view_as(em, c, shape, target[::-1])
         t = em.fresh("v")
-        em.line(f"{t} = {c}.reshape({shape_text((K, F) if want == 'fk' else (F, K))}).T")
-        return t
+        em.line(f"{t} = {base}.T")
+        return t, base, True
     c = em.copy_permuted(x, shape, aval.dtype, nat)
-    t2 = em.fresh("v")
-    em.line(f"{t2} = {c}.reshape({shape_text((F, K) if want == 'fk' else (K, F))})")
-    return t2
+    v = _view_as(em, c, [shape[d] for d in nat], target)
+    return v, v, False
+
+
+def _small_operands(em, x, y, la, ra, lc, rc):
+    """The operands of ``dot_small`` for matrix-vector, vector-matrix, outer and 2-d
+    matrix products, as 1-d or 2-d arrays (transposed views where the contraction
+    asks for them), or None for other products."""
+    if len(lc) == 1:
+        if (la.ndim, ra.ndim) not in ((2, 1), (1, 2), (2, 2)):
+            return None
+    elif lc or la.ndim != 1 or ra.ndim != 1:
+        return None
+
+    def operand(v, aval, contract, natural):
+        v = em.contiguous(v, aval)
+        if aval.ndim == 1 or contract[0] == natural:
+            return v
+        t = em.fresh("v")
+        em.line(f"{t} = {v}.T")
+        return t
+
+    return operand(x, la, lc, 1), operand(y, ra, rc, 0)
+
+
+def _result(em, r, shape, oa):
+    """The product ``r`` (C-contiguous, of ``shape``) as the equation's result."""
+    if oa.ndim == 0:
+        s = em.fresh("s")
+        em.line(f"{s} = {r}[{', '.join('0' * len(shape))}]")
+        return [s]
+    return [_view_as(em, r, shape, oa.shape)]
 
 
 @rule(dot_general_p)
@@ -307,18 +369,28 @@ def _dot_general(em, eqn, ins):
         o = em.alloc(oa.shape, dt, fill=literal_expr(0, dt))
         return [o if oa.ndim else f"{o}[()]"]
     if blas and not lb:
-        a2 = _operand_2d(em, x, la, lf, lc, "fk")
-        b2 = _operand_2d(em, y, ra, rf, rc, "kf")
+        small = small_dot_ok(M, N, K)  # loops: a BLAS call costs more than the arithmetic
+        ops = _small_operands(em, x, y, la, ra, lc, rc) if small else None
+        if ops is not None:  # vectors as they are (no reshape)
+            r = em.alloc(oa.shape, dt, hint="d")
+            em.line(f"{em.use_runtime('dot_small')}({ops[0]}, {ops[1]}, {r})")
+            return [r]
+        a2, a_base, a_t = _operand_2d(em, x, la, lf, lc, "fk")
+        if small:
+            b2, _, _ = _operand_2d(em, y, ra, rf, rc, "kf")
+            r = em.alloc((M, N), dt, hint="d")
+            em.line(f"{em.use_runtime('dot_small')}({a2}, {b2}, {r})")
+            return _result(em, r, (M, N), oa)
+        if x == y and lc == rc and M >= _SYRK_MIN:  # x @ x.T: symmetric, half the work
+            r = em.fresh("d")
+            em.line(f"{r} = {em.use_linalg('syrk')}({a_base}, {not a_t})")
+            em.mark_contig(r)
+            return _result(em, r, (M, M), oa)
+        b2, _, _ = _operand_2d(em, y, ra, rf, rc, "kf")
         r = em.fresh("d")
         em.line(f"{r} = {em.use_runtime('dot2')}({a2}, {b2})")
         em.mark_contig(r)
-        if oa.ndim == 0:
-            s = em.fresh("s")
-            em.line(f"{s} = {r}[0, 0]")
-            return [s]
-        o = em.fresh("v")
-        em.line(f"{o} = {r}.reshape({shape_text(oa.shape)})")
-        return [em.mark_contig(o)]
+        return _result(em, r, (M, N), oa)
     a3, _, _, _ = _as_bmk(em, x, la, lb, lf, lc, "fk")
     b3, _, _, _ = _as_bmk(em, y, ra, rb, rf, rc, "kf")
     if blas:
@@ -338,13 +410,7 @@ def _dot_general(em, eqn, ins):
         em.line(f"            for {j} in range({N}):")
         prod = f"{r}[{b}, {i}, {j}] + {acc} * " + cast(f"{b3}[{b}, {k}, {j}]", dt)
         em.line(f"                {r}[{b}, {i}, {j}] = {cast(prod, dt)}")
-    if oa.ndim == 0:
-        s = em.fresh("s")
-        em.line(f"{s} = {r}[0, 0, 0]")
-        return [s]
-    o = em.fresh("v")
-    em.line(f"{o} = {r}.reshape({shape_text(oa.shape)})")
-    return [em.mark_contig(o)]
+    return _result(em, r, (B, M, N), oa)
 
 
 __all__ = ["RULES", "rule", "lower_eqn", "loop_nest", "LoweringError", "np_type"]
@@ -532,6 +598,18 @@ def _gather(em, eqn, ins):
 @rule(indexing.scatter_add_p)
 def _scatter_add(em, eqn, ins):
     x, idx_names, upd = ins[0], ins[1:-1], ins[-1]
+    xa = _aval(eqn.invars[0])
+    if xa.ndim == 0:
+        return [x]
+    o = em.fresh("o")
+    em.line(f"{o} = {x}.copy()")
+    em.mark_contig(o)
+    scatter_add_into(em, o, eqn, idx_names, upd)
+    return [o]
+
+
+def scatter_add_into(em, o, eqn, idx_names, upd):
+    """The updates of ``scatter_add`` equation ``eqn`` added into array ``o`` in place."""
     xa, ua = _aval(eqn.invars[0]), _aval(eqn.invars[-1])
     axes = tuple(eqn.params["axes"])
     idx_avals = [v.aval for v in eqn.invars[1:-1]]
@@ -539,13 +617,8 @@ def _scatter_add(em, eqn, ins):
     nb = ua.ndim - len(rest)
     B = ua.shape[:nb]
     dt = xa.dtype
-    if xa.ndim == 0:
-        return [x]
-    o = em.fresh("o")
-    em.line(f"{o} = {x}.copy()")
-    em.mark_contig(o)
     if ua.size == 0:
-        return [o]
+        return
     with _gather_loops(em, eqn, idx_names, idx_avals, B, axes, rest, xa.shape) as (uidx, full):
         tgt = f"{o}[{index_text(full)}]"
         u = f"{upd}[{index_text(uidx)}]" if ua.ndim else upd
@@ -555,7 +628,6 @@ def _scatter_add(em, eqn, ins):
             em.line(f"{tgt} += {u}")
         else:
             em.line(f"{tgt} = {cast(f'{tgt} + {u}', dt)}")
-    return [o]
 
 # Control flow (cond, while, scan) lowers through the `numba_lower` rules kept next to
 # those primitives in xform/lax/control_flow.py.
@@ -571,3 +643,27 @@ def _inline(em, eqn, ins):
 
 
 rule(*INLINED)(_inline)
+
+
+# == issue 16 (API conformance): io_callback ==================================================
+# (kept at the end of the file: the lowering of ``io_callback_p`` from xform/lax/callbacks.py,
+# the same object-mode call into Python as pure_callback; its side effect is honoured by
+# the passes through ``Primitive.effectful``)
+
+from ...lax.callbacks import io_callback_p  # noqa: E402
+
+
+@rule(io_callback_p)
+def _io_callback(em, eqn, ins):
+    from .callbacks import emit_call, register  # callbacks.py imports this module
+
+    out_avals = [v.aval for v in eqn.outvars]
+    number = register(eqn.params["callback"], tuple(eqn.params["result_avals"]),
+                      tuple(a.dtype for a in out_avals))
+    outs = [em.fresh("cb") for _ in out_avals]
+    emit_call(em, number, ins, outs, out_avals)
+    # the call runs for its effect also when its results are unused, but Numba's object
+    # mode rejects declared results nothing reads: read each once
+    for o in outs:
+        em.line(f"{o} = {o}")
+    return outs

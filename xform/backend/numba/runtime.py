@@ -6,16 +6,20 @@ import math
 import numba
 import numpy as np
 from numba.core import types
+from llvmlite import ir
 from numba.extending import intrinsic, overload
 
 from ..platform import preload_cython_blas
+from . import threads as _threads
 from .cache import cached_njit
+from .dot_runtime import dot_small  # noqa: F401  (kernels import it from runtime)
 from .special_runtime import (  # noqa: F401  (kernels import these from runtime)
-    betainc_scalar, digamma_scalar, igamma_scalar, igammac_scalar, log_ndtr_scalar, ndtri_scalar,
-    polygamma_scalar,
+    betainc_scalar, digamma_scalar, erf_inv_scalar, igamma_scalar, igammac_scalar, log_ndtr_scalar,
+    ndtri_scalar, polygamma_scalar,
 )
 
 preload_cython_blas()
+_threads.ensure_ready()  # before any kernel that calls BLAS is loaded: see blas_enter
 
 
 def to_scalar(x):  # pragma: no cover - only called from compiled code
@@ -243,16 +247,176 @@ def argsort_stable(a):
     return idx
 
 
+# -- BLAS thread counts around each BLAS call (the policy: threads.py) ----------------------
+
+
+@intrinsic
+def _blas_state(typingctx):
+    """Pointer to ``threads.STATE``: the external global ``threads.SYMBOL``, resolved by
+    name when the machine code is linked or loaded from the disk cache."""
+
+    def codegen(context, builder, sig, args):
+        mod = builder.module
+        gv = mod.globals.get(_threads.SYMBOL)
+        if gv is None:
+            gv = ir.GlobalVariable(mod, ir.IntType(64), name=_threads.SYMBOL)
+            gv.linkage = "external"
+        return builder.bitcast(gv, ir.IntType(64).as_pointer())
+
+    return types.CPointer(types.int64)(), codegen
+
+
+@intrinsic
+def _cas(typingctx, ptr, expected, new):
+    """Atomic compare-and-swap of ``*ptr`` (int64); returns the old value."""
+    sig = types.int64(ptr, expected, new)
+
+    def codegen(context, builder, signature, args):
+        res = builder.cmpxchg(args[0], args[1], args[2], "seq_cst", "seq_cst")
+        return builder.extract_value(res, 0)
+
+    return sig, codegen
+
+
+@intrinsic
+def _call_get(typingctx, addr):
+    """``int f(void)`` at ``addr``."""
+
+    def codegen(context, builder, signature, args):
+        fn = builder.inttoptr(args[0], ir.FunctionType(ir.IntType(32), []).as_pointer())
+        return builder.sext(builder.call(fn, []), ir.IntType(64))
+
+    return types.int64(addr), codegen
+
+
+@intrinsic
+def _call_set(typingctx, addr, v):
+    """``void f(int)`` at ``addr``."""
+
+    def codegen(context, builder, signature, args):
+        fn = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [ir.IntType(32)]).as_pointer())
+        builder.call(fn, [builder.trunc(args[1], ir.IntType(32))])
+        return context.get_dummy_value()
+
+    return types.void(addr, v), codegen
+
+
+_STATE_LEN, _ACTIVE, _SAVED, _CURRENT = (_threads.STATE_LEN, _threads.ACTIVE, _threads.SAVED,
+                                         _threads.CURRENT)
+_WANT, _CAP, _MIN_WORK, _GET, _SET = (_threads.WANT, _threads.CAP, _threads.MIN_WORK, _threads.GET,
+                                      _threads.SET)
+_ENABLED, _CALLS, _NUMBA_WANT, _POOL = (_threads.ENABLED, _threads.CALLS, _threads.NUMBA_WANT,
+                                        _threads.POOL)
+
+
+@intrinsic
+def _set_num_threads(typingctx, n):
+    """``numba.set_num_threads(n)`` through the threading layer's symbol, which numba
+    registers as ``set_num_threads`` when it launches its threads. numba's own overload
+    calls it through a ctypes pointer, which makes every caller uncacheable on disk (the
+    convolution kernels and parallel loops were recompiled in every process)."""
+    if not isinstance(n, types.Integer):
+        return None
+    sig = types.void(n)
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        fn = builder.module.globals.get("set_num_threads")
+        if fn is None:
+            fn = ir.Function(builder.module, ir.FunctionType(ir.VoidType(), [i32]),
+                             "set_num_threads")
+        builder.call(fn, [builder.trunc(args[0], i32) if args[0].type.width > 32 else args[0]])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@numba.njit(error_model="numpy", nogil=True)
+def region_threads():
+    """Set the calling thread's Numba thread count for the parallel region that follows:
+    ``xform_num_threads``, else Numba's pool size capped by the cores other processes
+    leave free (``threads.Governor``). Numba keeps one count per thread, so applying it
+    at each region is what makes the setting hold in every thread; called first in
+    every parallel (``prange``) helper."""
+    st = numba.carray(_blas_state(), (_STATE_LEN,), np.int64)
+    pool = st[_POOL]
+    if pool <= 0:  # threads.ensure_ready has not run: leave Numba's own count
+        return
+    n = st[_NUMBA_WANT]
+    if n <= 0:  # the policy: all of the pool that other processes leave free
+        n = pool
+        if st[_CAP] > 0 and n > st[_CAP]:
+            n = st[_CAP]
+    st[_CALLS] += 1
+    _set_num_threads(n)
+
+
+@numba.njit(error_model="numpy", nogil=True)
+def blas_enter(work):
+    """Before a BLAS call of ``work`` multiply-adds: set the library's thread count as
+    ``threads.py`` describes (one thread for small calls and for calls made while
+    another kernel is inside BLAS; else the setting, or the library's own count capped
+    by the free cores). Pair
+    with ``blas_exit``. OpenBLAS's pthreads build has one process-wide count, hence the
+    spin lock and the reference count: the library's own count is restored when the
+    last caller leaves."""
+    st = numba.carray(_blas_state(), (_STATE_LEN,), np.int64)
+    if st[_ENABLED] == 0:  # the library and its get/set functions are not known
+        return
+    p = _blas_state()
+    while _cas(p, 0, 1) != 0:  # the lock is STATE[0]
+        pass
+    active = st[_ACTIVE]
+    st[_ACTIVE] = active + 1
+    st[_CALLS] += 1
+    if active == 0:  # the library's own count (user, env, threadpoolctl): restored after
+        st[_SAVED] = _call_get(st[_GET])
+        st[_CURRENT] = st[_SAVED]
+    want = st[_WANT]
+    if want <= 0:  # the policy: the library's own count, capped by the free cores
+        want = st[_SAVED]
+        if st[_CAP] > 0 and want > st[_CAP]:
+            want = st[_CAP]
+    if active > 0 or work < st[_MIN_WORK]:
+        want = 1
+    if want != st[_CURRENT]:
+        _call_set(st[_SET], want)
+        st[_CURRENT] = want
+    _cas(p, 1, 0)
+
+
+@numba.njit(error_model="numpy", nogil=True)
+def blas_exit():
+    """After the BLAS call ``blas_enter`` prepared: the last one out restores the
+    library's own count."""
+    st = numba.carray(_blas_state(), (_STATE_LEN,), np.int64)
+    if st[_ENABLED] == 0:
+        return
+    p = _blas_state()
+    while _cas(p, 0, 1) != 0:
+        pass
+    st[_ACTIVE] -= 1
+    if st[_ACTIVE] == 0 and st[_CURRENT] != st[_SAVED]:
+        _call_set(st[_SET], st[_SAVED])
+        st[_CURRENT] = st[_SAVED]
+    _cas(p, 1, 0)
+
+
 @cached_njit(**_opts)
 def dot2(a, b):
     """np.dot of two 2-d float arrays (BLAS)."""
-    return np.dot(a, b)
+    blas_enter(a.shape[0] * a.shape[1] * b.shape[1])
+    r = np.dot(a, b)
+    blas_exit()
+    return r
 
 
 @cached_njit(**_opts)
 def dot_batched(a, b):
     """Batched matrix product of (B, M, K) and (B, K, N) C-contiguous float arrays."""
     out = np.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)
+    blas_enter(a.shape[1] * a.shape[2] * b.shape[2])
     for i in range(a.shape[0]):
         out[i] = np.dot(a[i], b[i])
+    blas_exit()
     return out

@@ -3,13 +3,16 @@
 Eagerly those primitives run scipy.special; Numba cannot call scipy.special's ufuncs
 (numba-scipy is not a dependency), and ``math`` has no digamma, polygamma or inverse
 normal CDF, so these are written by hand with loops (not expressible as one scalar
-expression). Generated kernels import them through ``runtime.py``.
+expression). ``erf_inv_scalar`` serves ``lax.erf_inv`` (``xform/lax/elementwise.py``).
+Generated kernels import them through ``runtime.py``.
 """
 from __future__ import annotations
 
 import math
 
 import numba
+
+from ...lax import random_math as _rm
 
 # B_2k / (2k)! for k = 1..10: the asymptotic (Stirling-type) series of the polygammas.
 _B2K_OVER_FACT = (
@@ -128,6 +131,51 @@ def ndtri_scalar(p):
     if p < 0.5:
         return _ndtri_lower(p)
     return -_ndtri_lower(1.0 - p)  # 1 - p is exact for p in [0.5, 1]
+
+
+# Giles' double-precision erf_inv polynomials ("Approximating the erfinv function", GPU
+# Computing Gems, 2011; xform/lax/random_math.py keeps the coefficients, highest degree first)
+_ERF_INV_CENTRAL = _rm.ERF_INV64_CENTRAL
+_ERF_INV_MID = _rm.ERF_INV64_MID
+_ERF_INV_TAIL = _rm.ERF_INV64_TAIL
+
+
+@numba.njit(error_model="numpy")
+def _horner(coefs, t):
+    p = 0.0
+    for c in coefs:
+        p = p * t + c
+    return p
+
+
+@numba.njit(error_model="numpy")
+def erf_inv_scalar(y):
+    """The inverse error function, as scipy.special.erfinv (within a few ulps).
+
+    Giles' approximation in ``w = -log((1 - a)(1 + a))`` (no cancellation next to
+    ``a = |y| = 1``, unlike ``-log1p(-y*y)``), then one Newton step whose residual keeps
+    its relative precision: ``erf(x) - a`` in the centre, ``erfc(x) - (1 - a)`` for
+    ``a >= 0.5`` (``1 - a`` is exact there, and erfc is accurate in its tail)."""
+    x = float(y)
+    a = abs(x)
+    if not a <= 1.0:  # also NaN
+        return math.nan
+    if a == 1.0:
+        return math.copysign(math.inf, x)
+    w = -math.log((1.0 - a) * (1.0 + a))
+    if w < 6.25:
+        p = _horner(_ERF_INV_CENTRAL, w - 3.125)
+    elif w < 16.0:
+        p = _horner(_ERF_INV_MID, math.sqrt(w) - 3.25)
+    else:
+        p = _horner(_ERF_INV_TAIL, math.sqrt(w) - 5.0)
+    t = p * a
+    slope = 1.1283791670955126 * math.exp(-t * t)  # erf'(t) = 2 / sqrt(pi) exp(-t^2)
+    if a < 0.5:
+        t -= (math.erf(t) - a) / slope
+    else:
+        t += (math.erfc(t) - (1.0 - a)) / slope
+    return math.copysign(t, x)
 
 
 @numba.njit(error_model="numpy")

@@ -11,6 +11,8 @@ others by their rule.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ...lax import elementwise as ew
 from ...lax import indexing as ix
 from ...lax import reductions as rd
@@ -55,7 +57,7 @@ CHEAP = frozenset({
 #: MAYBE_IDENTITY): their outputs never alias their operands.
 FRESH_OUTPUT = frozenset(REDUCERS | {
     la.cholesky_p, la.triangular_solve_p, la.lu_p, la.lu_pivots_to_permutation_p, la.qr_p,
-    la.eigh_p, la.svd_p, la.eig_p,
+    la.geqrf_p, la.eigh_p, la.svd_p, la.eig_p,
     fft_p,  # the object-mode call returns a new array (backend/numba/fft.py)
     rd.argmax_p, rd.argmin_p, rd.cumsum_p, rd.cumprod_p, rd.cummax_p, rd.cummin_p,
     dot_general_p, ix.gather_p, ix.scatter_add_p, ix.sort_p, ix.argsort_p, st.iota_p,
@@ -91,9 +93,12 @@ NO_FOLD = frozenset({jit_p, cond_p, while_p, scan_p, custom_jvp_call_p, custom_v
 INLINED = {jit_p: "jaxpr", custom_jvp_call_p: "call_jaxpr", custom_vjp_call_p: "call_jaxpr",
            checkpoint_p: "jaxpr", linear_solve_p: "solve"}
 
+#: Arithmetic that numba computes in its operands' type when every operand has the
+#: result's dtype and that dtype is float64 or complex128: the generated statement
+#: needs no cast (each cast is a call numba must type, a third of a chain's compile).
+TYPE_CLOSED = {ew.add_p, ew.add_any_p, ew.sub_p, ew.mul_p, ew.neg_p}
+TYPE_CLOSED_DTYPES = {np.dtype(np.float64), np.dtype(np.complex128)}
+
 #: Unary float primitives with a vectorizable implementation in ``vector_math.py``.
 VECTOR_MATH = {ew.exp_p: "vexp", ew.log_p: "vlog", ew.tanh_p: "vtanh", ew.sin_p: "vsin",
                ew.cos_p: "vcos", ew.logistic_p: "vlogistic"}
-
-#: sin/cos with a fast variant for |x| <= 2**20 (``trig.py``).
-FAST_TRIG = {ew.sin_p: "vsin_fast", ew.cos_p: "vcos_fast"}

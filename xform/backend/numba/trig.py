@@ -13,10 +13,10 @@ where C1 + C2 + C3 = pi/2 to ~160 bits. Since no float64 lies closer than 2**-61
 multiple of pi/2, ``r`` keeps full relative accuracy, and the same polynomial kernels as
 ``vsin``/``vcos`` give the same (<1.5 ulp) accuracy.
 
-Fused loops containing sin/cos run in blocks: first with these functions while
+The sin/cos routines of ``vector_calls.py`` map a chunk with these functions while
 or-ing ``trig_big(arg)`` (``|arg| > FAST_MAX``, inf or nan) into a flag, and, when the
-flag is set, the block is recomputed with the exact ``vsin``/``vcos`` (see
-``fusion.py``). Everything here is branch-free and inlined, so the loops vectorize.
+flag is set, map the chunk again with the exact ``vsin``/``vcos``. Everything here is
+branch-free and inlined, so those loops vectorize.
 """
 from __future__ import annotations
 
@@ -81,5 +81,3 @@ def vcos_fast(x):
     """cos(x) for |x| <= 2**20 (other arguments: garbage, see ``trig_big``)."""
     return _quadrant(abs(float(x)), 1)
 
-
-FAST_TRIG = {"sin": vsin_fast, "cos": vcos_fast}

@@ -83,9 +83,9 @@ def _result_dtype(tree):
     return xnp.result_type(*tree_leaves(tree))
 
 
-def _normalize_matvec(f, name: str, where: str) -> Callable:
-    """``A`` (or ``M``) as a function: callables as they are, square matrices as
-    ``x -> A @ x``."""
+def _normalize_matvec(f, name: str, where: str, size: int) -> Callable:
+    """``A`` (or ``M``) as a function: callables as they are, square matrices (of the
+    size of ``b``) as ``x -> A @ x``."""
     if callable(f):
         return f
     if isinstance(f, (np.ndarray, Tracer)) or hasattr(f, "__matmul__"):
@@ -93,6 +93,9 @@ def _normalize_matvec(f, name: str, where: str) -> Callable:
         if len(shape) != 2 or shape[0] != shape[1]:
             raise ValueError(f"{where}: the linear operator {name} must be a square matrix, but "
                              f"has shape {tuple(shape)}")
+        if shape[0] != size:
+            raise ValueError(f"{where}: the matrix {name} is {shape[0]}x{shape[1]} but b has "
+                             f"{size} entries")
         return functools.partial(xnp.dot, f)
     raise TypeError(f"{where}: the linear operator {name} must be a function or a square "
                     f"2-D array, got {type(f).__name__}")
@@ -118,10 +121,18 @@ def _prepare(where, A, b, x0, M):
     if _shapes(x0) != _shapes(b):
         raise ValueError(f"{where}: arrays in x0 and b must have matching shapes: "
                          f"{_shapes(x0)} vs {_shapes(b)}")
-    A = _normalize_matvec(A, "A", where)
-    M = _identity if M is None else _normalize_matvec(M, "M", where)
     size = sum(int(np.prod(get_aval(x).shape)) for x in leaves)
+    A = _normalize_matvec(A, "A", where, size)
+    M = _identity if M is None else _normalize_matvec(M, "M", where, size)
     return A, b, x0, M, size
+
+
+def _check_iterations(where: str, **counts) -> None:
+    for name, v in counts.items():
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"{where}: {name} must be a non-negative int or None, got {v!r}")
 
 
 # -- conjugate gradients ------------------------------------------------------------------------
@@ -202,6 +213,7 @@ def _bicgstab_solve(A, b, x0, *, maxiter, tol, atol, M):
 
 def _isolve(solve_fn, where, A, b, x0, *, tol, atol, maxiter, M, check_symmetric):
     A, b, x0, M, size = _prepare(where, A, b, x0, M)
+    _check_iterations(where, maxiter=maxiter)
     if maxiter is None:
         maxiter = 10 * size  # scipy's default
     solve = functools.partial(solve_fn, x0=x0, tol=tol, atol=atol, maxiter=maxiter, M=M)
@@ -465,6 +477,9 @@ def gmres(A: Any, b: Any, x0: Any = None, *, tol: float = 1e-5, atol: float = 0.
         raise ValueError(f"{where}: invalid solve_method {solve_method!r}, must be either "
                          f"'incremental' or 'batched'")
     A, b, x0, M, size = _prepare(where, A, b, x0, M)
+    _check_iterations(where, maxiter=maxiter)
+    if isinstance(restart, bool) or not isinstance(restart, (int, np.integer)) or restart < 1:
+        raise ValueError(f"{where}: restart must be a positive int, got {restart!r}")
     if maxiter is None:
         maxiter = 10 * size  # scipy's default
     restart = min(int(restart), size)

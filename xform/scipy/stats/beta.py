@@ -7,9 +7,9 @@ import numpy as np
 
 from ... import numpy as xnp
 from .. import special
-from ._util import promote
+from ._util import log_of, promote
 
-__all__ = ["logpdf", "pdf", "cdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
 
 Array = Any
 
@@ -50,3 +50,35 @@ def cdf(x: Array, a: Array, b: Array, loc: Array = 0, scale: Array = 1):
     """
     x, a, b, loc, scale = promote("beta.cdf", x, a, b, loc, scale)
     return special.betainc(a, b, xnp.clip((x - loc) / scale, 0.0, 1.0))
+
+
+def logcdf(x: Array, a: Array, b: Array, loc: Array = 0, scale: Array = 1):
+    """log CDF of Beta(a, b).
+
+    >>> import numpy as np; from xform.scipy.stats import beta
+    >>> beta.logcdf(np.array([0.4]), 2.0, 3.0)
+    array([-0.64473804])
+    """
+    return log_of(cdf(x, a, b, loc, scale), sf(x, a, b, loc, scale))
+
+
+def sf(x: Array, a: Array, b: Array, loc: Array = 0, scale: Array = 1):
+    """Survival function of Beta(a, b): ``I_{1-y}(b, a)``, accurate in the upper tail.
+
+    >>> import numpy as np; from xform.scipy.stats import beta
+    >>> beta.sf(np.array([0.4, 0.9999]), 2.0, 3.0)
+    array([4.7520e-01, 3.9997e-12])
+    """
+    x, a, b, loc, scale = promote("beta.sf", x, a, b, loc, scale)
+    y = xnp.clip((x - loc) / scale, 0.0, 1.0)
+    return special.betainc(b, a, 1 - y)
+
+
+def logsf(x: Array, a: Array, b: Array, loc: Array = 0, scale: Array = 1):
+    """log of the survival function of Beta(a, b).
+
+    >>> import numpy as np; from xform.scipy.stats import beta
+    >>> beta.logsf(np.array([0.4]), 2.0, 3.0)
+    array([-0.74401951])
+    """
+    return log_of(sf(x, a, b, loc, scale), cdf(x, a, b, loc, scale))

@@ -7,9 +7,9 @@ import numpy as np
 
 from ... import numpy as xnp
 from .. import special
-from ._util import promote
+from ._util import log_of, promote
 
-__all__ = ["logpdf", "pdf", "cdf", "sf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
 
 Array = Any
 
@@ -62,3 +62,23 @@ def sf(x: Array, a: Array, loc: Array = 0, scale: Array = 1):
     x, a, loc, scale = promote("gamma.sf", x, a, loc, scale)
     y = xnp.maximum((x - loc) / scale, 0.0)
     return special.gammaincc(a, y)
+
+
+def logcdf(x: Array, a: Array, loc: Array = 0, scale: Array = 1):
+    """log CDF of Gamma(shape a, scale).
+
+    >>> import numpy as np; from xform.scipy.stats import gamma
+    >>> gamma.logcdf(np.array([1.0]), 1.0)
+    array([-0.45867515])
+    """
+    return log_of(cdf(x, a, loc, scale), sf(x, a, loc, scale))
+
+
+def logsf(x: Array, a: Array, loc: Array = 0, scale: Array = 1):
+    """log of the survival function of Gamma(shape a, scale).
+
+    >>> import numpy as np; from xform.scipy.stats import gamma
+    >>> gamma.logsf(np.array([50.0]), 1.0)
+    array([-50.])
+    """
+    return log_of(sf(x, a, loc, scale), cdf(x, a, loc, scale))

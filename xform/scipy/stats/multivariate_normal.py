@@ -8,7 +8,7 @@ from ... import numpy as xnp
 from .. import linalg as xsl
 from ._util import promote
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["logpdf", "pdf", "entropy"]
 
 Array = Any
 
@@ -49,3 +49,17 @@ def pdf(x: Array, mean: Array, cov: Array):
     0.3989422804014327
     """
     return xnp.exp(logpdf(x, mean, cov))
+
+
+def entropy(mean: Array, cov: Array):
+    """Differential entropy of N(mean, cov), ``(n/2)(1 + log 2 pi) + log det(cov) / 2``
+    (autograd's ``multivariate_normal.entropy``; ``mean`` does not change it).
+
+    >>> import numpy as np; from xform.scipy.stats import multivariate_normal as mvn
+    >>> float(mvn.entropy(np.zeros(2), np.eye(2)))
+    2.8378770664093453
+    """
+    mean, cov = promote("multivariate_normal.entropy", mean, cov)
+    n = cov.shape[-1]
+    chol = xnp.linalg.cholesky(cov)
+    return 0.5 * n * (1 + math.log(2 * math.pi)) + xnp.sum(xnp.log(xnp.diagonal(chol)))

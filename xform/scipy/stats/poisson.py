@@ -10,7 +10,7 @@ from ... import numpy as xnp
 from .. import special
 from ._util import promote
 
-__all__ = ["logpmf", "pmf", "cdf"]
+__all__ = ["logpmf", "pmf", "cdf", "entropy"]
 
 Array = Any
 
@@ -51,3 +51,28 @@ def cdf(k: Array, mu: Array, loc: Array = 0):
     below = x < 0
     out = special.gammaincc(xnp.where(below, 1.0, x + 1), mu)
     return xnp.where(below, 0.0, out)
+
+
+def entropy(mu: Array, loc: Array = 0):
+    """Entropy of Poisson(mu) (``loc`` does not change it): the sum of
+    ``-pmf log pmf`` over the counts holding the mass, for ``mu < 1000``; above, the
+    asymptotic series ``log(2 pi e mu)/2 - 1/(12 mu) - 1/(24 mu^2) - 19/(360 mu^3)``
+    (its next term is below 1e-13 there).
+
+    >>> import numpy as np; from xform.scipy.stats import poisson
+    >>> poisson.entropy(np.array([0.0, 1.0, 500.0]))
+    array([0.        , 1.30484224, 4.52607575])
+    """
+    mu, loc = promote("poisson.entropy", mu, loc)
+    shape = xnp.broadcast_shapes(xnp.shape(mu), xnp.shape(loc))
+    m = xnp.broadcast_to(mu, shape)
+    # counts 0 .. 1399 cover mu + 10 sqrt(mu) + 20 for mu < 1000 (mass beyond: < 1e-20)
+    k = xnp.arange(1400, dtype=m.dtype).reshape((1400,) + (1,) * len(shape))
+    small = m < 1000
+    ms = xnp.where(small, m, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        summed = xnp.sum(special.entr(pmf(k, ms)), axis=0)
+    ml = xnp.where(small, 1000.0, m)
+    series = (0.5 * xnp.log(2 * np.pi * np.e * ml) - 1 / (12 * ml) - 1 / (24 * ml ** 2)
+              - 19 / (360 * ml ** 3))
+    return xnp.where(m == 0, 0.0, xnp.where(small, summed, series))

@@ -6,9 +6,9 @@ from typing import Any
 
 from ... import numpy as xnp
 from .. import special
-from ._util import promote
+from ._util import log_of, promote
 
-__all__ = ["logpdf", "pdf", "cdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf"]
 
 Array = Any
 
@@ -65,3 +65,15 @@ def cdf(x: Array, df: Array, loc: Array = 0, scale: Array = 1):
     """
     x, df, loc, scale = promote("t.cdf", x, df, loc, scale)
     return _cdf_std((x - loc) / scale, df)
+
+
+def logcdf(x: Array, df: Array, loc: Array = 0, scale: Array = 1):
+    """log CDF of Student's t (autograd's ``t.logcdf``).
+
+    >>> import numpy as np; from xform.scipy.stats import t
+    >>> t.logcdf(np.array([0.0]), 3.0)
+    array([-0.69314718])
+    """
+    x, df, loc, scale = promote("t.logcdf", x, df, loc, scale)
+    z = (x - loc) / scale
+    return log_of(_cdf_std(z, df), _cdf_std(-z, df))
