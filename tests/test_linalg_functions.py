@@ -444,6 +444,47 @@ def test_vmap_against_loop():
     close(xform.vmap(xform.grad(XL.det))(a), np.stack([xform.grad(XL.det)(x) for x in a]), 1e-11)
 
 
+def test_stacked_leading_dimensions_match_a_loop():
+    """numpy's stacked-matrix convention (any number of leading dimensions) for each
+    function of the issue's list, against the reference applied matrix by matrix."""
+    batch = (2, 2)
+    a, s = general(3, batch), hermitian_pd(3, batch)
+    w = general(3, batch, m=4)
+    b = RNG.standard_normal(batch + (3, 2))
+    t = np.tril(a)
+    cases = [
+        (XL.cond, np.linalg.cond, (a,)), (XL.pinv, np.linalg.pinv, (w,)),
+        (XL.matrix_rank, np.linalg.matrix_rank, (w,)),
+        (lambda x: XL.norm(x, -2, axis=(-2, -1)), lambda x: np.linalg.norm(x, -2), (w,)),
+        (lambda x: XL.norm(x, "nuc", axis=(-2, -1)), lambda x: np.linalg.norm(x, "nuc"), (w,)),
+        (lambda x: XL.slogdet(x, method="qr").logabsdet, lambda x: np.linalg.slogdet(x)[1], (a,)),
+        (lambda x: np.sort(XL.eigvals(x).real, axis=-1), lambda x: np.sort(np.linalg.eigvals(x).real),
+         (s,)),
+        (lambda x: XL.qr(x, mode="r"), lambda x: np.linalg.qr(x, mode="r"), (w,)),
+        (xsl.cholesky, sl.cholesky, (s,)),
+        (lambda x, y: xsl.cho_solve(xsl.cho_factor(x), y),
+         lambda x, y: sl.cho_solve(sl.cho_factor(x), y), (s, b)),
+        (lambda x, y: xsl.solve_triangular(x, y, lower=True),
+         lambda x, y: sl.solve_triangular(x, y, lower=True), (t, b)),
+        (lambda x: xsl.lu(x)[2], lambda x: sl.lu(x)[2], (a,)),
+        (lambda x, y: xsl.lu_solve(xsl.lu_factor(x), y),
+         lambda x, y: sl.lu_solve(sl.lu_factor(x), y), (a, b)),
+        (lambda x, y: xsl.solve(x, y, assume_a="pos"), lambda x, y: sl.solve(x, y, assume_a="pos"),
+         (s, b)),
+        (lambda x: xsl.qr(x, mode="r", pivoting=True)[0],
+         lambda x: sl.qr(x, mode="r", pivoting=True)[0], (w,)),
+        (lambda x, y: xsl.eigh(x, y + np.eye(3), type=2, eigvals_only=True),
+         lambda x, y: sl.eigh(x, y + np.eye(3), type=2, eigvals_only=True), (s, s)),
+        (lambda x: xsl.svd(x, compute_uv=False), lambda x: sl.svd(x, compute_uv=False), (w,)),
+        (xsl.inv, sl.inv, (a,)), (xsl.det, sl.det, (a,)), (xsl.expm, sl.expm, (0.3 * a,)),
+    ]
+    for f, ref, args in cases:
+        got = np.asarray(f(*args))
+        want = np.stack([ref(*[x[i, j] for x in args]) for i in range(2) for j in range(2)])
+        close(got.reshape(want.shape), want, 1e-10 * max(1.0, _mag(want)))
+        assert got.shape[:2] == batch
+
+
 def _functions(a, s, b):
     return [XL.solve(a, b), XL.inv(a), XL.det(a), XL.slogdet(a), XL.pinv(a), XL.cond(a),
             XL.norm(a, 2), xsl.cho_solve(xsl.cho_factor(s), b), xsl.lu(a),

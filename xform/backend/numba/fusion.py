@@ -67,6 +67,8 @@ from .codegen import INDENT, cast, index_text, literal_expr, np_type, shape_text
 # helper function, when the machine has more than one core.
 REDUCTION_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 # The size thresholds and switches are ``xform.config``'s.
+# dtypes whose arithmetic numba computes in the operands' type (see traits.TYPE_CLOSED)
+TYPE_CLOSED_DTYPES = frozenset({np.dtype(np.float64), np.dtype(np.complex128)})
 
 
 def _vector_math() -> dict:
@@ -609,7 +611,7 @@ def _scalar_expr(em, eqn, ins):
     for helper in getattr(prim.numba_scalar, "runtime_helpers", ()):
         if f"{helper}(" in expr:
             em.use_runtime(helper)
-    if (prim in traits.TYPE_CLOSED and dt in traits.TYPE_CLOSED_DTYPES
+    if (prim in traits.TYPE_CLOSED and dt in TYPE_CLOSED_DTYPES
             and all(x.aval.dtype == dt for x in eqn.invars)):
         return expr
     return cast(expr, dt)

@@ -11,8 +11,6 @@ others by their rule.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ...lax import elementwise as ew
 from ...lax import indexing as ix
 from ...lax import reductions as rd
@@ -94,10 +92,9 @@ INLINED = {jit_p: "jaxpr", custom_jvp_call_p: "call_jaxpr", custom_vjp_call_p: "
            checkpoint_p: "jaxpr", linear_solve_p: "solve"}
 
 #: Arithmetic that numba computes in its operands' type when every operand has the
-#: result's dtype and that dtype is float64 or complex128: the generated statement
-#: needs no cast (each cast is a call numba must type, a third of a chain's compile).
+#: result's dtype and that dtype is float64 or complex128 (``fusion.TYPE_CLOSED_DTYPES``):
+#: the generated statement needs no cast (each cast is a call numba must type).
 TYPE_CLOSED = {ew.add_p, ew.add_any_p, ew.sub_p, ew.mul_p, ew.neg_p}
-TYPE_CLOSED_DTYPES = {np.dtype(np.float64), np.dtype(np.complex128)}
 
 #: Unary float primitives with a vectorizable implementation in ``vector_math.py``.
 VECTOR_MATH = {ew.exp_p: "vexp", ew.log_p: "vlog", ew.tanh_p: "vtanh", ew.sin_p: "vsin",
