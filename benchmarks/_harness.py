@@ -8,26 +8,33 @@ import time
 #: ``--quick`` on the command line: fewer repetitions and shorter samples.
 QUICK = "--quick" in sys.argv
 REPEAT = 3 if QUICK else 7
+#: ``--cpu``: process CPU time instead of wall time (all threads of the process summed;
+#: less disturbed by other load on a shared machine). Compare single-threaded runs:
+#: OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 and, for JAX,
+#: XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".
+CPU = "--cpu" in sys.argv
+_clock = time.process_time if CPU else time.perf_counter
 
 
 def median_time(fn, *, repeat: int = 7, min_time: float = 0.05) -> float:
-    """Median seconds per call of ``fn()``; each sample loops until ``min_time`` passes."""
+    """Median seconds per call of ``fn()`` (wall time, or CPU time with ``--cpu``); each
+    sample loops until ``min_time`` passes."""
     fn()  # warm-up (compilation, caches)
     n = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = _clock()
         for _ in range(n):
             fn()
-        dt = time.perf_counter() - t0
+        dt = _clock() - t0
         if dt >= min_time or n >= 1 << 20:
             break
         n *= 2
     samples = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = _clock()
         for _ in range(n):
             fn()
-        samples.append((time.perf_counter() - t0) / n)
+        samples.append((_clock() - t0) / n)
     return statistics.median(samples)
 
 

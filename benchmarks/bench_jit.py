@@ -4,6 +4,7 @@ autograd (when installed). Prints a table of median times and ratios.
     python benchmarks/bench_jit.py            # all workloads
     python benchmarks/bench_jit.py --quick    # fewer repetitions
     python benchmarks/bench_jit.py --only=4,7,8,9,10,11   # issue 15's steady-state rows
+    python benchmarks/bench_jit.py --cpu ...  # process CPU time (see _harness.py)
 
 Workloads:
  1. jit(grad(sum(tanh(x)*sin(x) + exp(-x*x)))), n = 1e6
@@ -41,7 +42,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _harness import jax_t, load_jax, print_table, t  # noqa: E402
+from _harness import CPU, jax_t, load_jax, print_table, t  # noqa: E402
 
 import xform  # noqa: E402
 import xform.numpy as xnp  # noqa: E402
@@ -529,7 +530,7 @@ if want(11):
     rows.append(("11a grad, rows read by index in fori_loop", res_g))
     rows.append(("11b fori_loop filling a buffer row by row", res_f))
 
-print_table(f"xform jit benchmarks (medians; numpy {np.__version__}"
+print_table(f"xform jit benchmarks (medians of {'CPU' if CPU else 'wall'} time; numpy {np.__version__}"
             + (f", jax {jax.__version__}" if jax else "") + ")", rows)
 if want(6):
     print(f"\n(import time in the fresh process: xform {imp_cold:.2f} s; numba import "
