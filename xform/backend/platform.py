@@ -328,4 +328,4 @@ def dispose_pass_managers() -> None:
             with self._recorded_timings.record(f"Function passes on {func.name!r}", pb):
                 fpm.run(func, pb)
 
-    setattr(lib, "_optimize_functions", _optimize_functions)
+    lib._optimize_functions = _optimize_functions

@@ -382,7 +382,7 @@ def geqrf(a):
     """QR decomposition in LAPACK's Householder form (geqrf; JAX's ``lax.linalg.geqrf``):
     returns ``(a, taus)``, ``r`` in the upper triangle of ``a`` and below it the
     essential parts of the reflectors ``H_i = I - taus[i] v_i v_i^H`` (``v_i[i] = 1``)
-    whose product ``H_0 H_1 ... H_{k-1}`` is ``q``. Not differentiable (use ``qr``).
+    whose product, in order of ``i``, is ``q``. Not differentiable (use ``qr``).
 
     >>> import numpy as np
     >>> a, taus = geqrf(np.array([[3., 1.], [4., 2.]]))
