@@ -301,3 +301,21 @@ def test_environment_variables():
                          env=env, capture_output=True, text=True, timeout=300)
     assert out.stdout.strip() == "None"
     assert "XFORM_BLAS_NUM_THREADS='lots' is not a number of threads" in out.stderr
+
+
+def test_first_parallel_kernel_of_a_process_compiles_and_loads(tmp_path):
+    # the thread-count call in parallel kernels links against a symbol of Numba's
+    # threading layer, which exists only once the layer is launched: a parallel kernel
+    # compiled (and then loaded from the disk cache) as the first thing a fresh process
+    # does must not abort with "LLVM ERROR: Symbol not found: set_num_threads"
+    code = ("import numpy as np, xform, xform.numpy as xnp;"
+            "x = np.linspace(-3.0, 3.0, 4096);"
+            "print(float(np.abs(xform.jit(lambda v: xnp.sin(v) * 2.0 + v)(x)"
+            " - (np.sin(x) * 2.0 + x)).max()))")
+    env = dict(os.environ, XFORM_PARALLEL_MIN_SIZE="1024", XFORM_CACHE_DIR=str(tmp_path / "x"),
+               NUMBA_CACHE_DIR=str(tmp_path / "n"))
+    for _ in range(2):  # compiled, then loaded from the cache
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert float(out.stdout) < 1e-14

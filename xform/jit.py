@@ -623,7 +623,11 @@ class Jitted:
             except (AttributeError, KeyError):  # Python scalars, or not compiled yet
                 fn = self._fast.get(_fast_key(args)) if self._fast else None
             if fn is not None and _state_holder["s"].dynamic.level == 0:
-                return fn(*args)
+                try:
+                    return fn(*args)
+                except RuntimeError as e:  # its kernel was evicted and would have to
+                    if str(e) != "compilation disabled":  # compile for these arguments'
+                        raise                             # layout: the slow path does
         if config.disable_jit:
             return self.fun(*args, **kwargs)
         key, static, leaves, in_tree = self._signature(args, kwargs)
@@ -645,14 +649,16 @@ class Jitted:
                 raise
             raise _deoptimized_error(self, args, kwargs, e) from None
         compiled = entry.jaxpr.cache.get("compiled")
-        if compiled is not None:  # evicting it drops this signature here (see _forget)
-            compiled.add_user(self, key)
+        if compiled is not None and not compiled.evicted:  # evicting it drops the signature
+            compiled.add_user(self, key)                    # here (see _forget)
         if not kwargs and self._simple and _state().dynamic.level == 0 and \
                 config.fast_paths_allowed():
-            if compiled is not None and compiled.ready:
+            if compiled is not None and compiled.ready and not compiled.evicted:
                 fk = _fast_key(args)
                 if fk is not None and not any(isinstance(o, Tracer) for o in outs):
                     self._fast[fk] = _plain_args(_make_fast(compiled, entry.out_tree), fk)
+                    if compiled.evicted:  # by another thread meanwhile: no direct call to it
+                        self._fast.pop(fk, None)
         return tree_unflatten(entry.out_tree, [to_output(o) for o in outs])
 
     def _tier_param(self) -> dict:

@@ -23,8 +23,8 @@ changes the internals they rely on shows up there:
   kernel call (page faults on every call of kernels with big temporaries);
   ``trim_malloc`` returns it when asked to (``xform.clear_caches()``).
 - ``dispose_pass_managers``: llvmlite never frees LLVM's optimization pass pipelines,
-  ~0.9 MB per compiled kernel (see ``xform/backend/numba/resident.py`` for the rest of
-  what a compiled kernel keeps).
+  ~0.9 MB per compiled kernel (checked in ``tests/test_cache_bounds.py``, with the rest
+  of what a compiled kernel keeps: ``xform/backend/numba/resident.py``).
 - ``interrupts_deferred`` / ``load_compiler``: Ctrl-C during an import (Numba's, or its
   registries loaded at the first compilation) leaves a half-imported package that stays
   broken for the process (``module 'numba' has no attribute 'core'`` at every later

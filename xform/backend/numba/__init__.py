@@ -298,6 +298,10 @@ class Evicted(RuntimeError):
     types (its caller compiles the program again instead; see ``resident.py``)."""
 
 
+# numba's error when a kernel released by resident.py would have to compile
+COMPILATION_DISABLED = "compilation disabled"
+
+
 class Compiled:
     """A compiled program: call with the flat inputs, returns the list of outputs.
 
@@ -487,7 +491,13 @@ class Compiled:
             self.ensure_compiled(args)
             self.ready = True
         _resident.touch(self._modname)
-        r = self.raw(*args)
+        try:
+            r = self.raw(*args)
+        except RuntimeError as e:  # evicted by another thread since the check above
+            if self.evicted and str(e) == COMPILATION_DISABLED:
+                raise Evicted(f"jit of {self.name}: this compiled program was evicted "
+                              f"from the in-memory cache.") from None
+            raise
         if self.n_out == 1:
             r = [r]
         else:

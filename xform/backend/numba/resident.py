@@ -43,6 +43,7 @@ release still happens):
 from __future__ import annotations
 
 import collections
+import contextlib
 import gc
 import linecache
 import os
@@ -77,22 +78,30 @@ def lookup(name: str):
 
 
 def admit(name: str, module) -> None:
-    """Keep ``module`` resident (as the most recently used), evicting the least recently
-    used modules beyond the bound."""
+    """Keep ``module`` resident, as the most recently used (``load_module``, within
+    ``compile_jaxpr``; modules beyond the bound are evicted when the program using this
+    one registers)."""
     with _cache._LOCK:
         _MODULES[name] = _Entry(module)
-        limit = config.compile_cache_size
-        _shrink(limit, keep=name)
-        if limit is not None and len(_MODULES) > limit // 2:  # (eviction is getting near)
-            _recheck_middle(keep=name)
 
 
 def register(compiled) -> None:
-    """Record that ``compiled`` (a ``Compiled``) runs its module's kernel: it is evicted
-    with the module."""
-    entry = _MODULES.get(compiled.module.__name__)
-    if entry is not None and entry.module is compiled.module:
-        entry.users.add(compiled)
+    """Record that ``compiled`` (a ``Compiled``, made by ``compile_jaxpr`` under the
+    compile lock since its ``load_module``) runs its module's kernel: it is evicted with
+    the module. Then evict the least recently used modules beyond the bound."""
+    name = compiled.module.__name__
+    entry = _MODULES.get(name)
+    if entry is None or entry.module is not compiled.module:
+        return
+    entry.users.add(compiled)
+    limit = config.compile_cache_size
+    if limit is None:
+        return
+    if len(_MODULES) > limit:
+        with _locked():
+            _shrink(limit, keep=name)
+    if len(_MODULES) > limit // 2:  # eviction is getting near
+        _recheck_middle(keep=name)
 
 
 def touch(name: str) -> None:
@@ -109,10 +118,27 @@ def resident() -> int:
     return len(_MODULES)
 
 
+def _locked():
+    """The locks modules are evicted under, in the order compilations take them: the
+    backend's compile lock (held from ``load_module`` until the new ``Compiled``
+    registers, so a module cannot go between the two), Numba's compiler lock (no
+    compilation of an evicted kernel is half done; one starting later finds compiling
+    disabled, see ``_release``), then ``cache._LOCK``."""
+    from . import _COMPILE_LOCK
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(_COMPILE_LOCK)
+    lock = sys.modules.get("numba.core.compiler_lock")
+    if lock is not None:
+        stack.enter_context(lock.global_compiler_lock)
+    stack.enter_context(_cache._LOCK)
+    return stack
+
+
 def clear() -> int:
     """Evict every module that is not in use (``xform.clear_caches``) and give the memory
     back to the OS; returns how many were evicted."""
-    with _cache._LOCK:
+    with _locked():
         n = _shrink(0)
     gc.collect()  # Numba's objects form cycles: freed by the cycle collector
     platform.trim_malloc()
@@ -121,7 +147,7 @@ def clear() -> int:
 
 def _on_config(name: str) -> None:
     if name == "compile_cache_size":
-        with _cache._LOCK:
+        with _locked():
             _shrink(config.compile_cache_size)
 
 
@@ -135,7 +161,7 @@ def _pinned(entry: _Entry) -> bool:
 def _shrink(limit, keep: str | None = None) -> int:
     """Evict the least recently used modules until at most ``limit`` (None: no bound)
     are resident; pinned ones and ``keep`` (the one just admitted) are skipped. Called
-    with ``cache._LOCK`` held."""
+    under ``_locked()``."""
     if limit is None:
         return 0
     evicted = 0
@@ -204,7 +230,9 @@ def _release(module) -> None:
         d.overloads = collections.OrderedDict(overloads)
         overloads.clear()
         # no new signatures: outside sys.modules numba would compile it as a function of
-        # no module, and the disk cache would get an entry that cannot be loaded
+        # no module, and the disk cache would get an entry that cannot be loaded. A call
+        # needing one raises numba's RuntimeError("compilation disabled"), which jit turns
+        # into a new compilation of the program (Jitted.__call__, Compiled.__call__).
         d._can_compile = False
 
 

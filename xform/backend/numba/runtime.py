@@ -8,6 +8,7 @@ import numpy as np
 from numba.core import types
 from llvmlite import ir
 from numba.extending import intrinsic, overload
+from numba.np.ufunc.parallel import _launch_threads
 
 from ..platform import preload_cython_blas
 from . import threads as _threads
@@ -309,6 +310,11 @@ _ENABLED, _CALLS, _NUMBA_WANT, _POOL = (_threads.ENABLED, _threads.CALLS, _threa
                                         _threads.POOL)
 
 
+def _launch_threads_on_reload():
+    """Reload hook of cached code calling ``_set_num_threads`` (pickled by reference)."""
+    _launch_threads()
+
+
 @intrinsic
 def _set_num_threads(typingctx, n):
     """``numba.set_num_threads(n)`` through the threading layer's symbol, which numba
@@ -318,8 +324,13 @@ def _set_num_threads(typingctx, n):
     if not isinstance(n, types.Integer):
         return None
     sig = types.void(n)
+    # the symbol exists once numba's threading layer is launched: before this function
+    # is linked when compiled afresh (here) and when loaded from the disk cache (numba
+    # runs a library's reload hooks before linking it)
+    _launch_threads()
 
     def codegen(context, builder, signature, args):
+        context.active_code_library._reload_init.add(_launch_threads_on_reload)
         i32 = ir.IntType(32)
         fn = builder.module.globals.get("set_num_threads")
         if fn is None:
