@@ -445,8 +445,13 @@ def warm_runtime() -> None:
     rng = np.random.default_rng(0)
     a, b, v = rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), rng.standard_normal(40)
     spd = a @ a.T + 3 * np.eye(3)
-    xform.jit(lambda a, b: [a @ b, a.T @ b, a @ b.T, a.T @ b.T, a @ b[:, 0],
+    # matrix products: small ones run as loops (dot_small), from 16 x 16 x 16 through
+    # the BLAS wrappers, one per operand layout (C or transposed)
+    xform.jit(lambda a, b: [a @ b, a.T @ b, a @ b.T, a.T @ b.T, a @ b[:, 0], a @ a.T,
                             xnp.einsum("bij,bjk->bik", a[None], b[None])])(a, b)
+    a16, b16 = rng.standard_normal((16, 16)), rng.standard_normal((16, 16))
+    xform.jit(lambda a, b: [a @ b, a.T @ b, a @ b.T, a.T @ b.T, a @ a.T,
+                            xnp.einsum("bij,bjk->bik", a[None], b[None])])(a16, b16)
     xform.jit(lambda v: [xnp.exp(v), xnp.log(xnp.abs(v) + 1), xnp.tanh(v), xnp.sin(v),
                          xnp.cos(v), xform.nn.sigmoid(v), xnp.exp(v[0]), xnp.log(v[1] ** 2),
                          xnp.tanh(v[2]), xnp.sin(v[3]), xnp.cos(v[4]), xform.nn.sigmoid(v[5])])(v)

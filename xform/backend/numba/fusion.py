@@ -68,7 +68,8 @@ from .codegen import INDENT, cast, index_text, literal_expr, np_type, shape_text
 REDUCTION_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 # The size thresholds and switches are ``xform.config``'s.
 # dtypes whose arithmetic numba computes in the operands' type (see traits.TYPE_CLOSED)
-TYPE_CLOSED_DTYPES = frozenset({np.dtype(np.float64), np.dtype(np.complex128)})
+TYPE_CLOSED_DTYPES = frozenset(np.dtype(t) for t in (np.float64, np.float32, np.complex128,
+                                                       np.complex64))
 
 
 def _vector_math() -> dict:
@@ -602,7 +603,8 @@ def _scalar_expr(em, eqn, ins):
         y = int(params["y"])
         if y == 0:
             return literal_expr(1, dt)
-        return cast("(" + " * ".join([ins[0]] * y) + ")", dt)
+        prod = "(" + " * ".join([ins[0]] * y) + ")"
+        return prod if dt in TYPE_CLOSED_DTYPES else cast(prod, dt)
     if prim is elementwise.sign_p and dt.kind == "u":  # numba's np.sign treats uint as signed
         return cast(f"({ins[0]} != 0)", dt)
     if getattr(prim.numba_scalar, "needs_dtype", False):
@@ -611,8 +613,10 @@ def _scalar_expr(em, eqn, ins):
     for helper in getattr(prim.numba_scalar, "runtime_helpers", ()):
         if f"{helper}(" in expr:
             em.use_runtime(helper)
-    if (prim in traits.TYPE_CLOSED and dt in TYPE_CLOSED_DTYPES
+    if (dt in TYPE_CLOSED_DTYPES and dt.kind in traits.TYPE_CLOSED.get(prim, "")
             and all(x.aval.dtype == dt for x in eqn.invars)):
+        return expr
+    if prim in traits.BOOL_VALUED and dt == np.bool_:
         return expr
     return cast(expr, dt)
 

@@ -28,6 +28,12 @@ kernel raises: indices are clamped, division by zero follows IEEE or numpy's int
 rule), so the only cost is that work, once; a ``scan`` of length 0 is left alone. The
 condition of a ``while`` loop runs at least once, so hoisting out of it is always free.
 
+**Matrix products of the scanned slices** (``_hoist_scan_products``): a product in a
+``scan`` body that reads only constants and the iteration's slices of ``xs`` (an RNN's
+``U @ x_t``) is computed for all iterations before the loop, as one batched product,
+and enters the loop as one more ``xs``. Not bit for bit the same sums: BLAS may add a
+product's terms in another order.
+
 Loop bodies are optimized first (``optimize``, which hoists out of nested loops), so
 invariants climb out of every level of a loop nest. Pass-through carries (a carry the
 body returns unchanged) are not turned into invariants.
@@ -36,10 +42,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
-from ...interpreters.transforms import has_effects
+from ...interpreters.transforms import batch_jaxpr, has_effects
 from ...lax.callbacks import pure_callback_p
 from ...lax.control_flow import scan_p, while_p
+from ...lax.dot import dot_general_p
 from ...lax.structural import broadcast_in_dim_p, iota_p
 
 # Kept in the loop whatever their operands (see the module docstring).
@@ -177,6 +186,26 @@ class _Hoister:
         body.cache["optimized"] = body  # still optimized: equations only moved out
         return body, [operands[i] for i in keep]
 
+    def inline(self, closed: ClosedJaxpr, operands: list) -> list:
+        """Emit ``closed``'s equations reading ``operands``; returns its outputs' values
+        in the enclosing program."""
+        j = closed.jaxpr
+        rename: dict = {v.id: o for v, o in zip(j.invars, operands)}
+        for v, c in zip(j.constvars, closed.consts):
+            nv = Var(v.aval)
+            self.constvars.append(nv)
+            self.consts.append(c)
+            rename[v.id] = nv
+
+        def sub(v):
+            return v if type(v) is Literal else rename.get(v.id, v)
+
+        for e in j.eqns:
+            outs = [Var(o.aval) for o in e.outvars]
+            self.eqns.append(Eqn(e.primitive, [sub(v) for v in e.invars], outs, e.params))
+            rename.update((o.id, n) for o, n in zip(e.outvars, outs))
+        return [sub(v) for v in j.outvars]
+
 
 def hoist_loop_invariants(jaxpr: Jaxpr, consts: list,
                           optimize: Callable[[ClosedJaxpr], ClosedJaxpr]
@@ -227,8 +256,95 @@ def _hoist_scan(h: _Hoister, e, optimize):
     p = e.params
     nc = p["num_consts"]
     new = h.hoist(optimize(p["jaxpr"]), nc, list(e.invars[:nc]))
-    if new is None:
+    if new is not None:
+        body, consts = new
+        p = dict(p, jaxpr=body, num_consts=len(consts))
+        e = Eqn(scan_p, list(consts) + list(e.invars[nc:]), e.outvars, p)
+    stacked = _hoist_scan_products(h, e)
+    return stacked if stacked is not None else (e if new is not None else None)
+
+
+# -- matrix products of the scanned slices, for all iterations at once ---------------------------
+
+# the most memory the stacked results of hoisted products may take (bytes)
+_STACKED_LIMIT = 1 << 28
+
+
+def _hoist_scan_products(h: _Hoister, e):
+    """Move the matrix products of a ``scan`` body that read only its constants and its
+    per-iteration slices (``xs``), with the equations they need, out of the loop: they
+    run once, batched over the iterations (``vmap`` of those equations: T matrix-vector
+    products become one matrix product), and their results enter the loop as more
+    ``xs``. An RNN's input projection ``U @ x_t`` is the typical case; XLA does not do
+    this, and loops of small products are where a BLAS call per iteration costs most.
+    Other xs-only work stays in the loop, where it fuses for free. None if nothing
+    moved."""
+    p = e.params
+    closed = p["jaxpr"]
+    j = closed.jaxpr
+    nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
+    fixed = {v.id for v in j.constvars} | {v.id for v in j.invars[:nc]}
+    xs_only = fixed | {v.id for v in j.invars[nc + nk:]}
+    producer, candidates = {}, []
+    for eqn in j.eqns:
+        if eqn.outvars and all(type(v) is Literal or v.id in xs_only for v in eqn.invars) \
+                and _hoistable(eqn):
+            xs_only.update(v.id for v in eqn.outvars)
+            candidates.append(eqn)
+            for o in eqn.outvars:
+                producer[o.id] = eqn
+    products = [q for q in candidates if q.primitive is dot_general_p
+                and any(type(v) is Var and v.id not in fixed for v in q.invars)]
+    if not products:
         return None
-    body, consts = new
-    params = dict(p, jaxpr=body, num_consts=len(consts))
-    return Eqn(scan_p, list(consts) + list(e.invars[nc:]), e.outvars, params)
+    hoist: dict = {}  # id(eqn) -> eqn: the products and the xs-only work they read
+
+    def need(eqn):
+        if id(eqn) in hoist:
+            return
+        hoist[id(eqn)] = eqn
+        for v in eqn.invars:
+            if type(v) is Var and v.id in producer:
+                need(producer[v.id])
+
+    for q in products:
+        need(q)
+    hoisted = [q for q in candidates if id(q) in hoist]
+    defined = {o.id for q in hoisted for o in q.outvars}
+    crossing, seen = [], set()
+    for eqn in j.eqns:
+        if id(eqn) not in hoist:
+            for v in eqn.invars:
+                if type(v) is Var and v.id in defined and v.id not in seen:
+                    seen.add(v.id)
+                    crossing.append(v)
+    for v in j.outvars:
+        if type(v) is Var and v.id in defined and v.id not in seen:
+            seen.add(v.id)
+            crossing.append(v)
+    size = sum(int(np.prod(v.aval.shape, dtype=np.int64)) * v.aval.dtype.itemsize
+               for v in crossing)
+    if not crossing or size * length > _STACKED_LIMIT:
+        return None
+    # the hoisted equations as a program of (consts, xs), batched over the iterations
+    read = {v.id for q in hoisted for v in q.invars if type(v) is Var}
+    ins = [v for v in j.invars[:nc] + j.invars[nc + nk:] if v.id in read]
+    cvars = [(v, c) for v, c in zip(j.constvars, closed.consts) if v.id in read]
+    part = ClosedJaxpr(Jaxpr([v for v, _ in cvars], ins, crossing, hoisted),
+                       [c for _, c in cvars])
+    dims = tuple(None if v.id in fixed else 0 for v in ins)
+    batched, _ = batch_jaxpr(part, dims, length, (True,) * len(crossing))
+    outer = {v.id: o for v, o in zip(j.invars, e.invars)}
+    stacked = h.inline(batched, [outer[v.id] for v in ins])
+    # the loop reads the stacked results' slices through fresh inputs after its xs
+    fresh = {v.id: Var(v.aval) for v in crossing}
+
+    def sub(v):
+        return v if type(v) is Literal else fresh.get(v.id, v)
+
+    eqns = [Eqn(q.primitive, [sub(v) for v in q.invars], q.outvars, q.params)
+            for q in j.eqns if id(q) not in hoist]
+    body = ClosedJaxpr(Jaxpr(j.constvars, list(j.invars) + [fresh[v.id] for v in crossing],
+                             [sub(v) for v in j.outvars], eqns), closed.consts)
+    body.cache["optimized"] = body  # still optimized: equations only moved out
+    return Eqn(scan_p, list(e.invars) + stacked, e.outvars, dict(p, jaxpr=body))

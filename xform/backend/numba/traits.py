@@ -92,9 +92,15 @@ INLINED = {jit_p: "jaxpr", custom_jvp_call_p: "call_jaxpr", custom_vjp_call_p: "
            checkpoint_p: "jaxpr", linear_solve_p: "solve"}
 
 #: Arithmetic that numba computes in its operands' type when every operand has the
-#: result's dtype and that dtype is float64 or complex128 (``fusion.TYPE_CLOSED_DTYPES``):
-#: the generated statement needs no cast (each cast is a call numba must type).
-TYPE_CLOSED = {ew.add_p, ew.add_any_p, ew.sub_p, ew.mul_p, ew.neg_p}
+#: result's dtype and that dtype is a float or complex type (``fusion.TYPE_CLOSED_DTYPES``):
+#: the generated statement needs no cast (each cast is a call numba must type, ~2 ms of
+#: compile time). The value is the dtype kinds it holds for: float division of complex
+#: operands goes through ``runtime.cdiv``, which computes in complex128.
+TYPE_CLOSED = {ew.add_p: "fc", ew.add_any_p: "fc", ew.sub_p: "fc", ew.mul_p: "fc",
+               ew.neg_p: "fc", ew.div_p: "f", ew.max_p: "f", ew.min_p: "f"}
+
+#: Comparisons: numba's are bool for any operands, so the result needs no cast.
+BOOL_VALUED = {ew.eq_p, ew.ne_p, ew.lt_p, ew.le_p, ew.gt_p, ew.ge_p}
 
 #: Unary float primitives with a vectorizable implementation in ``vector_math.py``.
 VECTOR_MATH = {ew.exp_p: "vexp", ew.log_p: "vlog", ew.tanh_p: "vtanh", ew.sin_p: "vsin",
