@@ -229,3 +229,20 @@ def test_random_network_is_jax_he_normal():
     for i, (cin, cout) in enumerate(zip(SMALL[:-1], SMALL[1:])):
         w = jax.nn.initializers.he_normal()(keys[i], (3, 3, cin, cout), np.float32)
         np.testing.assert_array_equal(params[f"layer{i}_w"], np.asarray(w))
+
+
+def test_lbfgs_path_lowers_the_loss():
+    # the --optimizer lbfgs path: xform.optimize.minimize(method="lbfgs") in chunks. A
+    # smaller network than the Adam tests' (its program compiles in ~15-20 s of CPU)
+    params, spec, content, style = _problem(16, (3, 8, 16), np.float32)
+    r = st.run(content, style, 8, params=params, spec=spec, optimizer="lbfgs", chunk=4)
+    losses = np.array(r["losses"])
+    assert r["steps"][0] == 0 and r["steps"][-1] >= 4 and np.all(np.diff(r["steps"]) > 0)
+    assert np.all(np.isfinite(losses)) and np.all(np.diff(losses) < 0), losses
+    assert r["style"][0] > 4 * r["style"][-1], r["style"]
+    img = r["image"]
+    assert img.shape == content.shape and np.isfinite(img).all()
+    # the final (clipped) image's loss by the independent reference is below the start's
+    s, c, t = np_loss_terms(params, spec, img.astype(np.float64), content, style)
+    s0, c0, t0 = np_loss_terms(params, spec, content.astype(np.float64), content, style)
+    assert s + 0.05 * c + 0.01 * t < s0 + 0.05 * c0 + 0.01 * t0
