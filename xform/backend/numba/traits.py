@@ -97,7 +97,9 @@ INLINED = {jit_p: "jaxpr", custom_jvp_call_p: "call_jaxpr", custom_vjp_call_p: "
 #: compile time). The value is the dtype kinds it holds for: float division of complex
 #: operands goes through ``runtime.cdiv``, which computes in complex128.
 TYPE_CLOSED = {ew.add_p: "fc", ew.add_any_p: "fc", ew.sub_p: "fc", ew.mul_p: "fc",
-               ew.neg_p: "fc", ew.div_p: "f", ew.max_p: "f", ew.min_p: "f"}
+               ew.neg_p: "fc", ew.square_p: "fc", ew.div_p: "f", ew.max_p: "f", ew.min_p: "f",
+               ew.sqrt_p: "f", ew.abs_p: "f", ew.reciprocal_p: "f", ew.floor_p: "f",
+               ew.ceil_p: "f"}
 
 #: Comparisons: numba's are bool for any operands, so the result needs no cast.
 BOOL_VALUED = {ew.eq_p, ew.ne_p, ew.lt_p, ew.le_p, ew.gt_p, ew.ge_p}
