@@ -99,7 +99,12 @@ INLINED = {jit_p: "jaxpr", custom_jvp_call_p: "call_jaxpr", custom_vjp_call_p: "
 TYPE_CLOSED = {ew.add_p: "fc", ew.add_any_p: "fc", ew.sub_p: "fc", ew.mul_p: "fc",
                ew.neg_p: "fc", ew.square_p: "fc", ew.div_p: "f", ew.max_p: "f", ew.min_p: "f",
                ew.sqrt_p: "f", ew.abs_p: "f", ew.reciprocal_p: "f", ew.floor_p: "f",
-               ew.ceil_p: "f"}
+               ew.ceil_p: "f", ew.round_p: "f", ew.cbrt_p: "f"}
+# numpy's float functions, which numba computes in their operand's float type
+TYPE_CLOSED.update({p: "f" for p in (
+    ew.log1p_p, ew.expm1_p, ew.log_p, ew.exp_p, ew.sin_p, ew.cos_p, ew.tan_p, ew.tanh_p,
+    ew.asin_p, ew.acos_p, ew.atan_p, ew.sinh_p, ew.cosh_p, ew.asinh_p, ew.acosh_p,
+    ew.atanh_p)})
 
 #: Comparisons: numba's are bool for any operands, so the result needs no cast.
 BOOL_VALUED = {ew.eq_p, ew.ne_p, ew.lt_p, ew.le_p, ew.gt_p, ew.ge_p}
