@@ -107,7 +107,7 @@ def test_products_other_dtypes(dtype):
 
 def test_products_take_the_intended_paths():
     src = jit_products.lower(*_product_args(np.float64)).source
-    assert "dot_small(" in src and "dot2(" in src
+    assert "dot_small(" in src and "gemm(" in src
     assert src.count("syrk(") == 3
 
 
@@ -239,7 +239,7 @@ def test_rk4_gradient_through_fori_loop():
     np.testing.assert_allclose(gy, ry, rtol=1e-9, atol=1e-12)
     src = jit_rk4_grad.lower(a, y0).source
     # the backward loop stacks the four outer products' operands instead of forming them
-    assert src.count("dot2(") == 8  # 4 flushes in the loop, 4 after it
+    assert src.count("gemm(") == 8  # 4 flushes in the loop, 4 after it
     assert "np.outer" not in src
 
 

@@ -384,9 +384,9 @@ def _scan_lower(em, eqn, ins):
     def flush_into(k, bufs, flush):
         kt, fu, fv = flush
         u, v, t = em.fresh("v"), em.fresh("v"), em.fresh("d")
-        em.line(f"{u} = {bufs[0]}.reshape(({kt}, {fu})).T")
+        em.line(f"{u} = {bufs[0]}.reshape(({kt}, {fu}))")
         em.line(f"{v} = {bufs[1]}.reshape(({kt}, {fv}))")
-        em.line(f"{t} = {em.use_runtime('dot2')}({u}, {v})")
+        em.line(f"{t} = {em.use_linalg('gemm')}({u}, np.int64(1), {v}, np.int64(0))")
         c = carry[k]
         shape = carry_avals[k].shape
         if tuple(shape) != (fu, fv):

@@ -52,7 +52,7 @@ _REAL = {types.float32: types.float32, types.float64: types.float64,
 # argument kinds: c char*, i int*, A dtype*, R real dtype*, I int* (arrays or scalars)
 _SIGNATURES = {
     "potrf": "ciAii", "trsm": "cccciiAAiAi", "getrf": "iiAiIi", "geqrf": "iiAiAAii",
-    "syrk": "cciiAAiAAi",  # BLAS, as trsm (the rest are LAPACK)
+    "syrk": "cciiAAiAAi", "gemm": "cciiiAAiAiAAi",  # BLAS, as trsm (the rest: LAPACK)
     "orgqr": "iiiAiAAii", "ungqr": "iiiAiAAii", "geqp3_real": "iiAiIAAii",
     "geqp3_complex": "iiAiIAAiRi",
     "syevd": "cciAiRRiIii", "heevd": "cciAiRAiRiIii",
@@ -73,7 +73,7 @@ def _external(routine: str, dtype):
     ptr = {"c": types.CPointer(types.int8), "i": types.CPointer(_FINT),
            "A": types.CPointer(dtype), "R": types.CPointer(_REAL[dtype]),
            "I": types.CPointer(_FINT)}
-    module = ("scipy.linalg.cython_blas" if routine in ("trsm", "syrk")
+    module = ("scipy.linalg.cython_blas" if routine in ("trsm", "syrk", "gemm")
               else "scipy.linalg.cython_lapack")
     symbol = "xform_" + name
     _llvm.add_symbol(symbol, get_cython_function_address(module, name))
@@ -149,6 +149,7 @@ _cplx = frozenset({types.complex64, types.complex128})
 _potrf = _dispatch("potrf")
 _trsm = _dispatch("trsm")
 _syrk = _dispatch("syrk")
+_gemm = _dispatch("gemm")
 _getrf = _dispatch("getrf")
 _geqrf = _dispatch("geqrf")
 
@@ -369,6 +370,43 @@ def syrk(a, rows):
     for i in range(m):
         for j in range(i + 1, m):
             c[i, j] = c[j, i]
+    return c
+
+
+# -- general products ------------------------------------------------------------------------
+
+@cached_njit(**_opts)
+def gemm(a, a_t, b, b_t):
+    """``op(a) @ op(b)`` of C-contiguous 2-d ``a`` and ``b``, where ``op`` transposes when
+    the flag (an int64, not a literal: one compiled signature per dtype) is nonzero, by
+    BLAS gemm: the transpose is BLAS's flag, never a copy. Column-major, the stored
+    arrays are the transposes, so the product computed is ``C^T = op(b)^T op(a)^T``:
+    ``b`` comes first, each with the transpose code its own flag gives. Numba's
+    ``np.dot`` compiles once per operand layout (C or F), ~0.4 s each."""
+    if not a.flags.c_contiguous:  # (the lowering passes C-contiguous bases)
+        a = a.copy()
+    if not b.flags.c_contiguous:
+        b = b.copy()
+    if a_t:
+        k, m = a.shape
+    else:
+        m, k = a.shape
+    n = b.shape[0] if b_t else b.shape[1]
+    c = np.empty((m, n), a.dtype)
+    if m == 0 or n == 0:
+        return c
+    if k == 0:
+        c[:] = 0
+        return c
+    alpha = np.ones(1, a.dtype)
+    beta = np.zeros(1, a.dtype)
+    ta = _ch("T") if a_t else _ch("N")
+    tb = _ch("T") if b_t else _ch("N")
+    blas_enter(m * n * k)
+    _gemm(_ref(tb), _ref(ta), _ref(_fi(n)), _ref(_fi(m)), _ref(_fi(k)), alpha.ctypes, b.ctypes,
+          _ref(_ld(k if b_t else n)), a.ctypes, _ref(_ld(m if a_t else k)), beta.ctypes,
+          c.ctypes, _ref(_ld(n)))
+    blas_exit()
     return c
 
 

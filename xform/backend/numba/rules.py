@@ -290,12 +290,13 @@ def _view_as(em, c, shape, target) -> str:
     return em.mark_contig(t)
 
 
-def _operand_2d(em, x, aval, free, contract, want):
+def _operand_2d(em, x, aval, free, contract, want, view=True):
     """A 2-d operand for a matrix product without copying when a C or F view exists.
 
     want == 'fk' gives shape (F, K) (lhs), 'kf' gives (K, F) (rhs). Returns
     ``(view, base, transposed)``: ``base`` is C-contiguous 2-d and ``view`` is ``base``
-    or, when ``transposed``, ``base.T`` (BLAS reads it with a transpose flag).
+    or, when ``transposed``, ``base.T`` (BLAS reads it with a transpose flag; not
+    written, and None, when ``view`` is false: the caller passes the flag itself).
     """
     shape = aval.shape
     F = int(np.prod([shape[d] for d in free], dtype=np.int64))
@@ -310,6 +311,8 @@ def _operand_2d(em, x, aval, free, contract, want):
     if _same_order(rev_, shape):
         c = em.contiguous(x, aval)
         base = _view_as(em, c, shape, target[::-1])
+        if not view:
+            return None, base, True
         t = em.fresh("v")
         em.line(f"{t} = {base}.T")
         return t, base, True
@@ -375,7 +378,7 @@ def _dot_general(em, eqn, ins):
             r = em.alloc(oa.shape, dt, hint="d")
             em.line(f"{em.use_runtime('dot_small')}({ops[0]}, {ops[1]}, {r})")
             return [r]
-        a2, a_base, a_t = _operand_2d(em, x, la, lf, lc, "fk")
+        a2, a_base, a_t = _operand_2d(em, x, la, lf, lc, "fk", view=small)
         if small:
             b2, _, _ = _operand_2d(em, y, ra, rf, rc, "kf")
             r = em.alloc((M, N), dt, hint="d")
@@ -383,12 +386,13 @@ def _dot_general(em, eqn, ins):
             return _result(em, r, (M, N), oa)
         if x == y and lc == rc and M >= _SYRK_MIN:  # x @ x.T: symmetric, half the work
             r = em.fresh("d")
-            em.line(f"{r} = {em.use_linalg('syrk')}({a_base}, {not a_t})")
+            em.line(f"{r} = {em.use_linalg('syrk')}({a_base}, np.int64({int(not a_t)}))")
             em.mark_contig(r)
             return _result(em, r, (M, M), oa)
-        b2, _, _ = _operand_2d(em, y, ra, rf, rc, "kf")
+        _, b_base, b_t = _operand_2d(em, y, ra, rf, rc, "kf", view=False)
         r = em.fresh("d")
-        em.line(f"{r} = {em.use_runtime('dot2')}({a2}, {b2})")
+        em.line(f"{r} = {em.use_linalg('gemm')}({a_base}, np.int64({int(a_t)}), {b_base}, "
+                f"np.int64({int(b_t)}))")
         em.mark_contig(r)
         return _result(em, r, (M, N), oa)
     a3, _, _, _ = _as_bmk(em, x, la, lb, lf, lc, "fk")

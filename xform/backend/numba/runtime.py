@@ -414,15 +414,6 @@ def blas_exit():
 
 
 @cached_njit(**_opts)
-def dot2(a, b):
-    """np.dot of two 2-d float arrays (BLAS)."""
-    blas_enter(a.shape[0] * a.shape[1] * b.shape[1])
-    r = np.dot(a, b)
-    blas_exit()
-    return r
-
-
-@cached_njit(**_opts)
 def dot_batched(a, b):
     """Batched matrix product of (B, M, K) and (B, K, N) C-contiguous float arrays."""
     out = np.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)

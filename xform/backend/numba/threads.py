@@ -15,7 +15,7 @@ OpenBLAS's threads spin while they wait: measured 5-50x slower than one thread (
   size (``NUMBA_NUM_THREADS``, when that is unset), so it reaches every thread. Loops
   run in parallel only when they are big (``fusion._outline_mode``, ``config.parallel``).
 - **BLAS** (``xform_blas_num_threads``, env ``XFORM_BLAS_NUM_THREADS``): the kernels'
-  BLAS calls (``runtime.dot2``/``dot_batched``, the LAPACK helpers, convolutions) set
+  BLAS calls (``linalg_runtime.gemm``, ``runtime.dot_batched``, the LAPACK helpers, convolutions) set
   the thread count of the library they call around each call (``runtime.blas_enter``):
   one thread for products of fewer than ``blas_min_work`` multiply-adds (waking threads
   costs more than they give) and for any call made while another kernel is inside
