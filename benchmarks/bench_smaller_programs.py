@@ -11,8 +11,10 @@ library is imported and has compiled one trivial function. Compile time is the f
 call minus one steady call, in process CPU time (``time.process_time``: the machine is
 shared; wall time moves with the load) and wall time; steady time is the median of
 repeated calls. ``before``: CSE of equations as written, no hoisting, only nested
-``jit`` programs inlined (the optimizer before this work); ``after``: the default
-optimizer.
+``jit`` programs inlined (the optimizer before this work), every linear program of
+reverse mode transposed; ``after``: the default optimizer, and reverse mode of a real
+scalar -> real scalar map evaluating its linear program forward
+(``xform/interpreters/linearize.py``).
 
 Workloads:
  1. ``d6``: the 6th derivative of ``tanh(sin x) * exp x`` (``grad`` nested six times).
@@ -178,8 +180,10 @@ def child(name, mode):
 
         import xform
         from xform.backend.numba import optimize
+        from xform.interpreters import linearize
 
         optimize.CANONICAL_CSE = optimize.HOIST_LOOP_INVARIANTS = mode == "after"
+        linearize.SCALAR_SELF_TRANSPOSE = mode == "after"
         if mode == "before":  # only nested jit programs were inlined
             from xform.lax.call import jit_p
 

@@ -92,6 +92,13 @@ def emit_call(em, number: int, ins, outs, out_avals) -> None:
             em.line(f"run_callback({args})")
         else:
             em.line(f"{', '.join(outs)}{',' if len(outs) == 1 else ''} = run_callback({args})")
+    # Numba rejects a typed variable of an object-mode block that nothing reads after it
+    # ("Invalid type annotation on non-outgoing variables"): an unused result of a
+    # multiple-result callback (dead-code elimination keeps the equation for the used
+    # ones). Each result is read once here, used later or not (a self-assignment:
+    # Numba's liveness counts the read, LLVM drops it).
+    for o in outs:
+        em.line(f"{o} = {o}")
     for o, a in zip(outs, out_avals):
         if a.ndim:
             em.mark_contig(o)

@@ -24,11 +24,10 @@ each value in a canonical form so that more of them compare equal:
   ``(-a) + b``            ``b - a``                  yes: ``+`` commutes
   ``a - (-b)``            ``a + b``                  yes
   ``(-a) - (-b)``         ``b - a``                  yes
-  ``(-a) + (-b)``,        ``-(a + b)``               but for the sign of an exact zero
-  ``(-a) - b``                                       sum: ``a == -b`` gives ``+0.0``,
-                                                     the rewrite ``-0.0`` (the latitude
-                                                     of ``x + 0 -> x`` in ``simplify``
-                                                     and of XLA)
+  ``(-a) + (-b)``,        ``-(a + b)``               integers only: for floats an exact
+  ``(-a) - b``                                       zero sum (``a == -b``) is ``+0.0``,
+                                                     the rewrite's ``-0.0``; floats keep
+                                                     the negations
   ``c * a``, literal      ``-(|c| * a)``             yes
   ``c < 0``
   ``1 * a``, ``-1 * a``   ``a``, ``-a``              yes (the result has ``a``'s type)
@@ -379,9 +378,11 @@ def _rewrite(s: _Numbering, p, ins, out, params):
     elif twice:
         return negated_result(ew.mul_p, [two, bx], [bx])  # -a - a == -(2a) exactly
     else:
-        # (-a) + (-b) -> -(a + b): exact but for the sign of an exact zero sum (a == -b
-        # gives +0.0 on the left, -0.0 on the right), the latitude XLA and `x + 0 -> x`
-        # take too; integers have no signed zero
+        # (-a) + (-b) -> -(a + b): exact for integers (no signed zero); for floats not
+        # when the sum is an exact zero (a == -b gives +0.0 on the left, -0.0 on the
+        # right), so floats keep the sum of the negations
+        if out.aval.dtype.kind == "f":
+            return None
         consumed = [bx] + ([by] if y_negated else [])
         return negated_result(ew.add_p, [bx, by], consumed, same_shape)
     return True

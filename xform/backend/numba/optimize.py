@@ -9,8 +9,8 @@ rounds):
   one kernel.
 - **simplify**: algebraic identities that autodiff leaves behind, keeping IEEE
   semantics: ``x*1 -> x`` (not for complex: ``(inf+0j)*1`` is ``inf+nanj``),
-  ``x+0 -> x`` / ``x-0 -> x`` (only the sign of a zero result may change:
-  ``-0.0 + 0.0`` is ``+0.0``, as in XLA), ``--x -> x``,
+  ``x + (-0.0) -> x`` / ``x - 0.0 -> x`` (exact for every x; not ``x + 0.0``:
+  ``-0.0 + 0.0`` is ``+0.0``), ``--x -> x``,
   identity converts/reshapes/transposes/broadcasts, ``x*0 -> 0`` **only** for
   integer and boolean dtypes (for floats ``inf*0`` and ``nan*0`` are NaN), adding a
   broadcast zero, multiplying by a broadcast one.
@@ -94,6 +94,22 @@ def _is_const_val(x, value) -> bool:
         return v.shape == () and v.dtype.kind in "biufc" and bool(v == value)
     except Exception:
         return False
+
+
+def _is_additive_identity(x, negative: bool) -> bool:
+    """Whether literal ``x`` is a zero that ``x + z`` (``negative``: z must be ``-0.0``)
+    or ``x - z`` (z must be ``+0.0``) leaves every value unchanged. In IEEE arithmetic
+    ``-0.0 + 0.0`` is ``+0.0``, so ``x + 0.0 -> x`` would turn that sum into ``-0.0``;
+    ``x + (-0.0)`` and ``x - 0.0`` are exact for every x. Complex: both parts so.
+    Integers and booleans have one zero."""
+    if not _is_const_val(x, 0):
+        return False
+    v = np.asarray(x.val)
+    if v.dtype.kind == "f":
+        return bool(np.signbit(v)) == negative
+    if v.dtype.kind == "c":
+        return bool(np.signbit(v.real)) == negative and bool(np.signbit(v.imag)) == negative
+    return True
 
 
 def _subst(env, v):
@@ -259,13 +275,13 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
         elif (p is add_p or p is add_any_p) and len(ins) == 2:
             x, y = ins
             sx, sy = scalar_of(x), scalar_of(y)
-            if _is_const_val(sy, 0) and _same_aval(x, out):
+            if _is_additive_identity(sy, negative=True) and _same_aval(x, out):
                 repl = x
-            elif _is_const_val(sx, 0) and _same_aval(y, out):
+            elif _is_additive_identity(sx, negative=True) and _same_aval(y, out):
                 repl = y
         elif p is sub_p and len(ins) == 2:
             x, y = ins
-            if _is_const_val(scalar_of(y), 0) and _same_aval(x, out):
+            if _is_additive_identity(scalar_of(y), negative=False) and _same_aval(x, out):
                 repl = x
         elif p is integer_pow_p and int(e.params.get("y", 0)) == 1:
             if _same_aval(ins[0], out):
