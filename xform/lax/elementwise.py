@@ -1107,7 +1107,8 @@ def _abs_jvp_rule(g, ans, x):
         a = convert_element_type(ans, get_aval(x).dtype)
         safe = select(eq(a, _c(a, 0)), _c(a, 1), a)
         return real(mul(g, div(conj(x), safe)))
-    return mul(g, sign(x))  # abs'(x) = sign(x), so abs'(0) = 0
+    # JAX's rule: the x >= 0 branch at 0 (and -0.0), so abs'(0) = 1; -1 for NaN
+    return select(ge(x, _c(x, 0)), g, neg(g))
 
 
 _defjvp(abs_p, _abs_jvp_rule)
