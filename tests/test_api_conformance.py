@@ -651,7 +651,7 @@ def test_discrete_samplers_and_jax_bits():
     assert g.min() >= 1 and abs(g.mean() - 4.0) < 0.3
     r = xform.random.rademacher(k, (_N,))
     assert set(np.unique(r)) == {-1, 1}
-    c = xform.random.multinomial(k, 20.0, np.array([0.2, 0.3, 0.5]), shape=(50,))
+    c = xform.random.multinomial(k, 20.0, np.array([0.2, 0.3, 0.5]), shape=(50, 3))
     np.testing.assert_array_equal(c.sum(-1), 20.0)
     b = xform.random.ball(k, 3, p=1.0, shape=(200,))
     assert (np.abs(b).sum(-1) <= 1).all()

@@ -1,13 +1,14 @@
-"""float32 ``log``, ``log1p``, ``erf`` and ``erf_inv`` rounded exactly as JAX computes
-them on CPU.
+"""float32 ``log``, ``log1p``, ``exp``, ``erf`` and ``erf_inv`` rounded exactly as JAX
+computes them on CPU.
 
 JAX's samplers turn uniform bits into normal, exponential, Laplace and Gumbel values
 with these functions; their last bits depend on the implementation (JAX on CPU uses
 XLA's polynomial approximations, with every multiply-add contracted to a fused
 multiply-add, and flushes subnormal numbers to zero). ``xform.random`` uses these
 primitives for float32 samples so that a JAX user's seeds give the same bits; the
-general-purpose ``lax.log``/``log1p``/``erf_inv`` are more accurate (correctly rounded
-or within an ulp) and are used everywhere else, including float64 samples.
+general-purpose ``lax.log``/``log1p``/``exp``/``erf_inv`` are more accurate (correctly
+rounded or within an ulp) and are used everywhere else. (float64: ``random_math64.py``;
+the functions XLA takes from the C library: ``random_libm.py``.)
 
 The algorithms (XLA's CPU code generation as of jaxlib 0.10):
 
@@ -18,19 +19,14 @@ The algorithms (XLA's CPU code generation as of jaxlib 0.10):
   -inf, negatives NaN.
 - ``log1p``: for ``|x| < sqrt(2) - 1`` Cephes' rational approximation
   ``x - x**2/2 + x**3 P(x)/Q(x)`` (degree 6 / 6), otherwise ``log(1 + x)``.
+- ``exp``: Cephes' single-precision expf: ``n = floor(x log2(e) + 1/2)`` (``x`` clamped
+  to [-87.8, 88.8], ``n`` to [-127, 127]), ``y = x - n q2 - n q1``, a degree-5
+  polynomial: ``1 + y + y**2 P(y)``, times ``2**n`` (0 for ``n = -127``).
 - ``erf``: Eigen's rational approximation ``x P(x**2) / Q(x**2)`` (degrees 4 and 6),
   ``+-1`` for ``|x| >= 3.8325...``.
 - ``erf_inv``: Giles' single-precision approximation: ``w = -log1p(-x**2)``, then a
   degree-8 polynomial in ``w - 2.5`` (``w < 5``) or ``sqrt(w) - 3`` times ``x``;
   ``+-1`` give ``+-inf``.
-
-``erf_inv_f64`` is the float64 transform of ``normal``: Giles' double-precision
-approximation (the one JAX uses for float64: polynomials of degree 22, 18 and 16 in
-``w - 3.125`` for ``w < 6.25``, ``sqrt(w) - 3.25`` for ``w < 16`` and ``sqrt(w) - 5``
-beyond), but with ``w = -log((1 - |x|)(1 + |x|))``, which has no cancellation (JAX's
-``-log1p(-x**2)`` loses digits near ``|x| = 1``, up to ~10**4 ulps): within a few ulps
-everywhere, and without the erf/erfc calls of ``lax.erf_inv``'s refinement step, so its
-loop vectorizes.
 
 Each fused multiply-add is correctly rounded: the Numba lowering
 (``xform/backend/numba/random.py``) uses the processor's fma (LLVM's ``llvm.fma``), the
@@ -38,9 +34,12 @@ numpy ``impl`` computes it in float64 with a correction for the rare double roun
 (``fma_exact``), so eager, jitted and JAX's values agree bit for bit. The primitive
 ``fma_f32_xla`` exposes the fused multiply-add itself (JAX's samplers contract
 ``a * b + c`` into one). Derivatives are those of the exact functions (written with the
-general lax operations).
+general lax operations). ``ERF_INV64_*`` are the coefficients of Giles' double-precision
+``erf_inv`` (used by ``random_math64.py`` and the backend's accurate ``erf_inv``).
 """
 from __future__ import annotations
+
+from typing import Any
 
 import math
 
@@ -49,8 +48,8 @@ import numpy as np
 from ..core.primitive import Primitive
 from ._rules import broadcasting_batch_rule, elementwise_abstract_eval
 
-__all__ = ["fma_f32_xla", "log_f32_xla", "log1p_f32_xla", "erf_f32_xla", "erf_inv_f32_xla",
-           "erf_inv_f64"]
+__all__ = ["fma_f32_xla", "log_f32_xla", "log1p_f32_xla", "exp_f32_xla", "erf_f32_xla",
+           "erf_inv_f32_xla"]
 
 F32 = np.dtype(np.float32)
 TINY = np.float32(np.finfo(np.float32).tiny)  # smallest normal: smaller inputs are 0
@@ -61,6 +60,12 @@ LOG_P = tuple(np.float32(c) for c in (
     -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1))
 LOG_Q1 = np.float32(-2.12194440e-4)
 LOG_Q2 = np.float32(0.693359375)
+
+EXP_LO, EXP_HI = np.float32(-87.8), np.float32(88.8)  # the clamp of the argument
+EXP_LOG2E = np.float32(1.44269504088896341)
+EXP_P = tuple(np.float32(c) for c in (
+    1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
+    5.0000001201e-1))
 
 LOG1P_SMALL = np.float32(0.41421356237309504880)  # sqrt(2) - 1
 LOG1P_NUM = tuple(np.float32(c) for c in (
@@ -208,6 +213,23 @@ def _log1p_impl(x):
     return _flush(out)[()]
 
 
+def _exp_impl(x):
+    x = _flush(np.asarray(x, F32))
+    with np.errstate(all="ignore"):
+        xc = np.minimum(np.maximum(x, EXP_LO), EXP_HI)
+        n = np.floor(_fma(xc, EXP_LOG2E, np.float32(0.5)))
+        n = np.minimum(np.maximum(n, np.float32(-127)), np.float32(127))
+        y = _fma(-n, LOG_Q2, xc)
+        y = _fma(-n, LOG_Q1, y)
+        z = _fma(y, EXP_P[0], EXP_P[1])
+        for c in EXP_P[2:]:
+            z = _fma(z, y, c)
+        z = np.float32(1) + _fma(z, y * y, y)
+        pow2 = np.where(n > -127, np.ldexp(np.float32(1), n.astype(np.int32)), np.float32(0))
+        out = np.where(np.isnan(x), x, z * pow2.astype(F32))
+    return _flush(out)[()]
+
+
 def _erf_impl(x):
     x = _flush(np.asarray(x, F32))
     with np.errstate(all="ignore"):
@@ -233,27 +255,6 @@ def _erf_inv_impl(x):
             p = _fma(p, t, np.where(central, a, b))
         out = np.where(np.abs(x) == np.float32(1), x * np.float32(np.inf), p * x)
     return _flush(out)[()]
-
-
-def _horner(coefs, t):
-    p = np.full_like(t, coefs[0])
-    for c in coefs[1:]:
-        p = p * t + c
-    return p
-
-
-def _erf_inv64_impl(x):
-    x = np.asarray(x, np.float64)
-    a = np.abs(x)
-    with np.errstate(all="ignore"):
-        w = -np.log((1.0 - a) * (1.0 + a))
-        central = _horner(ERF_INV64_CENTRAL, w - 3.125)
-        st = np.sqrt(w)
-        mid = _horner(ERF_INV64_MID, st - 3.25)
-        tail = _horner(ERF_INV64_TAIL, st - 5.0)
-        p = np.where(w < 6.25, central, np.where(w < 16.0, mid, tail))
-        out = np.where(a == 1.0, x * np.inf, p * x)
-    return out[()]
 
 
 # -- primitives ---------------------------------------------------------------------------
@@ -298,7 +299,7 @@ fma_f32_xla_p.impl = _fma_impl
 fma_f32_xla_p.abstract_eval = _fma_abstract
 fma_f32_xla_p.batch = broadcasting_batch_rule(fma_f32_xla_p)
 erf_inv_f32_xla_p = _unary("erf_inv_f32_xla", _erf_inv_impl)
-erf_inv_f64_p = _unary("erf_inv_f64", _erf_inv64_impl, np.dtype(np.float64))
+exp_f32_xla_p = _unary("exp_f32_xla", _exp_impl)
 
 
 def _jvp(prim, deriv):
@@ -324,6 +325,12 @@ def _log1p_deriv(g, ans, x):
     from .elementwise import add, div
 
     return div(g, add(x, np.float32(1)))
+
+
+def _exp_deriv(g, ans, x):
+    from .elementwise import mul
+
+    return mul(g, ans)
 
 
 def _erf_deriv(g, ans, x):
@@ -367,17 +374,9 @@ def _broadcast_like(t, like):
 fma_f32_xla_p.jvp = _fma_jvp
 _jvp(log_f32_xla_p, _log_deriv)
 _jvp(log1p_f32_xla_p, _log1p_deriv)
+_jvp(exp_f32_xla_p, _exp_deriv)
 _jvp(erf_f32_xla_p, _erf_deriv)
 _jvp(erf_inv_f32_xla_p, _erf_inv_deriv)
-
-
-def _erf_inv64_deriv(g, ans, x):
-    from .elementwise import exp, mul, square
-
-    return mul(g, mul(math.sqrt(math.pi) / 2, exp(square(ans))))
-
-
-_jvp(erf_inv_f64_p, _erf_inv64_deriv)
 
 
 def _bind(prim, x):
@@ -425,6 +424,17 @@ def log1p_f32_xla(x):
     return _bind(log1p_f32_xla_p, x)
 
 
+def exp_f32_xla(x: Any) -> Any:
+    """``exp`` of float32 values, rounded as JAX computes it on CPU.
+
+    >>> import numpy as np
+    >>> from xform.lax.random_math import exp_f32_xla
+    >>> exp_f32_xla(np.array([0.0, 1.0, -100.0], np.float32)).tolist()
+    [1.0, 2.7182817459106445, 0.0]
+    """
+    return _bind(exp_f32_xla_p, x)
+
+
 def erf_f32_xla(x):
     """Error function of float32 values, rounded as JAX computes it on CPU.
 
@@ -445,15 +455,3 @@ def erf_inv_f32_xla(x):
     [0.0, 0.4769362807273865, -inf]
     """
     return _bind(erf_inv_f32_xla_p, x)
-
-
-def erf_inv_f64(x):
-    """Inverse error function of float64 values (Giles' double-precision approximation,
-    within a few ulps; the transform of float64 ``normal`` samples).
-
-    >>> import numpy as np
-    >>> from xform.lax.random_math import erf_inv_f64
-    >>> erf_inv_f64(np.array([0.0, 0.5, -1.0])).round(12).tolist()
-    [0.0, 0.476936276204, -inf]
-    """
-    return _bind(erf_inv_f64_p, x)

@@ -24,26 +24,47 @@ Seeds are 64-bit integers: ``[seed >> 32, seed & 0xFFFFFFFF]``.
 Same bits as JAX
 ----------------
 With JAX's current default configuration (``jax_threefry_partitionable=True``,
-checked against jax/jaxlib 0.10.2) the same seed and call give the same values:
+checked against jax/jaxlib 0.10.2 on CPU, float64 with ``jax_enable_x64``) the same seed
+and call give the same values, eagerly and under ``jit``:
 
-- bit for bit: keys, ``split``, ``fold_in``, ``bits``, ``uniform`` (float16/32/64),
-  ``randint``, ``bernoulli``, ``permutation``, ``choice``, ``categorical``, and in
-  float32 (and float16) ``normal``, ``truncated_normal``, ``exponential``, ``laplace``,
-  ``gumbel``: the float32 ``log``, ``log1p`` and ``erf_inv`` are computed as JAX does
-  on CPU (``xform/lax/random_math.py``; a fused multiply-add is emulated in float64,
-  which can differ from JAX's in the last bit about once in 10**8 values).
+- bit for bit: keys, ``split``, ``fold_in``, ``bits``, ``uniform``, ``randint``,
+  ``bernoulli``, ``permutation``, ``choice``, ``categorical``, ``normal`` (also complex),
+  ``truncated_normal``, ``exponential``, ``laplace``, ``gumbel`` (modes 'low', 'high',
+  'highest'), ``logistic``, ``cauchy``, ``lognormal``, ``pareto``, ``rayleigh``, ``wald``,
+  ``weibull_min``, ``triangular``, ``rademacher``, ``geometric``, ``poisson``,
+  ``binomial``, ``multinomial`` in float32 and float64 (float16: all but three, below);
+  in float64 also ``maxwell``,
+  ``double_sided_maxwell``, and the gamma family (``gamma``, ``loggamma``, ``beta``,
+  ``dirichlet``, ``chisquare``, ``f``, ``t``, ``generalized_normal``, ``ball``) with the
+  caveat below; ``multivariate_normal`` and ``orthogonal`` in float64 were equal in
+  the measurements (their factorizations are LAPACK's in both).
+- How: the samplers apply the functions as XLA computes them on CPU: its own float32
+  polynomials for ``log``, ``log1p``, ``exp``, ``erf``, ``erf_inv``
+  (``xform/lax/random_math.py``), its float64 polynomials for ``log1p``, ``exp``,
+  ``erf_inv`` (``random_math64.py``), the C library's ``log``, ``erf``, ``tan``, ``pow``
+  (``random_libm.py``); every multiply feeding an add is a fused multiply-add, as XLA
+  contracts them; and XLA's algebraic rewrites are followed: a division by a broadcast
+  parameter is a product with its reciprocal, ``(a / b) / (c / d)`` is
+  ``(a d) / (b c)``, ``a / b**c`` is ``a b**-c``, a row sum fused with its operand is
+  added in order (``_math.py``).
 - Defaults are 64-bit, as numpy's (float64, int64), which is JAX with
   ``jax_enable_x64``; pass ``dtype=numpy.float32`` (``numpy.int32`` for ``randint``, a
   ``numpy.float32`` probability for ``bernoulli``) for the values of JAX's default
   configuration. ``choice`` with replacement samples int64 indices (JAX with x64).
-- Not bitwise: float64 samplers that apply ``log``/``erf_inv`` use xform's accurate
-  functions (JAX's float64 ``erf_inv`` is off by up to ~10**4 ulps), and float64
-  ``uniform`` with bounds whose width is not a power of two (JAX fuses the
-  multiply-add); float16 ``gumbel`` (JAX fuses the two logarithms in float32);
-  ``gamma``/``loggamma``/``beta``/``dirichlet`` (JAX's float32 code on CPU uses the
-  processor's reciprocal-square-root estimate, so its values depend on the CPU; most
-  values agree exactly); ``multivariate_normal`` and ``orthogonal`` (factorizations,
-  equal to rounding).
+- Not bitwise, and why: the gamma family computes ``1/3 / sqrt(alpha - 1/3)``, which XLA
+  turns into a reciprocal square root that it computes from the processor's estimate
+  refined by Newton steps (bits that depend on the CPU); xform uses ``1 / sqrt``, equal
+  to XLA's for many ``alpha`` (e.g. 0.5, 1.5, 2.5, 3 in float64) but not all (measured
+  on an AVX-512 CPU for ``alpha`` uniform in (0.1, 10): 96% of the gamma values equal,
+  the others at most 4 ulps apart in float64, 15 in float32).
+  ``dirichlet`` with more than 20 categories and ``ball`` with ``d > 20`` (XLA sums
+  longer rows in a vectorized order); float32 ``maxwell`` (1 ulp in ~8% of values: the
+  order of XLA's fused float32 reduction is not known); in float16, ``gumbel`` with mode
+  'low', ``logistic`` and ``maxwell`` (a few ulps in 6-10% of the values: XLA's float16
+  ``log`` is not its float32 one rounded); float32 ``multivariate_normal`` (factorization
+  rounding). Inside ``jax.jit`` with constant parameters XLA folds
+  constants (e.g. the gamma family's ``1/3 / sqrt(alpha - 1/3)`` exactly), so JAX's own
+  values can differ from its eager ones; xform follows JAX's eager calls.
 
 Transformations
 ---------------

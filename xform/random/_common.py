@@ -6,8 +6,8 @@ import numpy as np
 from .. import lax
 from ..core.trace import Tracer, get_aval
 from ..lax import random_bits as rb
-from ..lax import random_math as rm
 from ..lax._rules import broadcast_shapes
+from ._math import fma
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
@@ -60,14 +60,6 @@ def is_default(x, value: float) -> bool:
     return type(x) in (int, float) and x == value
 
 
-def fma(a, b, c, dtype: np.dtype):
-    """``a * b + c`` of float32 values rounded once: JAX on CPU contracts the float32
-    multiply-adds of its samplers into fused multiply-adds (float16 and float64 round
-    each operation)."""
-    assert dtype == F32
-    return rm.fma_f32_xla(as_dtype(a, F32), as_dtype(b, F32), as_dtype(c, F32))
-
-
 def uniform_floats(key_data, shape: tuple, dtype: np.dtype):
     """Uniform values ``m 2**-nmant`` in [0, 1) from the top ``nmant`` bits of the random
     bits (``nmant`` = the mantissa bits of ``dtype``): JAX's values, which it makes by
@@ -90,8 +82,8 @@ def uniform(key_data, shape: tuple, dtype: np.dtype, minval=0.0, maxval=1.0):
         span = lax.sub(hi, lo)
     else:  # concrete bounds (even under jit): a constant, checked for a power of two
         span = np.subtract(hi, lo, dtype=dtype)
-    if dtype == F32 and not _power_of_two(span):
-        v = fma(floats, span, lo, dtype)
+    if dtype in (F32, F64) and not _power_of_two(span):
+        v = fma(floats, span, lo, dtype)  # XLA contracts the multiply-add
     else:  # (with a power-of-two span the product is exact: fma and mul + add agree)
         v = lax.add(lax.mul(floats, span), lo)
     return lax.max(lo, v)

@@ -1,5 +1,6 @@
 """Continuous samplers built on uniform floats: uniform, normal, truncated_normal,
-exponential, laplace, gumbel (JAX's algorithms, value for value)."""
+exponential, laplace, gumbel (JAX's algorithms, value for value; the functions they apply
+are rounded as JAX's, ``_math.py``)."""
 from __future__ import annotations
 
 import math
@@ -8,36 +9,12 @@ import numpy as np
 
 from .. import lax
 from ..core.trace import Tracer
-from ..lax import random_math as rm
+from .. import numpy as xnp
+from ..lax import random_bits as rb
 from ._common import (F32, F64, as_dtype, broadcast_param_shapes, check_shape, float_dtype,
                       shape_of, uniform as _uniform)
 from ._keys import canonical_shape, check_key, split
-
-
-# -- float32 transcendental functions as JAX rounds them (float64: the accurate ones) ------
-
-
-def _via_f32(fn, x, dtype):
-    if dtype == F32:
-        return fn(x)
-    # float16: JAX computes in float32 and rounds the result
-    return lax.convert_element_type(fn(lax.convert_element_type(x, F32)), dtype)
-
-
-def log(x, dtype):
-    return lax.log(x) if dtype == F64 else _via_f32(rm.log_f32_xla, x, dtype)
-
-
-def log1p(x, dtype):
-    return lax.log1p(x) if dtype == F64 else _via_f32(rm.log1p_f32_xla, x, dtype)
-
-
-def erf(x, dtype):
-    return lax.erf(x) if dtype == F64 else _via_f32(rm.erf_f32_xla, x, dtype)
-
-
-def erf_inv(x, dtype):
-    return rm.erf_inv_f64(x) if dtype == F64 else _via_f32(rm.erf_inv_f32_xla, x, dtype)
+from ._math import erf, erf_inv, log, log1p
 
 
 # -- uniform ----------------------------------------------------------------------------------
@@ -62,11 +39,15 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
 # -- normal -----------------------------------------------------------------------------------
 
 
-def _normal_real(data, shape, dtype):
-    # u in (-1, 1): JAX's lower bound nextafter(-1, 0) keeps erf_inv finite
+def normal_erf_inv(data, shape, dtype):
+    """``erf_inv(u)`` for uniform ``u`` in (-1, 1) (JAX's lower bound nextafter(-1, 0)
+    keeps it finite): the normal values before their factor sqrt(2)."""
     lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype))
-    u = _uniform(data, shape, dtype, lo, 1.0)
-    return lax.mul(dtype.type(math.sqrt(2)), erf_inv(u, dtype))
+    return erf_inv(_uniform(data, shape, dtype, lo, 1.0), dtype)
+
+
+def _normal_real(data, shape, dtype):
+    return lax.mul(dtype.type(math.sqrt(2)), normal_erf_inv(data, shape, dtype))
 
 
 def normal(key, shape=(), dtype=None):
@@ -177,22 +158,30 @@ def laplace(key, shape=(), dtype=None):
     return lax.mul(lax.sign(u), log1p(lax.neg(lax.abs(u)), dtype))
 
 
+_MODES = ("low", "high", "highest")
+
+
 def _check_mode(name, mode):
     if mode is None:
-        return "low"
-    if mode not in ("low", "high"):
-        raise ValueError(f"xform.random.{name}: mode must be 'low' or 'high', got {mode!r}")
+        return "low"  # (JAX's default, unless its use_high_dynamic_range_gumbel flag is set)
+    if mode not in _MODES:
+        raise ValueError(f"xform.random.{name}: mode must be one of {_MODES}, got {mode!r}")
     return mode
 
 
 def gumbel(key, shape=(), dtype=None, mode=None):
-    """Standard Gumbel values: ``-log(-log(u))`` for uniform ``u`` in [tiny, 1).
-    ``mode='high'`` uses two uniforms per value for the small-probability tail (JAX's
-    ``mode='high'``).
+    """Standard Gumbel values: ``-log(-log(u))`` for uniform ``u`` in [tiny, 1)
+    (``mode='low'``, the default). ``mode='high'`` draws two uniforms per value, for
+    values down to ~1e-16 away from 0 and 1 (float32: Gumbel values up to ~32 instead of
+    ~16); ``mode='highest'`` (float32; 'high' for other dtypes) makes a float32 from 64
+    random bits, the full float32 range. JAX's three modes, bit for bit.
 
     >>> import numpy as np, xform
     >>> xform.random.gumbel(xform.random.PRNGKey(0), (2,), np.float32).dtype
     dtype('float32')
+    >>> x = xform.random.gumbel(xform.random.PRNGKey(0), (1000,), np.float32, mode="highest")
+    >>> bool(abs(x.mean() - 0.5772) < 0.1)
+    True
     """
     data, _ = check_key("gumbel", key)
     dtype = float_dtype("gumbel", dtype)
@@ -200,9 +189,52 @@ def gumbel(key, shape=(), dtype=None, mode=None):
     return gumbel_from_key(data, shape, dtype, _check_mode("gumbel", mode))
 
 
+# 2**-(k + 24) for k leading zero bits (k = 0..64) of a 64-bit fixed-point number
+_SCALE_F32 = np.ldexp(np.float32(1), -(np.arange(65) + 24)).astype(np.float32)
+
+
+def _float32_from_64_bits(hi, lo):
+    """The float32 nearest below the 64-bit fixed-point number ``(hi, lo) 2**-64`` in
+    (0, 1) (2**-65 for 0): the leading 24 significant bits (JAX's ``_safe_int_to_float``,
+    which assembles the exponent and mantissa bits; here the same value by exact
+    arithmetic, ``(2**23 + mantissa) 2**-(24 + leading zeros)``)."""
+    u32 = np.uint32
+    hiclz, loclz = lax.clz(hi), lax.clz(lo)
+    hi_empty = lax.eq(hiclz, u32(32))
+    top = lax.bitwise_or(
+        lax.shift_left(hi, hiclz),
+        lax.select(hi_empty, lax.shift_left(lo, loclz),
+                   lax.shift_right_logical(lo, lax.sub(u32(32), hiclz))))
+    mantissa = lax.bitwise_and(lax.shift_right_logical(top, u32(8)), u32((1 << 23) - 1))
+    zeros = lax.select(hi_empty, lax.add(u32(32), loclz), hiclz)
+    scale = xnp.asarray(_SCALE_F32)[lax.convert_element_type(zeros, np.int32)]
+    significand = lax.convert_element_type(lax.add(mantissa, u32(1 << 23)), F32)
+    return lax.mul(significand, scale)
+
+
+def _gumbel_highest_f32(data, shape):
+    """JAX's mode='highest' for float32: ``b`` = 64 random bits as a fixed-point number in
+    [0, 1); below 1/2, ``-log(-log1p(-b))``, else ``-log(-log(1 - b))`` with ``1 - b``
+    exact (the 64-bit two's complement), each float32 from 64 bits."""
+    u32 = np.uint32
+    bits = rb.threefry_random_bits(data, 32, (2,) + tuple(shape))
+    hi = lax.index_in_dim(bits, 0, 0, keepdims=False)
+    lo = lax.index_in_dim(bits, 1, 0, keepdims=False)
+    neg_hi, neg_lo = lax.bitwise_not(hi), lax.bitwise_not(lo)
+    carry = lax.convert_element_type(lax.eq(neg_lo, u32(0xFFFFFFFF)), np.uint32)
+    neg_hi, neg_lo = lax.add(neg_hi, carry), lax.add(neg_lo, u32(1))
+    flip = lax.lt(hi, u32(1 << 31))
+    x = _float32_from_64_bits(lax.select(flip, hi, neg_hi), lax.select(flip, lo, neg_lo))
+    low_half = lax.neg(log(lax.neg(log1p(lax.neg(x), F32)), F32))
+    high_half = lax.neg(log(lax.neg(log(x, F32)), F32))
+    return lax.select(flip, low_half, high_half)
+
+
 def gumbel_from_key(data, shape, dtype, mode):
     info = np.finfo(dtype)
-    if mode == "high":
+    if mode == "highest" and dtype == F32:
+        return _gumbel_highest_f32(data, shape)
+    if mode in ("high", "highest"):
         both = _uniform(data, (2,) + tuple(shape), dtype)
         high = lax.index_in_dim(both, 0, 0, keepdims=False)
         low = lax.index_in_dim(both, 1, 0, keepdims=False)
@@ -212,4 +244,3 @@ def gumbel_from_key(data, shape, dtype, mode):
         return lax.neg(log(lax.neg(log1p(lax.neg(x), dtype)), dtype))
     u = _uniform(data, shape, dtype, dtype.type(info.tiny), 1.0)
     return lax.neg(log(lax.neg(log(u, dtype)), dtype))
-

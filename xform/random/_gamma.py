@@ -30,7 +30,8 @@ from .. import numpy as xnp
 from ..lax.custom_derivatives import custom_jvp
 from ._common import (F64, as_dtype, broadcast_param_shapes, check_shape, float_dtype, fma,
                       shape_of, uniform as _uniform)
-from ._continuous import _normal_real, log, log1p
+from ._continuous import _normal_real
+from ._math import div, exp, log, log1p, pow, sequential_sum
 from ._keys import canonical_shape, check_key, split
 
 # -- lgamma and digamma for positive arguments (Lanczos, float64) ---------------------------
@@ -223,11 +224,13 @@ def _gamma_one(key, alpha, log_space: bool):
     alpha_orig = alpha
     alpha = lax.select(boost_mask, alpha, lax.add(alpha, one))
     d = lax.sub(alpha, third)
-    c = lax.div(third, lax.sqrt(d))
+    # XLA rewrites third / sqrt(d) as third * rsqrt(d); its rsqrt is 1 / sqrt(d) where it
+    # does not use the processor's estimate (refined by Newton steps, CPU-dependent bits)
+    c = lax.mul(third, lax.div(one, lax.sqrt(d)))
 
     def accept_cond(st):  # loop while the candidate is rejected
         _, xx, v, u = st
-        squeeze = lax.ge(u, lax.sub(one, lax.mul(dtype.type(0.0331), lax.mul(xx, xx))))
+        squeeze = lax.ge(u, fma(dtype.type(-0.0331), lax.mul(xx, xx), one, dtype))
         lhs = log(u, dtype)
         rhs = lax.add(lax.mul(xx, dtype.type(0.5)),
                       lax.mul(d, lax.add(lax.sub(one, v), log(v, dtype))))
@@ -238,7 +241,7 @@ def _gamma_one(key, alpha, log_space: bool):
         ks = split(k)
         k, sub = ks[0], ks[1]
         x = _normal_real(sub, (), dtype)
-        v = fma(x, c, one, dtype) if dtype == np.float32 else lax.add(one, lax.mul(x, c))
+        v = fma(x, c, one, dtype)  # (XLA contracts 1 + x c)
         return k, x, v
 
     def propose(st):
@@ -259,7 +262,7 @@ def _gamma_one(key, alpha, log_space: bool):
                                lax.mul(log_samples, lax.div(one, alpha_orig)))
         return lax.add(lax.add(log(d, dtype), log(v, dtype)), log_boost)
     samples = lax.sub(one, _uniform(sub, (), dtype))
-    boost = lax.select(boost_mask, one, lax.pow(samples, lax.div(one, alpha_orig)))
+    boost = lax.select(boost_mask, one, pow(samples, lax.div(one, alpha_orig), dtype))
     return lax.mul(lax.mul(d, v), boost)
 
 
@@ -364,7 +367,7 @@ def beta(key, a, b, shape=None, dtype=None):
     log_ga = _loggamma_sample(ks[0], a)
     log_gb = _loggamma_sample(ks[1], b)
     top = lax.max(log_ga, log_gb)
-    ga, gb = lax.exp(lax.sub(log_ga, top)), lax.exp(lax.sub(log_gb, top))
+    ga, gb = exp(lax.sub(log_ga, top), dtype), exp(lax.sub(log_gb, top), dtype)
     return lax.div(ga, lax.add(ga, gb))
 
 
@@ -392,5 +395,6 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     alpha = xnp.broadcast_to(as_dtype(alpha, dtype), tuple(shape) + ashape[-1:])
     log_g = _loggamma_sample(data, alpha)
     top = lax.stop_gradient(xnp.max(log_g, axis=-1, keepdims=True))
-    e = lax.exp(lax.sub(log_g, top))
-    return lax.div(e, xnp.sum(e, axis=-1, keepdims=True))
+    e = exp(lax.sub(log_g, top), dtype)
+    total = lax.expand_dims(sequential_sum(e, dtype), (len(shape_of(e)) - 1,))
+    return div(e, total, dtype)  # (JAX's softmax, XLA's order)

@@ -17,9 +17,10 @@ import numpy as np
 
 from .. import lax
 from .. import numpy as xnp
-from ._common import F32, as_dtype, check_shape, float_dtype, shape_of
+from ._common import F32, as_dtype, check_shape, float_dtype, get_dtype, shape_of
 from ._common import uniform as _uniform
-from ._continuous import exponential, log, log1p, normal
+from ._continuous import exponential, normal, normal_erf_inv
+from ._math import div, exp, fma, log, log1p, pow, sequential_sum, tan
 from ._discrete import bernoulli
 from ._gamma import gamma, loggamma
 from ._keys import canonical_shape, check_key, split
@@ -48,6 +49,14 @@ def _param_shape(name: str, shape, *params) -> tuple:
     return shape
 
 
+def _reciprocal(p, dtype):
+    """``1 / p`` as JAX's samplers compute it: in ``p``'s own float dtype (Python numbers
+    are float64, with 64-bit types), then converted to ``dtype``."""
+    pdt = get_dtype(p)
+    pdt = pdt if pdt.kind == "f" else np.dtype(np.float64)
+    return as_dtype(lax.div(pdt.type(1), as_dtype(p, pdt)), dtype)
+
+
 def _bcast(x, dtype, shape):
     x = as_dtype(x, dtype)
     return x if shape_of(x) == tuple(shape) else xnp.broadcast_to(x, shape)
@@ -64,7 +73,7 @@ def cauchy(key, shape=(), dtype=None):
     dtype = float_dtype("cauchy", dtype)
     shape = canonical_shape("cauchy", shape)
     u = _uniform(data, shape, dtype, np.finfo(dtype).eps, 1.0)
-    return lax.tan(lax.mul(dtype.type(np.pi), lax.sub(u, dtype.type(0.5))))
+    return tan(lax.mul(dtype.type(np.pi), lax.sub(u, dtype.type(0.5))), dtype)
 
 
 def logistic(key, shape=(), dtype=None):
@@ -94,7 +103,12 @@ def lognormal(key, sigma: Any = _ONE_F32, shape=None, dtype=None):
     data, _ = check_key("lognormal", key)
     dtype = float_dtype("lognormal", dtype)
     shape = _param_shape("lognormal", shape, sigma)
-    return xnp.exp(normal(data, shape, dtype) * as_dtype(sigma, dtype))
+    sigma = as_dtype(sigma, dtype)
+    if shape_of(sigma) == tuple(shape):
+        return exp(lax.mul(normal(data, shape, dtype), sigma), dtype)
+    # XLA reassociates (x * sqrt(2)) * broadcast(sigma) into x * broadcast(sqrt(2) sigma)
+    factor = lax.mul(dtype.type(np.sqrt(2)), sigma)
+    return exp(lax.mul(normal_erf_inv(data, shape, dtype), _bcast(factor, dtype, shape)), dtype)
 
 
 def pareto(key, b, shape=None, dtype=None):
@@ -107,7 +121,7 @@ def pareto(key, b, shape=None, dtype=None):
     data, _ = check_key("pareto", key)
     dtype = float_dtype("pareto", dtype)
     shape = _param_shape("pareto", shape, b)
-    return xnp.exp(exponential(data, shape, dtype) / as_dtype(b, dtype))
+    return exp(div(exponential(data, shape, dtype), as_dtype(b, dtype), dtype), dtype)
 
 
 def rayleigh(key, scale, shape=None, dtype=None):
@@ -139,10 +153,14 @@ def wald(key, mean, shape=None, dtype=None):
     mean = _bcast(mean, dtype, shape)
     v = normal(k1, shape, dtype)
     z = _uniform(k2, shape, dtype)
-    y = v * v
-    mean_sq = mean * mean
-    x = mean + mean_sq * y / 2 - mean / 2 * xnp.sqrt(4 * mean * y + mean_sq * (y * y))
-    return xnp.where(z <= mean / (mean + x), x, mean_sq / x)
+    y = lax.mul(v, v)
+    mean_sq = lax.mul(mean, mean)
+    # JAX's expression, with the multiply-adds XLA contracts:
+    # mean + mean_sq y / 2 - mean / 2 sqrt(4 mean y + mean_sq y**2)
+    root = lax.sqrt(fma(lax.mul(dtype.type(4), mean), y, lax.mul(mean_sq, lax.mul(y, y)), dtype))
+    half = dtype.type(0.5)  # (XLA multiplies by 1/2 for a division by 2)
+    x = fma(lax.neg(lax.mul(mean, half)), root, fma(lax.mul(mean_sq, y), half, mean, dtype), dtype)
+    return lax.select(lax.le(z, lax.div(mean, lax.add(mean, x))), x, lax.div(mean_sq, x))
 
 
 def weibull_min(key, scale, concentration, shape=(), dtype=None):
@@ -156,8 +174,8 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
     dtype = float_dtype("weibull_min", dtype)
     shape = canonical_shape("weibull_min", shape)
     u = _uniform(data, shape, dtype)
-    return (xnp.power(-log1p(lax.neg(u), dtype), 1.0 / as_dtype(concentration, dtype))
-            * as_dtype(scale, dtype))
+    inv = _bcast(_reciprocal(concentration, dtype), dtype, shape)
+    return lax.mul(pow(lax.neg(log1p(lax.neg(u), dtype)), inv, dtype), _bcast(scale, dtype, shape))
 
 
 def triangular(key, left, mode, right, shape=None, dtype=None):
@@ -190,7 +208,7 @@ def maxwell(key, shape=(), dtype=None):
     dtype = float_dtype("maxwell", dtype)
     shape = canonical_shape("maxwell", shape)
     z = normal(data, shape + (3,), dtype)
-    return xnp.sqrt(xnp.sum(z * z, axis=-1))
+    return lax.sqrt(sequential_sum(None, dtype, squares_of=z))  # (JAX's norm, XLA's order)
 
 
 def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
@@ -210,8 +228,8 @@ def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
         shape = params
     shape = shape + params
     k_maxwell, k_sign = split(data)
-    return (rademacher(k_sign, shape, dtype) * maxwell(k_maxwell, shape, dtype)
-            * as_dtype(scale, dtype) + as_dtype(loc, dtype))
+    signed = lax.mul(rademacher(k_sign, shape, dtype), maxwell(k_maxwell, shape, dtype))
+    return fma(signed, _bcast(scale, dtype, shape), _bcast(loc, dtype, shape), dtype)
 
 
 def generalized_normal(key, p, shape=(), dtype=None):
@@ -226,9 +244,9 @@ def generalized_normal(key, p, shape=(), dtype=None):
     dtype = float_dtype("generalized_normal", dtype)
     shape = canonical_shape("generalized_normal", shape)
     k_gamma, k_sign = split(data)
-    p = as_dtype(p, dtype)
-    g = gamma(k_gamma, 1 / p, shape, dtype)
-    return rademacher(k_sign, shape, dtype) * g ** (1 / p)
+    inv = _reciprocal(p, dtype)
+    g = gamma(k_gamma, inv, shape, dtype)
+    return lax.mul(rademacher(k_sign, shape, dtype), pow(g, _bcast(inv, dtype, shape), dtype))
 
 
 def ball(key, d: int, p: float = 2, shape=(), dtype=None):
@@ -248,7 +266,11 @@ def ball(key, d: int, p: float = 2, shape=(), dtype=None):
     k1, k2 = split(data)
     g = generalized_normal(k1, p, shape + (int(d),), dtype)
     e = exponential(k2, shape, dtype)
-    return g / ((xnp.sum(xnp.abs(g) ** p, axis=-1) + e) ** (1 / p))[..., None]
+    powers = pow(xnp.abs(g), _bcast(p, dtype, shape + (int(d),)), dtype)
+    total = lax.add(sequential_sum(powers, dtype), e)
+    # JAX's g / total**(1/p), which XLA simplifies to g * total**(-1/p)
+    scale = pow(total, _bcast(lax.neg(_reciprocal(p, dtype)), dtype, shape), dtype)
+    return lax.mul(g, lax.expand_dims(scale, (len(shape),)))
 
 
 def chisquare(key, df, shape=None, dtype=None):
@@ -263,7 +285,7 @@ def chisquare(key, df, shape=None, dtype=None):
     dtype = float_dtype("chisquare", dtype)
     shape = _param_shape("chisquare", shape, df)
     half = as_dtype(df, dtype) / 2
-    return xnp.exp(loggamma(data, half, shape, dtype)) * 2
+    return lax.mul(exp(loggamma(data, half, shape, dtype), dtype), dtype.type(2))
 
 
 def f(key, dfnum, dfden, shape=None, dtype=None):
@@ -278,8 +300,10 @@ def f(key, dfnum, dfden, shape=None, dtype=None):
     shape = _param_shape("f", shape, dfnum, dfden)
     dfnum, dfden = as_dtype(dfnum, dtype), as_dtype(dfden, dtype)
     k_den, k_num = split(data)
-    return (chisquare(k_num, dfnum, shape, dtype) / dfnum) / (
-        chisquare(k_den, dfden, shape, dtype) / dfden)
+    num = chisquare(k_num, dfnum, shape, dtype)
+    den = chisquare(k_den, dfden, shape, dtype)
+    # XLA simplifies JAX's (num / dfnum) / (den / dfden) to (num dfden) / (dfnum den)
+    return lax.div(lax.mul(num, dfden), lax.mul(dfnum, den))
 
 
 def t(key, df, shape=None, dtype=None):
@@ -525,8 +549,9 @@ def _binomial(data, count, prob, shape, dtype, fdt):
 
 def multinomial(key, n, p, *, shape=None, dtype=None, unroll: int | bool = 1):
     """Multinomial counts of ``n`` trials over the outcomes on ``p``'s last axis (one
-    binomial per outcome, on what the earlier ones left), shape ``p.shape`` or
-    ``shape + (p.shape[-1],)``; float results, as JAX.
+    binomial per outcome, on what the earlier ones left), of ``shape`` (the whole result
+    shape, outcomes last, to which ``p`` broadcasts; default ``p.shape``); float results,
+    as JAX.
 
     >>> import numpy as np, xform
     >>> c = xform.random.multinomial(xform.random.PRNGKey(0), 10.0, np.array([0.2, 0.3, 0.5]))
@@ -540,8 +565,11 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll: int | bool = 1):
     if fdt.kind != "f":
         fdt = np.dtype(np.float64)
     p = xnp.asarray(p, dtype=fdt)
-    shape = tuple(p.shape) if shape is None else canonical_shape("multinomial", shape) + (
-        p.shape[-1],)
+    shape = tuple(p.shape) if shape is None else canonical_shape("multinomial", shape)
+    if not shape:
+        raise ValueError("xform.random.multinomial: the result needs an outcome axis (the "
+                         "last one); got shape ().")
+    check_shape("multinomial", shape, tuple(p.shape))
     n = xnp.broadcast_to(xnp.asarray(n, dtype=fdt), shape[:-1])
     p = xnp.broadcast_to(p, shape)
     pm = xnp.moveaxis(p, -1, 0)

@@ -8,9 +8,13 @@
 - ``random_bits`` is one pass: each value is hashed from its loop index (the counter)
   and combined to 8/16/32/64 bits in place, with no counter or word arrays. Big outputs
   run in a ``parallel=True`` helper (``prange``), as fused loop nests do.
-- the float32 functions rounded as JAX's (``log_f32_xla``, ``log1p_f32_xla``,
-  ``erf_f32_xla``, ``erf_inv_f32_xla``, ``fma_f32_xla``) and ``erf_inv_f64``: a loop
-  calling the scalar helper below (branch-free, so it vectorizes).
+- the functions rounded as JAX's: float32 ``log_f32_xla``, ``log1p_f32_xla``,
+  ``exp_f32_xla``, ``erf_f32_xla``, ``erf_inv_f32_xla``, ``fma_f32_xla``
+  (``xform/lax/random_math.py``), float64 ``fma_f64_xla``, ``log1p_f64_xla``,
+  ``exp_f64_xla``, ``erf_inv_f64_xla`` (``random_math64.py``) and the C library's
+  ``libm_log``, ``libm_erf``, ``libm_tan``, ``libm_pow`` (``random_libm.py``): a loop
+  calling the scalar helper below (the float32 polynomials are branch-free, so their
+  loops vectorize; the others call the C library).
 
 Kernels import the helpers from this module (listed in ``cache._HELPER_MODULES`` so
 that a changed helper changes every kernel's hash).
@@ -26,10 +30,11 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from ... import config
+from ...lax import random_libm as rl
 from ...lax import random_math as rm
+from ...lax import random_math64 as r64
 from ...lax.random_bits import random_bits_p, threefry2x32_p
 from .codegen import index_text, shape_text
-from .vector_math import vlog
 from .rules import loop_nest, rule
 
 _IMPORT = "from xform.backend.numba.random import {}"
@@ -226,6 +231,18 @@ def _f32_from_bits(typingctx, b):
 
 
 @intrinsic
+def _f64_from_bits(typingctx, b):
+    """The float64 with the bits of a uint64 (a bitcast)."""
+    if b != types.uint64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], llvm_ir.DoubleType())
+
+    return types.float64(types.uint64), codegen
+
+
+@intrinsic
 def _fma32(typingctx, a, b, c):
     """The correctly rounded float32 ``a * b + c`` (LLVM's fma: one instruction where the
     processor has it)."""
@@ -243,9 +260,31 @@ def _fma32(typingctx, a, b, c):
     return sig, codegen
 
 
+@intrinsic
+def _fma64(typingctx, a, b, c):
+    """The correctly rounded float64 ``a * b + c`` (LLVM's fma)."""
+    if not all(isinstance(t, types.Float) for t in (a, b, c)):
+        return None
+    sig = types.float64(a, b, c)
+
+    def codegen(context, builder, sig, args):
+        f64 = llvm_ir.DoubleType()
+        ops = [context.cast(builder, v, t, types.float64) for v, t in zip(args, sig.args)]
+        fn = cgutils.get_or_insert_function(builder.module,
+                                            llvm_ir.FunctionType(f64, [f64] * 3), "llvm.fma.f64")
+        return builder.call(fn, ops)
+
+    return sig, codegen
+
+
 @_jit
 def fma_f32_xla(a, b, c):
     return _fma32(a, b, c)
+
+
+@_jit
+def fma_f64_xla(a, b, c):
+    return _fma64(a, b, c)
 
 
 @_jit
@@ -353,43 +392,152 @@ def erf_inv_f32_xla(x):
     return x * _INF if abs(x) == _ONE else _flush32(p * x)
 
 
-def _unrolled_horner(n: int):
-    """``c[0] t**(n-1) + ... + c[n-1]`` by Horner's rule, unrolled (a loop over the
-    coefficient tuple would index it dynamically and not vectorize)."""
-    src = ["def horner(c, t):", "    p = c[0]"]
-    src += [f"    p = p * t + c[{k}]" for k in range(1, n)]
+@_jit
+def exp_f32_xla(x):
+    x = _flush32(np.float32(x))
+    xc = x if x > rm.EXP_LO else rm.EXP_LO  # (NaN: a stand-in, restored below)
+    xc = xc if xc < rm.EXP_HI else rm.EXP_HI
+    n = np.floor(_fma32(xc, rm.EXP_LOG2E, _HALF))
+    n = n if n > np.float32(-127) else np.float32(-127)
+    n = n if n < np.float32(127) else np.float32(127)
+    y = _fma32(-n, rm.LOG_Q2, xc)
+    y = _fma32(-n, rm.LOG_Q1, y)
+    p = rm.EXP_P
+    z = _fma32(y, p[0], p[1])
+    z = _fma32(z, y, p[2])
+    z = _fma32(z, y, p[3])
+    z = _fma32(z, y, p[4])
+    z = _fma32(z, y, p[5])
+    z = _ONE + _fma32(z, y * y, y)
+    bits = np.uint32((np.int64(n) + 127) << 23)  # 2**n (n > -127)
+    pow2 = _f32_from_bits(bits) if n > np.float32(-127) else _ZERO
+    r = _flush32(z * pow2)
+    return r if x == x else x
+
+
+# -- float64 log1p, exp, erf_inv as JAX rounds them (xform/lax/random_math64.py) -------------
+
+_TINY64 = r64.TINY
+
+
+@_jit
+def _flush64(x):
+    return x * 0.0 if abs(x) < _TINY64 else x
+
+
+def _unrolled_fma_horner(n: int, start_zero: bool):
+    """``c[0] t**(n-1) + ... + c[n-1]`` by fused multiply-adds (from a zero start, XLA's
+    order for log1p, or from ``c[0]``), unrolled (a loop over the coefficient tuple would
+    index it dynamically)."""
+    src = ["def horner(c, t):"]
+    if start_zero:
+        src += ["    p = 0.0"] + [f"    p = _fma64(p, t, c[{k}])" for k in range(n)]
+    else:
+        src += ["    p = c[0]"] + [f"    p = _fma64(p, t, c[{k}])" for k in range(1, n)]
     src.append("    return p")
-    scope: dict = {}
+    scope: dict = {"_fma64": _fma64}
     exec("\n".join(src), scope)  # noqa: S102 (generated from the fixed lines above)
     return _jit(scope["horner"])
 
 
-_horner23 = _unrolled_horner(len(rm.ERF_INV64_CENTRAL))
-_horner19 = _unrolled_horner(len(rm.ERF_INV64_MID))
-_horner17 = _unrolled_horner(len(rm.ERF_INV64_TAIL))
+_poly7_64 = _unrolled_fma_horner(len(r64.LOG1P_NUM), True)
+_horner23 = _unrolled_fma_horner(len(rm.ERF_INV64_CENTRAL), False)
+_horner19 = _unrolled_fma_horner(len(rm.ERF_INV64_MID), False)
+_horner17 = _unrolled_fma_horner(len(rm.ERF_INV64_TAIL), False)
 
 
 @_jit
-def erf_inv_f64(x):
-    x = np.float64(x)
-    a = abs(x)
-    w = -vlog((1.0 - a) * (1.0 + a))
-    st = math.sqrt(w)  # w >= 0 (or NaN for |x| > 1)
-    central = _horner23(rm.ERF_INV64_CENTRAL, w - 3.125)
-    mid = _horner19(rm.ERF_INV64_MID, st - 3.25)
-    tail = _horner17(rm.ERF_INV64_TAIL, st - 5.0)
-    p = central if w < 6.25 else (mid if w < 16.0 else tail)
-    return x * np.inf if a == 1.0 else p * x
+def log1p_f64_xla(x):
+    x = _flush64(np.float64(x))
+    x2 = x * x
+    r = _poly7_64(r64.LOG1P_NUM, x) / _poly7_64(r64.LOG1P_DEN, x)
+    small = x + _fma64(-0.5, x2, (x * x2) * r)
+    if abs(x) < r64.LOG1P_SMALL:
+        return _flush64(small)
+    return _flush64(math.log(x + 1.0))  # the C library's log, as XLA's
+
+
+@_jit
+def _pow2(n):
+    """2.0**n for an integer-valued float64 ``n`` in [-1022, 1023] (from its bits)."""
+    return _f64_from_bits(np.uint64((np.int64(n) + 1023) << 52))
+
+
+@_jit
+def exp_f64_xla(x):
+    x = _flush64(np.float64(x))
+    xc = x if x < r64.EXP_HI else r64.EXP_HI
+    xc = xc if xc > r64.EXP_LO else r64.EXP_LO  # (NaN: a stand-in, restored below)
+    n = np.floor(_fma64(xc, r64.LOG2E, 0.5))
+    g = _fma64(-n, r64.LN2_C2, _fma64(-n, r64.LN2_C1, xc))
+    g2 = g * g
+    p = r64.EXP_P
+    q = r64.EXP_Q
+    pg = _fma64(_fma64(p[0], g2, p[1]), g2, p[2]) * g
+    qg = _fma64(_fma64(_fma64(q[0], g2, q[1]), g2, q[2]), g2, q[3])
+    e = _fma64(pg / (qg - pg), 2.0, 1.0)
+    half = np.floor(n * 0.5)  # 2**n in two exact steps (n reaches 1024)
+    r = _flush64((e * _pow2(half)) * _pow2(n - half))
+    r = 0.0 if x < r64.EXP_LO else (np.inf if x > r64.EXP_HI else r)
+    return r if x == x else x
+
+
+@_jit
+def erf_inv_f64_xla(x):
+    x = _flush64(np.float64(x))
+    w = -log1p_f64_xla(x * -x)
+    if w < 6.25:
+        p = _horner23(rm.ERF_INV64_CENTRAL, w - 3.125)
+    elif w < 16.0:
+        p = _horner19(rm.ERF_INV64_MID, math.sqrt(w) - 3.25)
+    else:
+        p = _horner17(rm.ERF_INV64_TAIL, math.sqrt(w) - 5.0)
+    return x * np.inf if abs(x) == 1.0 else _flush64(p * x)
+
+
+# -- the C library's functions (xform/lax/random_libm.py): Numba calls the same ones -------
+# (with XLA's denormals-are-zero and flush-to-zero, as random_libm.py)
+
+
+@_jit
+def _flush(x):
+    return x * np.float32(0) if abs(x) < np.finfo(type(x)).tiny else x  # (keeps the dtype)
+
+
+@_jit
+def libm_log(x):
+    return math.log(_flush(x))
+
+
+@_jit
+def libm_erf(x):
+    return _flush(math.erf(_flush(x)))
+
+
+@_jit
+def libm_tan(x):
+    return math.tan(x)
+
+
+@_jit
+def libm_pow(x, y):
+    return _flush(math.pow(x, y))
 
 
 _XLA_HELPERS = {rm.log_f32_xla_p: "log_f32_xla", rm.log1p_f32_xla_p: "log1p_f32_xla",
-                rm.erf_f32_xla_p: "erf_f32_xla", rm.erf_inv_f32_xla_p: "erf_inv_f32_xla",
-                rm.erf_inv_f64_p: "erf_inv_f64"}
+                rm.exp_f32_xla_p: "exp_f32_xla", rm.erf_f32_xla_p: "erf_f32_xla",
+                rm.erf_inv_f32_xla_p: "erf_inv_f32_xla", r64.log1p_f64_xla_p: "log1p_f64_xla",
+                r64.exp_f64_xla_p: "exp_f64_xla", r64.erf_inv_f64_xla_p: "erf_inv_f64_xla",
+                rl.libm_log_p: "libm_log", rl.libm_erf_p: "libm_erf", rl.libm_tan_p: "libm_tan"}
+_NARY_HELPERS = {rm.fma_f32_xla_p: "fma_f32_xla", r64.fma_f64_xla_p: "fma_f64_xla",
+                 rl.libm_pow_p: "libm_pow"}
 
 
-@rule(rm.fma_f32_xla_p)
-def _fma_rule(em, eqn, ins):
-    fn = use(em, "fma_f32_xla")
+@rule(*_NARY_HELPERS)
+def _nary_rule(em, eqn, ins):
+    """A loop over the broadcast shape calling the helper (operands read with
+    broadcasting)."""
+    fn = use(em, _NARY_HELPERS[eqn.primitive])
     out = eqn.outvars[0].aval
     if out.ndim == 0:
         r = em.fresh("r")

@@ -22,7 +22,9 @@ from ...lax.control_flow import cond_p, scan_p, while_p
 from ...lax.custom_derivatives import custom_jvp_call_p, custom_vjp_call_p
 from ...lax.dot import dot_general_p
 from ...lax import linalg as la
+from ...lax import random_libm as rl
 from ...lax import random_math as rm
+from ...lax import random_math64 as r64
 from ...lax.random_bits import random_bits_p, threefry2x32_p
 from ...lax.solvers import linear_solve_p
 from ...lax import windowed as wn
@@ -61,7 +63,8 @@ FRESH_OUTPUT = frozenset(REDUCERS | {
     dot_general_p, ix.gather_p, ix.scatter_add_p, ix.sort_p, ix.argsort_p, st.iota_p,
     ix.dynamic_update_slice_p, threefry2x32_p, random_bits_p, rm.log_f32_xla_p,
     rm.log1p_f32_xla_p, rm.erf_f32_xla_p, rm.erf_inv_f32_xla_p, rm.fma_f32_xla_p,
-    rm.erf_inv_f64_p,
+    rm.exp_f32_xla_p, r64.fma_f64_xla_p, r64.log1p_f64_xla_p, r64.exp_f64_xla_p,
+    r64.erf_inv_f64_xla_p, rl.libm_log_p, rl.libm_erf_p, rl.libm_tan_p, rl.libm_pow_p,
     rd.cumlogsumexp_p, conv_general_dilated_p, wn.reduce_window_sum_p, wn.reduce_window_max_p,
     wn.reduce_window_min_p, wn.reduce_window_p, wn.select_and_gather_add_p,
     wn.select_and_scatter_add_p,
