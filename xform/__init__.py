@@ -4,6 +4,7 @@ from .backend import platform as _platform  # noqa: F401  (process-wide settings
 from . import lax, tree_util  # noqa: F401
 from .ad import (  # noqa: F401
     check_grads,
+    elementwise_grad,
     grad,
     hessian,
     hvp,
@@ -78,5 +79,6 @@ from ._config_contexts import (  # noqa: F401,E402
     transfer_guard_host_to_device,
 )
 from . import checkpoint_policies, dtypes, errors, experimental, typing  # noqa: F401,E402
+from . import flatten_util, ops  # noqa: F401,E402
 
 __version__ = "0.1.0"

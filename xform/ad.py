@@ -1,5 +1,5 @@
 """Automatic differentiation API: jvp, linearize, vjp, grad, value_and_grad, hvp,
-jacfwd, jacrev, hessian, check_grads. All accept and return pytrees."""
+jacfwd, jacrev, hessian, check_grads (and autograd's elementwise_grad). All accept and return pytrees."""
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
@@ -340,6 +340,34 @@ def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
 
     grad_f.__name__ = f"grad_{name}"
     return grad_f
+
+
+def elementwise_grad(fun: Callable, argnum: int = 0) -> Callable:
+    """autograd's ``elementwise_grad``: the gradient of the sum of ``fun``'s outputs w.r.t.
+    argument ``argnum`` (one reverse pass with a cotangent of ones). For a function acting
+    elementwise it is the derivative of each output element w.r.t. its input element, the
+    same shape as the input; it nests (``elementwise_grad(elementwise_grad(f))``).
+
+    >>> import numpy as np, xform, xform.numpy as xnp
+    >>> xform.elementwise_grad(lambda x: x ** 3)(np.array([1.0, 2.0]))
+    array([ 3., 12.])
+    """
+    name = fun_name(fun)
+    where = f"elementwise_grad of {name}"
+
+    def egrad_f(*args, **kwargs):
+        (num,), _ = normalize_argnums(argnum, len(args), where)
+        _check_diff_inputs(args, (num,), where, False, False)
+
+        def partial_f(x):
+            return fun(*args[:num], x, *args[num + 1:], **kwargs)
+
+        out, pull = vjp(partial_f, args[num])
+        ones = tree_map(lambda o: np.ones(get_aval(o).shape, get_aval(o).dtype), out)
+        return pull(ones)[0]
+
+    egrad_f.__name__ = f"elementwise_grad_{name}"
+    return egrad_f
 
 
 def hvp(fun: Callable, primals: Sequence, tangents: Sequence):

@@ -74,7 +74,8 @@ from . import checkpoint as _checkpoint, custom_derivatives as _custom_derivativ
 from .solvers import custom_linear_solve, custom_root  # noqa: F401,E402
 from .fft import FftType, fft  # noqa: F401,E402
 from .api_extra import (  # noqa: F401,E402
-    Precision, broadcast, broadcast_shapes, broadcast_to_rank, clz, collapse, dtype, empty, exp2,
+    Precision, approx_max_k, approx_min_k, broadcast, broadcast_shapes, broadcast_to_rank, clz,
+    collapse, dtype, empty, exp2,
     full_like, index_take, optimization_barrier, population_count, reduce, reduce_xor, select_n,
     shift_right_arithmetic, shift_right_logical, split, stack, tile, top_k, unstack,
     with_sharding_constraint,

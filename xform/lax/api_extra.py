@@ -2,9 +2,9 @@
 has every rule its parts have: derivatives, batching, lowering): ``broadcast``,
 ``broadcast_shapes``, ``broadcast_to_rank``, ``collapse``, ``full_like``, ``empty``,
 ``exp2``, ``shift_right_logical``, ``shift_right_arithmetic``, ``population_count``,
-``clz``, ``select_n``, ``top_k``, ``split``, ``tile``, ``stack``, ``unstack``,
-``index_take``, ``reduce`` (any computation), ``reduce_xor``, ``optimization_barrier``,
-``with_sharding_constraint``, ``dtype`` and the ``Precision`` names.
+``clz``, ``select_n``, ``top_k``, ``approx_max_k``, ``approx_min_k``, ``split``, ``tile``,
+``stack``, ``unstack``, ``index_take``, ``reduce`` (any computation), ``reduce_xor``,
+``optimization_barrier``, ``with_sharding_constraint``, ``dtype`` and the ``Precision`` names.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from .indexing import gather, sort, take_along_axis
 
 __all__ = ["Precision", "broadcast", "broadcast_shapes", "broadcast_to_rank", "collapse",
            "full_like", "empty", "exp2", "shift_right_logical", "shift_right_arithmetic",
-           "population_count", "clz", "select_n", "top_k", "split", "tile", "stack", "unstack",
+           "population_count", "clz", "select_n", "top_k", "approx_max_k", "approx_min_k",
+           "split", "tile", "stack", "unstack",
            "index_take", "reduce", "reduce_xor", "optimization_barrier",
            "with_sharding_constraint", "dtype"]
 
@@ -256,11 +257,11 @@ def _descending_key(x):
 def top_k(operand, k: int, *, axis: int = -1):
     """The ``k`` largest entries along ``axis`` and their indices (int32, as JAX's;
     largest first; among equal values the lower index first). Differentiable in the
-    values.
+    values. Returns a list ``[values, indices]`` (JAX's result structure).
 
     >>> import numpy as np; from xform import lax
     >>> lax.top_k(np.array([3.0, 1.0, 4.0, 1.0, 5.0]), 2)
-    (array([5., 4.]), array([4, 2], dtype=int32))
+    [array([5., 4.]), array([4, 2], dtype=int32)]
     """
     a = _aval(operand, "top_k")
     if a.ndim == 0:
@@ -273,7 +274,50 @@ def top_k(operand, k: int, *, axis: int = -1):
     iota = st.broadcasted_iota(np.int64, a.shape, axis)
     _, idx = sort([_descending_key(operand), iota], axis, True)
     idx = st.slice_in_dim(idx, 0, k, 1, axis)
-    return take_along_axis(operand, idx, axis), ew.convert_element_type(idx, np.int32)
+    return [take_along_axis(operand, idx, axis), ew.convert_element_type(idx, np.int32)]
+
+
+def _k_extreme(operand, k, dimension, largest: bool, name: str):
+    a = _aval(operand, name)
+    if a.ndim == 0:
+        raise ValueError(f"lax.{name}: operand must have at least one dimension.")
+    axis = st.canonicalize_axis(dimension, a.ndim, name)
+    k = operator.index(k)
+    if not 0 <= k <= a.shape[axis]:
+        raise ValueError(f"lax.{name}: k={k} must be between 0 and the size {a.shape[axis]} "
+                         f"of the reduction dimension.")
+    iota = st.broadcasted_iota(np.int64, a.shape, axis)
+    key = _descending_key(operand) if largest else operand
+    _, idx = sort([key, iota], axis, True)  # stable: among equal values the lower index
+    idx = st.slice_in_dim(idx, 0, k, 1, axis)
+    return [take_along_axis(operand, idx, axis), ew.convert_element_type(idx, np.int32)]
+
+
+def approx_max_k(operand, k: int, reduction_dimension: int = -1, recall_target: float = 0.95,
+                 reduction_input_size_override: int = -1, aggregate_to_topk: bool = True):
+    """The ``k`` largest entries along ``reduction_dimension`` and their (int32) indices,
+    as a list ``[values, indices]`` (JAX's). xform computes them exactly, as JAX does on
+    CPU, so ``recall_target`` and the other tuning arguments change nothing.
+
+    >>> import numpy as np; from xform import lax
+    >>> lax.approx_max_k(np.array([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]]), 2)
+    [array([[5., 3.],
+           [6., 4.]]), array([[1, 2],
+           [2, 0]], dtype=int32)]
+    """
+    return _k_extreme(operand, k, reduction_dimension, True, "approx_max_k")
+
+
+def approx_min_k(operand, k: int, reduction_dimension: int = -1, recall_target: float = 0.95,
+                 reduction_input_size_override: int = -1, aggregate_to_topk: bool = True):
+    """The ``k`` smallest entries along ``reduction_dimension`` and their (int32) indices,
+    as in ``approx_max_k`` (exact).
+
+    >>> import numpy as np; from xform import lax
+    >>> lax.approx_min_k(np.array([3.0, 1.0, 2.0]), 2)
+    [array([1., 2.]), array([1, 2], dtype=int32)]
+    """
+    return _k_extreme(operand, k, reduction_dimension, False, "approx_min_k")
 
 
 def split(operand, sizes: Sequence[int], axis: int = 0):

@@ -166,12 +166,15 @@ dot_general_p.transpose = _dg_transpose
 dot_general_p.batch = _dg_batch
 
 
-def dot_general(lhs, rhs, dimension_numbers, preferred_element_type=None):
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None,
+                out_sharding=None):
     """General tensor contraction (JAX's ``lax.dot_general``).
 
     ``dimension_numbers = ((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``;
     the result has the batch dims, then lhs's free dims, then rhs's free dims.
-    ``preferred_element_type`` sets the accumulation and result dtype.
+    ``preferred_element_type`` sets the accumulation and result dtype. ``precision``
+    (a ``Precision``, a string or a pair) and ``out_sharding`` are accepted, as in JAX, and
+    change nothing: products are always computed in the full precision of the dtype.
 
     >>> import numpy as np
     >>> a, b = np.ones((5, 2, 3)), np.ones((5, 3, 4))
@@ -195,7 +198,7 @@ def dot_general(lhs, rhs, dimension_numbers, preferred_element_type=None):
     return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, preferred_element_type=pet)
 
 
-def dot(lhs, rhs, preferred_element_type=None):
+def dot(lhs, rhs, precision=None, preferred_element_type=None, out_sharding=None):
     """Contract the last axis of ``lhs`` with the first axis of ``rhs`` (vector-vector,
     matrix-vector and matrix-matrix products; ``numpy.tensordot(lhs, rhs, 1)``).
 
@@ -206,10 +209,11 @@ def dot(lhs, rhs, preferred_element_type=None):
     ln, rn = len(shape_of(lhs)), len(shape_of(rhs))
     if ln == 0 or rn == 0:
         raise ValueError(f"dot: operands must have rank >= 1, got ranks {ln} and {rn}")
-    return dot_general(lhs, rhs, (((ln - 1,), (0,)), ((), ())), preferred_element_type)
+    return dot_general(lhs, rhs, (((ln - 1,), (0,)), ((), ())),
+                       preferred_element_type=preferred_element_type)
 
 
-def batch_matmul(lhs, rhs, preferred_element_type=None):
+def batch_matmul(lhs, rhs, precision=None, preferred_element_type=None):
     """Batched matrix product: leading dims are batch dims, the last two are multiplied.
 
     >>> import numpy as np
@@ -221,4 +225,5 @@ def batch_matmul(lhs, rhs, preferred_element_type=None):
         raise ValueError(f"batch_matmul: operands must have the same rank >= 2, got "
                          f"{shape_of(lhs)} and {shape_of(rhs)}")
     batch = tuple(range(ln - 2))
-    return dot_general(lhs, rhs, (((ln - 1,), (rn - 2,)), (batch, batch)), preferred_element_type)
+    return dot_general(lhs, rhs, (((ln - 1,), (rn - 2,)), (batch, batch)),
+                       preferred_element_type=preferred_element_type)

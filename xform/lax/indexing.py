@@ -683,13 +683,14 @@ argsort_p.batch = _argsort_batch
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     """Sort along ``dimension`` (stable; NaNs last, like numpy). ``operand`` may also be a
     sequence of same-shape arrays: all are permuted by the order of the first (the key).
-    The derivative permutes the tangent the same way.
+    The derivative permutes the tangent the same way. A sequence gives a tuple (JAX's
+    result structure).
 
     >>> import numpy as np
     >>> sort(np.array([3., 1., 2.]))
     array([1., 2., 3.])
     >>> sort([np.array([3, 1, 2]), np.array([30., 10., 20.])])
-    [array([1, 2, 3]), array([10., 20., 30.])]
+    (array([1, 2, 3]), array([10., 20., 30.]))
     """
     if num_keys != 1:
         raise NotImplementedError("sort: only num_keys=1 is supported")
@@ -704,10 +705,10 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
                 raise ValueError(f"sort: operands must have the same shape, got "
                                  f"{[shape_of(o) for o in ops]}")
         if len(ops) == 1:
-            return [sort(key, dimension)]
+            return (sort(key, dimension),)
         dimension = canonicalize_axis(dimension, len(shape), "sort")
         perm = argsort(key, dimension)
-        return [sort(key, dimension)] + [take_along_axis(o, perm, dimension) for o in ops[1:]]
+        return (sort(key, dimension),) + tuple(take_along_axis(o, perm, dimension) for o in ops[1:])
     dimension = canonicalize_axis(dimension, len(shape_of(operand)), "sort")
     return sort_p.bind(operand, dimension=dimension, is_stable=bool(is_stable))
 

@@ -289,6 +289,7 @@ def lu(x):
     returns ``(lu, pivots, permutation)`` where ``lu`` holds ``L`` (unit diagonal, below)
     and ``U`` (on and above the diagonal), ``pivots`` (int32, ``min(m, n)``) the row swaps
     and ``permutation`` (int32, ``m``) their result: ``x[..., permutation, :] = L @ U``.
+    The three are returned in a list (JAX's result structure).
 
     >>> import numpy as np
     >>> lu_, piv, perm = lu(np.array([[1., 2.], [3., 4.]]))
@@ -298,7 +299,7 @@ def lu(x):
     array([[3.        , 4.        ],
            [0.33333333, 0.66666667]])
     """
-    return tuple(lu_p.bind(promote(x, "lu")))
+    return list(lu_p.bind(promote(x, "lu")))
 
 
 # -- qr ------------------------------------------------------------------------------------

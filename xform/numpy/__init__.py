@@ -14,6 +14,7 @@ import numpy as _np
 
 from . import linalg  # noqa: F401
 from . import fft  # noqa: F401
+from . import random  # noqa: F401  (numpy.random, for autograd code: see random.py)
 from ._dot import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._creation import *  # noqa: F401,F403

@@ -22,13 +22,30 @@ def _promote2(a, b, name):
     return astype(a, dt), astype(b, dt), dt
 
 
-def _dg(a, b, contract, batch=((), ())):
-    return lax.dot_general(a, b, (tuple(map(tuple, contract)), tuple(map(tuple, batch))))
+def _dg(a, b, contract, batch=((), ()), pet=None):
+    return lax.dot_general(a, b, (tuple(map(tuple, contract)), tuple(map(tuple, batch))),
+                           preferred_element_type=pet)
 
 
-def dot(a, b, out=None):
+def _pet(preferred_element_type):
+    """JAX's ``preferred_element_type`` (the accumulation and result dtype) as a dtype.
+    The ``precision=`` JAX's products take is accepted and changes nothing: xform computes
+    in the full precision of the dtype."""
+    return None if preferred_element_type is None else np.dtype(preferred_element_type)
+
+
+def _scalar_product(a, b, pet):
+    from ._ufuncs import multiply
+
+    r = multiply(a, b)
+    return r if pet is None else astype(r, pet)
+
+
+def dot(a, b, out=None, *, precision=None, preferred_element_type=None):
     """numpy.dot: scalar product for 0-d, inner product of vectors, matrix product, and
     sum over the last axis of ``a`` and the second-to-last of ``b`` in general.
+    ``preferred_element_type`` sets the accumulation and result dtype; ``precision`` is
+    accepted (JAX's signature) and changes nothing.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.dot(np.array([[1, 2], [3, 4]]), np.array([1, 1]))
@@ -36,28 +53,29 @@ def dot(a, b, out=None):
     """
     if out is not None:
         raise TypeError("dot: out= is not supported; use the returned value")
-    from ._ufuncs import multiply
-
+    pet = _pet(preferred_element_type)
     a, b = _a(a, "dot"), _a(b, "dot")
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
-        return multiply(a, b)
+        return _scalar_product(a, b, pet)
     a, b, _ = _promote2(a, b, "dot")
     sa, sb = aval(a).shape, aval(b).shape
     kb = 0 if nb == 1 else nb - 2
     if sa[-1] != sb[kb]:
         raise ValueError(f"dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {na - 1}) != "
                          f"{sb[kb]} (dim {kb})")
-    return _out(_dg(a, b, ((na - 1,), (kb,))))
+    return _out(_dg(a, b, ((na - 1,), (kb,)), pet=pet))
 
 
 def _out(x):
     return out(x)
 
 
-def matmul(x1, x2, /, out=None, **kwargs):
+def matmul(x1, x2, /, out=None, *, precision=None, preferred_element_type=None, **kwargs):
     """Matrix product with numpy's rules: 1-d operands are promoted to matrices and the
     added dimension removed; leading (batch) dimensions broadcast.
+    ``preferred_element_type`` sets the accumulation and result dtype; ``precision`` is
+    accepted (JAX's signature) and changes nothing.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.matmul(np.ones((5, 2, 3)), np.ones((3, 4))).shape
@@ -65,6 +83,7 @@ def matmul(x1, x2, /, out=None, **kwargs):
     """
     if out is not None:
         raise TypeError("matmul: out= is not supported; use the returned value")
+    pet = _pet(preferred_element_type)
     a, b = _a(x1, "matmul"), _a(x2, "matmul")
     for i, v in enumerate((a, b)):
         if aval(v).ndim == 0:
@@ -77,8 +96,8 @@ def matmul(x1, x2, /, out=None, **kwargs):
     if (a1 or b1) and sa[-1] == sb[0 if b1 else -2]:
         # vector cases contract directly (no reshapes): batch dims of the other operand stay
         if b1:
-            return _out(_dg(a, b, ((len(sa) - 1,), (0,))))
-        return _out(_dg(a, b, ((0,), (len(sb) - 2,))))
+            return _out(_dg(a, b, ((len(sa) - 1,), (0,)), pet=pet))
+        return _out(_dg(a, b, ((0,), (len(sb) - 2,)), pet=pet))
     if a1:
         a = lax.reshape(a, (1,) + sa)
     if b1:
@@ -90,9 +109,9 @@ def matmul(x1, x2, /, out=None, **kwargs):
                          f"dimension of x2)")
     ba, bb = A[:-2], B[:-2]
     if not bb:
-        r = _dg(a, b, ((len(A) - 1,), (0,)))                      # ba + (n, m)
+        r = _dg(a, b, ((len(A) - 1,), (0,)), pet=pet)             # ba + (n, m)
     elif not ba:
-        r = _dg(a, b, ((1,), (len(B) - 2,)))                      # (n,) + bb + (m,)
+        r = _dg(a, b, ((1,), (len(B) - 2,)), pet=pet)             # (n,) + bb + (m,)
         r = lax.moveaxis(r, 0, -2)
     else:
         try:
@@ -105,7 +124,7 @@ def matmul(x1, x2, /, out=None, **kwargs):
         if bb != bs:
             b = lax.broadcast_to_shape(b, bs + B[-2:])
         nbd = len(bs)
-        r = _dg(a, b, ((nbd + 1,), (nbd,)), (tuple(range(nbd)), tuple(range(nbd))))
+        r = _dg(a, b, ((nbd + 1,), (nbd,)), (tuple(range(nbd)), tuple(range(nbd))), pet=pet)
     rs = tuple(aval(r).shape)
     if a1 and b1:
         r = lax.reshape(r, rs[:-2])
@@ -142,8 +161,9 @@ def vecmat(x1, x2, /):
     return _out(lax.squeeze(r, (aval(r).ndim - 2,)))
 
 
-def vdot(a, b, /):
-    """Dot product of the flattened arrays (conjugating the first).
+def vdot(a, b, /, *, precision=None, preferred_element_type=None):
+    """Dot product of the flattened arrays (conjugating the first); ``precision`` and
+    ``preferred_element_type`` as in ``dot``.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.vdot(np.array([[1, 2], [3, 4]]), np.array([[1, 1], [1, 1]]))
@@ -158,11 +178,12 @@ def vdot(a, b, /):
                          f"({aval(a).size} vs {aval(b).size})")
     a = lax.reshape(conjugate(a), (aval(a).size,))
     b = lax.reshape(b, (aval(b).size,))
-    return _out(_dg(a, b, ((0,), (0,))))
+    return _out(_dg(a, b, ((0,), (0,)), pet=_pet(preferred_element_type)))
 
 
-def vecdot(x1, x2, /, *, axis=-1):
-    """Vector dot product along ``axis`` with broadcasting (conjugating x1).
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+    """Vector dot product along ``axis`` with broadcasting (conjugating x1); ``precision``
+    and ``preferred_element_type`` as in ``dot``.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.vecdot(np.ones((2, 3)), np.arange(3.0))
@@ -171,28 +192,31 @@ def vecdot(x1, x2, /, *, axis=-1):
     from ._reductions import sum as _sum
     from ._ufuncs import conjugate, multiply
 
+    pet = _pet(preferred_element_type)
+    if pet is not None:
+        x1, x2 = astype(_a(x1, "vecdot"), pet), astype(_a(x2, "vecdot"), pet)
     return _sum(multiply(conjugate(x1), x2), axis=axis)
 
 
-def inner(a, b, /):
-    """Sum product over the last axes: result shape a.shape[:-1] + b.shape[:-1].
+def inner(a, b, /, *, precision=None, preferred_element_type=None):
+    """Sum product over the last axes: result shape a.shape[:-1] + b.shape[:-1];
+    ``precision`` and ``preferred_element_type`` as in ``dot``.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.inner(np.array([1, 2, 3]), np.array([0, 1, 0]))
     np.int64(2)
     """
-    from ._ufuncs import multiply
-
+    pet = _pet(preferred_element_type)
     a, b = _a(a, "inner"), _a(b, "inner")
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
-        return multiply(a, b)
+        return _scalar_product(a, b, pet)
     a, b, _ = _promote2(a, b, "inner")
     sa, sb = aval(a).shape, aval(b).shape
     if sa[-1] != sb[-1]:
         raise ValueError(f"inner: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {na - 1}) != "
                          f"{sb[-1]} (dim {nb - 1})")
-    return _out(_dg(a, b, ((na - 1,), (nb - 1,))))
+    return _out(_dg(a, b, ((na - 1,), (nb - 1,)), pet=pet))
 
 
 def outer(a, b, out=None):
@@ -213,9 +237,9 @@ def outer(a, b, out=None):
     return multiply(a, b)
 
 
-def tensordot(a, b, axes=2):
+def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
     """Sum products over ``axes``: an int N (last N of a with first N of b) or a pair of
-    axis sequences.
+    axis sequences; ``precision`` and ``preferred_element_type`` as in ``dot``.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.tensordot(np.ones((2, 3, 4)), np.ones((3, 4, 5)), axes=2).shape
@@ -243,7 +267,7 @@ def tensordot(a, b, axes=2):
         if sa[i] != sb[j]:
             raise ValueError(f"tensordot: shape-mismatch for sum: shapes {sa} and {sb}, axis "
                              f"{i} of a has size {sa[i]} but axis {j} of b has size {sb[j]}")
-    return _out(_dg(a, b, (tuple(ca), tuple(cb))))
+    return _out(_dg(a, b, (tuple(ca), tuple(cb)), pet=_pet(preferred_element_type)))
 
 
 def kron(a, b):
@@ -389,13 +413,14 @@ def _einsum_path(subscripts, operands, optimize):
 
 
 def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe",
-           optimize="auto"):
+           optimize="auto", precision=None, preferred_element_type=None):
     """Einstein summation: implicit and explicit ('->') output, repeated labels within an
     operand (traces/diagonals), '...' broadcasting, any number of operands (contracted
     with dot_general in the order ``optimize`` picks: 'auto'/'greedy'/True/'optimal'
     choose one with numpy's ``einsum_path`` (JAX's default), False contracts left to
     right, and a list (from ``einsum_path``, with or without numpy's leading
-    'einsum_path') gives the order).
+    'einsum_path') gives the order). ``preferred_element_type`` (JAX's) is the dtype the
+    contractions accumulate in and return; ``precision`` is accepted and changes nothing.
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.einsum("ij,jk->ik", np.eye(2), np.array([[1.0, 2.0], [3.0, 4.0]]))
@@ -411,6 +436,9 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     ops = [_a(o, "einsum") for o in operands]
     if not ops:
         raise ValueError("einsum: at least one operand is required")
+    pet = _pet(preferred_element_type)
+    if pet is not None and dtype is None:
+        dtype = pet  # operands in the accumulation dtype: every contraction accumulates in it
     dt, _ = result_type_of(*ops) if dtype is None else (np.dtype(dtype), False)
     ops = [astype(o, dt) for o in ops]
     specs, outs = _parse(subscripts, ops)

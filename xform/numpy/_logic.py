@@ -86,7 +86,9 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """True if all elements are close (a Python bool: needs concrete values).
+    """Whether all elements are close: a Python bool for concrete inputs (numpy's), a
+    traced boolean scalar inside transformations (as JAX's ``allclose``, which works
+    inside ``jit``).
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.allclose(np.array([1.0]), np.array([1.0 + 1e-9]))
@@ -94,7 +96,8 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """
     from ._reductions import all as _all
 
-    return bool(_all(isclose(a, b, rtol, atol, equal_nan)))
+    r = _all(isclose(a, b, rtol, atol, equal_nan))
+    return r if is_tracer(r) else bool(r)
 
 
 # -- complex parts -----------------------------------------------------------------------

@@ -785,11 +785,11 @@ __all__.append("divmod")
 # -- non-ufunc elementwise helpers ------------------------------------------------------
 
 
-def where(condition, x=None, y=None, /):
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     """Elements of ``x`` where ``condition`` is true, else of ``y`` (broadcast together).
 
-    ``where(condition)`` with one argument is ``nonzero(condition)``: it needs concrete
-    values (its result shape depends on the data).
+    ``where(condition)`` with one argument is ``nonzero(condition)``: its result shape
+    depends on the data, so traced conditions need JAX's ``size=`` (and ``fill_value=``).
 
     >>> import numpy as np, xform.numpy as xnp
     >>> xnp.where(np.array([True, False]), 1.0, np.array([5.0, 6.0]))
@@ -798,7 +798,10 @@ def where(condition, x=None, y=None, /):
     if x is None and y is None:
         from ._sorting import nonzero
 
-        return nonzero(condition)
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if size is not None or fill_value is not None:
+        raise ValueError("where: size and fill_value apply to the one-argument form "
+                         "where(condition) only, not to where(condition, x, y)")
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")
     condition = arg(condition, "where")

@@ -1,4 +1,5 @@
-"""xform.scipy.integrate: ``odeint`` as JAX's ``jax.experimental.ode.odeint``.
+"""xform.scipy.integrate: ``trapezoid`` (``jax.scipy.integrate.trapezoid``) and ``odeint``
+as JAX's ``jax.experimental.ode.odeint``.
 
 Adaptive Dormand-Prince (RK45) steps inside ``lax.while_loop``, one ``lax.scan`` step per
 output time with 4th-order dense output, and reverse-mode derivatives by the adjoint
@@ -20,9 +21,21 @@ from ..ad import vjp
 from ..custom_derivatives import custom_vjp
 from ..tree_util import tree_flatten, tree_map, tree_unflatten
 
-__all__ = ["odeint"]
+__all__ = ["odeint", "trapezoid"]
 
 Array = Any
+
+
+def trapezoid(y: Array, x: Array | None = None, dx: float = 1.0, axis: int = -1) -> Array:
+    """Integral of ``y`` along ``axis`` by the trapezoidal rule, at sample points ``x`` or
+    with uniform spacing ``dx`` (``jax.scipy.integrate.trapezoid``, ``numpy.trapezoid``).
+
+    >>> import numpy as np
+    >>> from xform.scipy.integrate import trapezoid
+    >>> float(trapezoid(np.array([0.0, 1.0, 4.0, 9.0])))
+    9.5
+    """
+    return xnp.trapezoid(y, x, dx=dx, axis=axis)
 
 
 def _ravel(tree):
