@@ -437,3 +437,12 @@ def test_client_programs_against_jax():
 
     tree = {"a": np.ones((2, 2)), "b": [np.arange(3.0), 1.5]}
     np.testing.assert_array_equal(ravel_pytree(tree)[0], np.asarray(jravel(tree)[0]))
+
+
+def test_treedef_num_nodes_and_leaves():
+    # counted by hand: every container, leaf and None is a node (JAX's num_nodes)
+    from xform.tree_util import tree_structure
+    cases = [((1, (2, 3)), 5, 3), (None, 1, 0), ([], 1, 0), ({"a": 1, "b": [2, None]}, 5, 2), (1.0, 1, 1)]
+    for tree, nodes, leaves in cases:
+        s = tree_structure(tree)
+        assert (s.num_nodes, s.num_leaves) == (nodes, leaves), tree

@@ -50,6 +50,16 @@ class PyTreeDef:
         self._flat_seq = (kind is tuple or kind is list) and all(
             c.kind == "leaf" for c in self.children)
 
+    @property
+    def num_nodes(self) -> int:
+        """The number of nodes, leaves and ``None`` included (JAX's ``num_nodes``).
+
+        >>> from xform.tree_util import tree_structure
+        >>> tree_structure((1, (2, 3))).num_nodes, tree_structure({"a": 1, "b": [2, None]}).num_nodes
+        (5, 5)
+        """
+        return 1 + sum(c.num_nodes for c in self.children)
+
     def _key(self):
         return (self.kind, self.aux, self.children)
 
