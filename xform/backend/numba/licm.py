@@ -167,20 +167,7 @@ class _Hoister:
             return None
         hoisted, crossing, body = split
         j = closed.jaxpr
-        rename: dict = {v.id: o for v, o in zip(j.invars[:n_invariant], outer_invariant)}
-        for v, c in zip(j.constvars, closed.consts):
-            nv = Var(v.aval)
-            self.constvars.append(nv)
-            self.consts.append(c)
-            rename[v.id] = nv
-
-        def sub(v):
-            return v if type(v) is Literal else rename.get(v.id, v)
-
-        for e in hoisted:
-            outs = [Var(o.aval) for o in e.outvars]
-            self.eqns.append(Eqn(e.primitive, [sub(v) for v in e.invars], outs, e.params))
-            rename.update((o.id, n) for o, n in zip(e.outvars, outs))
+        sub = self._emit(closed, j.invars[:n_invariant], outer_invariant, hoisted)
         operands = [sub(v) for v in crossing] + list(outer_invariant)
         body, keep = _prune_inputs(body, len(operands))
         body.cache["optimized"] = body  # still optimized: equations only moved out
@@ -189,9 +176,15 @@ class _Hoister:
     def inline(self, closed: ClosedJaxpr, operands: list) -> list:
         """Emit ``closed``'s equations reading ``operands``; returns its outputs' values
         in the enclosing program."""
-        j = closed.jaxpr
-        rename: dict = {v.id: o for v, o in zip(j.invars, operands)}
-        for v, c in zip(j.constvars, closed.consts):
+        sub = self._emit(closed, closed.jaxpr.invars, operands, closed.jaxpr.eqns)
+        return [sub(v) for v in closed.jaxpr.outvars]
+
+    def _emit(self, closed: ClosedJaxpr, invars, operands, eqns):
+        """Emit ``eqns`` of ``closed`` (its ``invars`` bound to ``operands``, its
+        constants added to the enclosing program's) with fresh result variables; returns
+        the map from ``closed``'s variables to the enclosing program's values."""
+        rename: dict = {v.id: o for v, o in zip(invars, operands)}
+        for v, c in zip(closed.jaxpr.constvars, closed.consts):
             nv = Var(v.aval)
             self.constvars.append(nv)
             self.consts.append(c)
@@ -200,11 +193,11 @@ class _Hoister:
         def sub(v):
             return v if type(v) is Literal else rename.get(v.id, v)
 
-        for e in j.eqns:
+        for e in eqns:
             outs = [Var(o.aval) for o in e.outvars]
             self.eqns.append(Eqn(e.primitive, [sub(v) for v in e.invars], outs, e.params))
             rename.update((o.id, n) for o, n in zip(e.outvars, outs))
-        return [sub(v) for v in j.outvars]
+        return sub
 
 
 def hoist_loop_invariants(jaxpr: Jaxpr, consts: list,
