@@ -22,7 +22,7 @@ and for integer quotients below 2**53). A rule may also call helpers of
 and power: Numba's raise ZeroDivisionError or round through exp/log); it lists their
 names in the attribute ``runtime_helpers`` and the code generator imports those used.
 
-Non-differentiable points (documented at each rule): abs'(0) = 0 (via sign),
+Non-differentiable points (documented at each rule): abs'(0) = 1 (JAX's rule),
 sign' = floor' = ceil' = round' = 0, sqrt'(0) = inf, max/min give half of the
 tangent to each operand at ties, d pow(x, y)/dx = 0 where y == 0 and
 d pow(x, y)/dy = 0 where x == 0.

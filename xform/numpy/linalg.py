@@ -74,7 +74,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
 
     Derivatives: the 2-norm and Frobenius norm have gradient 0 at x = 0 (a subgradient;
     JAX gives nan there), and x / norm(x) elsewhere. Other orders follow the derivatives
-    of abs / max / power (``abs`` has derivative 0 at 0).
+    of abs / max / power (``abs`` has derivative 1 at 0, JAX's rule).
 
     >>> import numpy as np, xform, xform.numpy as xnp
     >>> xnp.linalg.norm(np.array([3.0, 4.0]))
