@@ -163,18 +163,14 @@ def check_option(where: str, name: str, value, default) -> None:
 
 
 class Objective:
-    """The objective of one run, closing over its extra arguments: ``value``,
-    ``value_and_grad``, ``linearize`` (value, gradient and the Hessian-vector product
-    at a point, the gradient linearized once so every product reuses its primal work)
-    and ``hessian`` (dense)."""
+    """The objective of one run, closing over its extra arguments: ``value_and_grad``
+    and ``linearize`` (value, gradient and the Hessian-vector product at a point, the
+    gradient linearized once so every product reuses its primal work)."""
 
     def __init__(self, f: Callable, args: tuple):
         self.f = f
         self.args = args
         self.vg = value_and_grad(f)  # (x, *args) -> (f, g)
-
-    def value(self, x):
-        return self.f(x, *self.args)
 
     def value_and_grad(self, x):
         return self.vg(x, *self.args)
@@ -182,11 +178,6 @@ class Objective:
     def linearize(self, x):
         (fx, gx), lin = linearize(lambda y: self.vg(y, *self.args), x)
         return fx, gx, lambda v: lin(v)[1]
-
-    def hessian(self, x):
-        from ..ad import hessian
-
-        return hessian(self.f)(x, *self.args)
 
 
 # -- implicit differentiation of the solution -----------------------------------------------------
@@ -276,3 +267,25 @@ def options_key(opts: dict) -> tuple:
 
 def norm_inf(v):
     return xnp.max(xnp.abs(v))
+
+
+def vdot(a, b):
+    """The inner product of two vectors. Short ones (up to 128 entries) as
+    ``sum(a * b)``, not ``xnp.dot``: under ``jit`` the sum is fused into a loop over the
+    vectors (often one the program has anyway), where a 1-D ``dot`` is a call of the
+    backend's matrix-product routine, which costs Numba several times more to compile
+    per call site (the optimizers take a dozen inner products per iteration). Longer ones
+    by ``xnp.dot``, whose vectorized routine runs several times faster than the fused
+    loop's sequential sum: there the run time of the iterations matters more."""
+    if a.shape[0] > _SHORT:
+        return xnp.dot(a, b)
+    return xnp.sum(a * b)
+
+
+_SHORT = 128
+
+
+def vnorm(v):
+    """The 2-norm of a vector, ``sqrt(vdot(v, v))`` (see ``vdot``; the solvers never
+    differentiate it, so it needs none of ``xnp.linalg.norm``'s care at 0)."""
+    return xnp.sqrt(vdot(v, v))

@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 from .. import lax
 from .. import numpy as xnp
-from ..ad import jacfwd, jacrev
+from ..ad import jacfwd, jacrev, linearize, vjp
+from ..vmap import vmap
 from ._common import (
     Objective,
     check_args,
@@ -32,7 +33,9 @@ from ._common import (
     ravel_pytree,
     run_compiled,
     solve_implicitly,
+    vdot,
     vector_residuals,
+    vnorm,
 )
 from ._line_search import backtracking
 from ._minimize import _TANGENT_TOL, normalize_method
@@ -57,6 +60,24 @@ def _jacobian(r: Callable, mode: str, n: int, m: int, where: str) -> Callable:
     return jac(both, has_aux=True)
 
 
+def _linearized(r: Callable, mode: str, n: int, m: int) -> Callable:
+    """``x, *args -> (r(x), jac_t)``: the residuals, and ``jac_t()`` computing the
+    transposed Jacobian (n x m: forward mode's natural layout, a row per parameter) from
+    their linearization at ``x`` (forward mode when there are no more parameters than
+    residuals, reverse otherwise, as ``_jacobian``). The primal work is done (and
+    compiled) once; ``jac_t()`` only runs the linear program on the basis vectors."""
+    use_fwd = mode == "fwd" or (mode == "auto" and n <= m)
+
+    def at(x, *args):
+        if use_fwd:
+            rx, lin = linearize(lambda y: r(y, *args), x)
+            return rx, lambda: vmap(lin)(xnp.eye(n, dtype=x.dtype))
+        rx, pull = vjp(lambda y: r(y, *args), x)
+        return rx, lambda: vmap(lambda c: pull(c)[0])(xnp.eye(m, dtype=rx.dtype)).T
+
+    return at
+
+
 def _termination(cost, cost_new, step_norm, x_norm, ftol, xtol):
     """scipy's tests on a step: 2 ftol, 3 xtol, 4 both, else -2 (continue)."""
     dF = cost - cost_new
@@ -65,14 +86,13 @@ def _termination(cost, cost_new, step_norm, x_norm, ftol, xtol):
     return xnp.where(ftol_ok & xtol_ok, 4, xnp.where(ftol_ok, 2, xnp.where(xtol_ok, 3, -2)))
 
 
-def _make(method, res_obj, jac_fn, cost_of, opts, tols, max_nfev_opt):
-    """The solver ``x0 -> (x, (cost, grad, r, J), stats)``.
+def _make_gauss_newton(res_obj, jac_fn, cost_of, opts, tols, max_nfev_opt):
+    """The Gauss-Newton solver ``x0 -> (x, (cost, grad, r, J), stats)``.
 
-    Each iteration starts by (re)computing the residuals and the Jacobian at ``x`` when
-    ``x`` changed (always for Gauss-Newton, after an accepted step for LM), then tests
-    for convergence, then takes a step: the Jacobian has one call site in the loop and
-    the final values belong to the returned ``x``. Termination tests that compare two
-    iterates are decided at the step and reported after the refresh (``pending``)."""
+    Each iteration starts by computing the residuals and the Jacobian at ``x``, then
+    tests for convergence, then takes a step: the Jacobian has one call site in the loop
+    and the final values belong to the returned ``x``. Termination tests that compare two
+    iterates are decided at the step and reported at the next iteration (``pending``)."""
     ftol, xtol, gtol = tols
 
     def core(x0):
@@ -83,77 +103,29 @@ def _make(method, res_obj, jac_fn, cost_of, opts, tols, max_nfev_opt):
         m = jac_fn(x0, *args)[1].shape[0]  # (shapes only: dead code after tracing)
         zero = xnp.zeros((), dtype)
         state = dict(x=x0, r=xnp.zeros(m, dtype), J=xnp.zeros((m, n), dtype), cost=zero,
-                     g=xnp.zeros_like(x0), fresh=True, pending=-2, k=0, nfev=0, njev=0,
-                     status=-2)
-        if method == "lm":
-            state.update(mu=zero, nu=xnp.asarray(2.0, dtype), D=xnp.zeros_like(x0))
+                     g=xnp.zeros_like(x0), pending=-2, k=0, nfev=0, njev=0, status=-2)
 
         def body(s):
             s = dict(s)
             x = s["x"]
-
-            def refresh(_):
-                J, r = jac_fn(x, *args)
-                return r, J, cost_of(r), J.T @ r
-
-            def keep(_):
-                return s["r"], s["J"], s["cost"], s["g"]
-
-            fresh = s["fresh"]
-            if method == "gauss-newton":
-                r, J, cost, g = refresh(None)
-            else:
-                r, J, cost, g = lax.cond(fresh, refresh, keep, None)
-            s.update(r=r, J=J, cost=cost, g=g, nfev=s["nfev"] + xnp.where(fresh, 1, 0),
-                     njev=s["njev"] + xnp.where(fresh, 1, 0))
+            J, r = jac_fn(x, *args)
+            cost, g = cost_of(r), J.T @ r
+            s.update(r=r, J=J, cost=cost, g=g, nfev=s["nfev"] + 1, njev=s["njev"] + 1)
             finite = xnp.isfinite(cost) & xnp.all(xnp.isfinite(J))
             status = xnp.where(~finite, -1, xnp.where(norm_inf(g) < gtol, 1, s["pending"]))
             status = xnp.where((status == -2) & (s["nfev"] >= max_nfev), 0, status)
             active = status == -2
             s["status"] = status
-            if method == "gauss-newton":
-                p = xnp.linalg.lstsq(J, -r)[0]
-                alpha, cost_new, nls, failed = backtracking(
-                    lambda y: cost_of(res_obj.f(y, *args)), x, p, cost, xnp.dot(g, p),
-                    c1=opts["c1"], active=active)
-                step = alpha * p
-                pending = _termination(cost, cost_new, xnp.linalg.norm(step),
-                                       xnp.linalg.norm(x + step), ftol, xtol)
-                # no decrease along the Gauss-Newton direction: the cost cannot improve
-                pending = xnp.where(failed, 2, pending)
-                s["x"] = xnp.where(active & ~failed, x + step, x)
-                s["nfev"] = s["nfev"] + nls
-                s["fresh"] = True
-            else:
-                from ..scipy.linalg import cho_factor, cho_solve
-
-                A = J.T @ J
-                diag = xnp.diagonal(A)
-                first = s["k"] == 0
-                D = xnp.where(first, diag, xnp.maximum(s["D"], diag))
-                mu = xnp.where(first, opts["initial_damping"] * xnp.max(diag), s["mu"])
-                c = cho_factor(A + mu * xnp.diag(xnp.maximum(D, 1e-300)))
-                p = cho_solve(c, -g)
-                predicted = 0.5 * xnp.dot(p, mu * D * p - g)
-                x_new = x + p
-                cost_new = cost_of(res_obj.f(x_new, *args))
-                rho = (cost - cost_new) / xnp.where(predicted > 0, predicted, 1.0)
-                accept = active & xnp.isfinite(cost_new) & (rho > 0) & (predicted > 0)
-                # the tests look at the attempted step, as MINPACK's do; after a rejected
-                # step only the step-size test can end the iteration
-                pending = _termination(cost, cost_new, xnp.linalg.norm(p), xnp.linalg.norm(x),
-                                       ftol, xtol)
-                pending = xnp.where(accept | (pending == 3) | (pending == 4), pending, -2)
-                # the damping overflowed: no step can decrease the cost any more
-                new_mu = xnp.where(accept, mu * xnp.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3),
-                                   mu * s["nu"])
-                pending = xnp.where(~xnp.isfinite(new_mu) | (new_mu > 1e300), 3, pending)
-                s["x"] = xnp.where(accept, x_new, x)
-                s["mu"] = xnp.where(active, new_mu, mu)
-                s["nu"] = xnp.where(accept, 2.0, xnp.where(active, 2.0 * s["nu"], s["nu"]))
-                s["D"] = D
-                s["nfev"] = s["nfev"] + xnp.where(active, 1, 0)
-                s["fresh"] = accept
+            p = xnp.linalg.lstsq(J, -r)[0]
+            alpha, cost_new, nls, failed = backtracking(
+                lambda y: cost_of(res_obj.f(y, *args)), x, p, cost, vdot(g, p),
+                c1=opts["c1"], active=active)
+            step = alpha * p
+            pending = _termination(cost, cost_new, vnorm(step), vnorm(x + step), ftol, xtol)
+            # no decrease along the Gauss-Newton direction: the cost cannot improve
+            pending = xnp.where(failed, 2, pending)
+            s["x"] = xnp.where(active & ~failed, x + step, x)
+            s["nfev"] = s["nfev"] + nls
             s["pending"] = xnp.where(active, pending, s["pending"])
             s["k"] = s["k"] + xnp.where(active, 1, 0)
             return s
@@ -162,6 +134,89 @@ def _make(method, res_obj, jac_fn, cost_of, opts, tols, max_nfev_opt):
         stats = dict(nit=s["k"], nfev=s["nfev"], njev=s["njev"], nhvp=0, status=s["status"],
                      success=s["status"] > 0, optimality=norm_inf(s["g"]))
         return s["x"], (s["cost"], s["g"], s["r"], s["J"]), stats
+
+    return core
+
+
+def _make_lm(res_obj, lin_fn, cost_of, opts, tols, max_nfev_opt):
+    """The Levenberg-Marquardt solver ``x0 -> (x, (cost, grad, r, J), stats)``.
+
+    Each iteration evaluates the residuals, linearized, at one point: the start, or the
+    trial ``x + p`` of the previous iteration, judged by its gain ratio (and scipy's
+    termination tests on the attempted step, as MINPACK's). An accepted point (or the
+    start) gets its Jacobian from that linearization (under a ``cond``: rejected trials
+    do not pay for it); then convergence is tested and the next step solved. So the
+    residual function is emitted once in the compiled program (not once in the Jacobian
+    and once more for the trial), and ``nfev`` counts residual evaluations, ``njev``
+    Jacobians."""
+    from ..scipy.linalg import cho_factor, cho_solve
+
+    ftol, xtol, gtol = tols
+
+    def core(x0):
+        n = x0.shape[0]
+        dtype = x0.dtype
+        max_nfev = max_nfev_opt if max_nfev_opt is not None else 100 * n
+        args = res_obj.args
+        m = res_obj.f(x0, *args).shape[0]  # (shapes only: dead code after tracing)
+        zero = xnp.zeros((), dtype)
+        zeros = xnp.zeros_like(x0)
+        # p: the pending trial step (0 at the start), predicted: its model decrease;
+        # mu: the damping the step was solved with, nu: its growth factor on a rejection
+        state = dict(x=x0, p=zeros, predicted=zero, trial=False, r=xnp.zeros(m, dtype),
+                     JT=xnp.zeros((n, m), dtype), cost=zero, g=zeros, D=zeros, mu=zero,
+                     nu=xnp.asarray(2.0, dtype), k=0, nfev=0, njev=0, status=-2)
+
+        def body(s):
+            s = dict(s)
+            x, p, trial, predicted, cost, mu = (s["x"], s["p"], s["trial"], s["predicted"],
+                                                s["cost"], s["mu"])
+            y = x + p
+            r_y, jac_t = lin_fn(y, *args)
+            cost_y = cost_of(r_y)
+            rho = (cost - cost_y) / xnp.where(predicted > 0, predicted, 1.0)
+            ok = trial & xnp.isfinite(cost_y) & (rho > 0) & (predicted > 0)
+            accept = ~trial | ok
+            # the tests look at the attempted step, as MINPACK's do; after a rejected
+            # step only the step-size test can end the iteration
+            pending = _termination(cost, cost_y, vnorm(p), vnorm(x), ftol, xtol)
+            pending = xnp.where(ok | (pending == 3) | (pending == 4), pending, -2)
+            new_mu = xnp.where(ok, mu * xnp.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3),
+                               mu * s["nu"])
+            # the damping overflowed: no step can decrease the cost any more
+            pending = xnp.where(~xnp.isfinite(new_mu) | (new_mu > 1e300), 3, pending)
+            pending = xnp.where(trial, pending, -2)
+            mu = xnp.where(trial, new_mu, mu)
+            nu = xnp.where(ok, 2.0, xnp.where(trial, 2.0 * s["nu"], s["nu"]))
+            # (the Jacobian transposed, J^T: n x m)
+            JT = lax.cond(accept, lambda _: jac_t(), lambda _: s["JT"], None)
+            r = xnp.where(accept, r_y, s["r"])
+            cost = xnp.where(accept, cost_y, cost)
+            g = JT @ r
+            x = xnp.where(accept, y, x)
+            nfev = s["nfev"] + 1
+            finite = xnp.isfinite(cost) & xnp.all(xnp.isfinite(JT))
+            status = xnp.where(~finite, -1, xnp.where(norm_inf(g) < gtol, 1, pending))
+            status = xnp.where((status == -2) & (nfev >= max_nfev), 0, status)
+            active = status == -2
+            # the next step: (J^T J + mu D) p = -g, with Marquardt's scaling D
+            diag = xnp.sum(JT * JT, axis=1)  # (diag(J^T J) without a gather)
+            first = s["k"] == 0
+            D = xnp.where(first, diag, xnp.maximum(s["D"], diag))
+            mu = xnp.where(first, opts["initial_damping"] * xnp.max(diag), mu)
+            c = cho_factor(JT @ JT.T + mu * xnp.diag(xnp.maximum(D, 1e-300)))
+            p_new = cho_solve(c, -g)
+            s.update(x=x, r=r, JT=JT, cost=cost, g=g, D=xnp.where(active, D, s["D"]), mu=mu,
+                     nu=nu, p=xnp.where(active, p_new, zeros), trial=active,
+                     predicted=0.5 * vdot(p_new, mu * D * p_new - g),
+                     k=s["k"] + xnp.where(active, 1, 0), nfev=nfev,
+                     njev=s["njev"] + xnp.where(accept, 1, 0), status=status)
+            return s
+
+        s = lax.while_loop(lambda s: s["status"] == -2, body, state)
+        stats = dict(nit=s["k"], nfev=s["nfev"], njev=s["njev"], nhvp=0, status=s["status"],
+                     success=s["status"] > 0, optimality=norm_inf(s["g"]))
+        return s["x"], (s["cost"], s["g"], s["r"], s["JT"].T), stats
 
     return core
 
@@ -216,11 +271,15 @@ def least_squares(fun: Callable, x0: Any, args: tuple = (), method: str = "lm", 
             jac_fn = _jacobian(rf, opts["jac"], n, m_res, where)
 
             def cost_of(r):
-                return 0.5 * xnp.dot(r, r)
+                return 0.5 * vdot(r, r)
 
             res_obj = Objective(rf, args)
             obj = Objective(lambda x, *a: cost_of(rf(x, *a)), args)
-            core = _make(m, res_obj, jac_fn, cost_of, opts, tols, max_nfev)
+            if m == "lm":
+                core = _make_lm(res_obj, _linearized(rf, opts["jac"], n, m_res), cost_of, opts,
+                                tols, max_nfev)
+            else:
+                core = _make_gauss_newton(res_obj, jac_fn, cost_of, opts, tols, max_nfev)
 
             def values_fn(x, *a):
                 J, r = jac_fn(x, *a)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import lax
 from .. import numpy as xnp
+from ._common import vdot
 
 
 class WolfeResult(NamedTuple):
@@ -59,29 +60,40 @@ def _quadmin(a, fa, fpa, b, fb):
 
 
 def wolfe(value_and_grad: Callable, x, p, f0, g0, alpha0, *, c1: float = 1e-4,
-          c2: float = 0.9, maxiter: int = 40) -> WolfeResult:
+          c2: float = 0.9, maxiter: int = 40, first=False) -> WolfeResult:
     """A step ``alpha`` along ``p`` from ``x`` satisfying the strong Wolfe conditions
     ``f(x + a p) <= f0 + c1 a g0.p`` and ``|g(x + a p).p| <= c2 |g0.p|``, starting the
-    bracketing at ``alpha0`` (doubling). At most ``maxiter`` evaluations."""
+    bracketing at ``alpha0`` (doubling). At most ``maxiter`` evaluations.
+
+    When the decrease the first trial promises, ``-alpha0 g0.p``, is below ``1e-6 max(1,
+    |f0|)``, differences of ``f`` are mostly rounding noise (ill-conditioned problems near
+    their solution), so the search compares the values ``f0 + a (g0.p + g(x + a p).p) / 2``
+    (the trapezoid rule on the directional derivative: exact for quadratics, error
+    O(a^3)) instead: sufficient decrease becomes Hager and Zhang's approximate Wolfe
+    condition ``g(x + a p).p <= (2 c1 - 1) g0.p``, with ``f`` itself allowed to rise by
+    no more than that threshold (Hager & Zhang, SIAM J. Optim. 16 (2005), section 4).
+
+    ``first`` (a boolean scalar) accepts the first trial whatever it gives: a caller
+    passes it with ``p = 0`` to evaluate its starting point through this loop, so that
+    the objective has one call site in its program instead of a second one before it."""
     dtype = f0.dtype
-    dphi0 = xnp.dot(g0, p)
+    dphi0 = vdot(g0, p)
     zero = xnp.zeros((), dtype)
     eps = float(np.finfo(dtype).eps)
-
-    def w1_fails(a, phi):  # sufficient decrease violated
-        return phi > f0 + c1 * a * dphi0
+    noise = 1e-6 * xnp.maximum(1.0, xnp.abs(f0))
+    noisy = -alpha0 * dphi0 <= noise
 
     def curvature_ok(dphi):
         return xnp.abs(dphi) <= -c2 * dphi0
 
-    # state: i, done, zoom, j, prev (a, phi, dphi), lo (a, phi, dphi, g), hi (a, phi, dphi),
-    #        rec (a, phi), star (a, phi, g), nfev
+    # state: i, done, zoom, j; prev (a, phi, dphi, and f, g: the last bracketing trial, or
+    # the accepted one), lo (a, phi, dphi, f, g), hi (a, phi), rec (a, phi: the third point
+    # of the cubic). phi values are those compared (trapezoid values when noisy), f the
+    # objective's.
     init = dict(i=0, done=False, zoom=False, j=0,
-                a_prev=zero, phi_prev=f0, dphi_prev=dphi0,
-                a_lo=zero, phi_lo=f0, dphi_lo=dphi0, g_lo=g0,
-                a_hi=zero, phi_hi=f0, dphi_hi=dphi0,
-                a_rec=zero, phi_rec=f0,
-                a_star=zero, phi_star=f0, g_star=g0, failed=False)
+                a_prev=zero, phi_prev=f0, dphi_prev=dphi0, f_prev=f0, g_prev=g0,
+                a_lo=zero, phi_lo=f0, dphi_lo=dphi0, f_lo=f0, g_lo=g0,
+                a_hi=zero, phi_hi=f0, a_rec=zero, phi_rec=f0, failed=False)
 
     def cond(s):
         return ~s["done"] & (s["i"] < maxiter)
@@ -105,13 +117,15 @@ def wolfe(value_and_grad: Callable, x, p, f0, g0, alpha0, *, c1: float = 1e-4,
         # the interval has collapsed: stop (the best sufficient-decrease step is kept)
         collapsed = zoom & (xnp.abs(dalpha) <= 1e-2 * np.sqrt(eps) * xnp.maximum(hi, 1.0))
 
-        phi_j, g_j = value_and_grad(x + a_j * p)
-        dphi_j = xnp.dot(g_j, p)
+        f_j, g_j = value_and_grad(x + a_j * p)
+        dphi_j = vdot(g_j, p)
         # a non-finite trial value counts as too large (shrinks the bracket)
-        finite = xnp.isfinite(phi_j) & xnp.isfinite(dphi_j)
-        phi_j = xnp.where(finite, phi_j, xnp.inf)
+        finite = xnp.isfinite(f_j) & xnp.isfinite(dphi_j)
         dphi_j = xnp.where(finite, dphi_j, xnp.inf)
-        w1 = w1_fails(a_j, phi_j)
+        phi_j = xnp.where(finite, xnp.where(noisy, f0 + 0.5 * a_j * (dphi0 + dphi_j), f_j),
+                          xnp.inf)
+        # sufficient decrease violated (when noisy: also f risen above the noise)
+        w1 = (phi_j > f0 + c1 * a_j * dphi0) | (noisy & (f_j > f0 + noise))
         curv = curvature_ok(dphi_j)
 
         # -- bracketing phase transitions
@@ -126,7 +140,7 @@ def wolfe(value_and_grad: Callable, x, p, f0, g0, alpha0, *, c1: float = 1e-4,
         z_lo_to_j = ~z_hi_to_j & ~z_done
 
         bz = ~zoom
-        done = xnp.where(bz, b_done, z_done)
+        done = xnp.where(bz, b_done | (first & (s["i"] == 0)), z_done)
         new_lo_j = (bz & b_zoom2) | (zoom & z_lo_to_j)
         new_lo_prev = bz & b_zoom1
         new_hi_j = (bz & b_zoom1) | (zoom & z_hi_to_j)
@@ -140,36 +154,27 @@ def wolfe(value_and_grad: Callable, x, p, f0, g0, alpha0, *, c1: float = 1e-4,
             return out
 
         # record point of the cubic: the previous hi (or lo) that is being replaced
-        rec_a = pick([(zoom & (z_hi_to_j | z_flip), s["a_hi"]), (zoom & z_lo_to_j & ~z_flip,
-                                                                 s["a_lo"])], s["a_rec"])
-        rec_phi = pick([(zoom & (z_hi_to_j | z_flip), s["phi_hi"]),
-                        (zoom & z_lo_to_j & ~z_flip, s["phi_lo"])], s["phi_rec"])
+        rec_from_hi = zoom & (z_hi_to_j | z_flip)
+        rec_from_lo = zoom & z_lo_to_j & ~z_flip
+        rec_a = pick([(rec_from_hi, s["a_hi"]), (rec_from_lo, s["a_lo"])], s["a_rec"])
+        rec_phi = pick([(rec_from_hi, s["phi_hi"]), (rec_from_lo, s["phi_lo"])], s["phi_rec"])
         a_hi = pick([(new_hi_j, a_j), (new_hi_prev, s["a_prev"]), (new_hi_lo, s["a_lo"])],
                     s["a_hi"])
         phi_hi = pick([(new_hi_j, phi_j), (new_hi_prev, s["phi_prev"]),
                        (new_hi_lo, s["phi_lo"])], s["phi_hi"])
-        dphi_hi = pick([(new_hi_j, dphi_j), (new_hi_prev, s["dphi_prev"]),
-                        (new_hi_lo, s["dphi_lo"])], s["dphi_hi"])
-        a_lo = pick([(new_lo_j, a_j), (new_lo_prev, s["a_prev"])], s["a_lo"])
-        phi_lo = pick([(new_lo_j, phi_j), (new_lo_prev, s["phi_prev"])], s["phi_lo"])
-        dphi_lo = pick([(new_lo_j, dphi_j), (new_lo_prev, s["dphi_prev"])], s["dphi_lo"])
-        # g at lo: known for j; for prev it is the previous trial's, kept in g_star below
-        g_lo = xnp.where(new_lo_j, g_j, xnp.where(new_lo_prev, s["g_star"], s["g_lo"]))
+        for k, v_j in (("a", a_j), ("phi", phi_j), ("dphi", dphi_j), ("f", f_j), ("g", g_j)):
+            s[k + "_lo"] = xnp.where(new_lo_j, v_j, xnp.where(new_lo_prev, s[k + "_prev"],
+                                                                s[k + "_lo"]))
         entering = bz & (b_zoom1 | b_zoom2)
         # a fresh zoom starts its record point at the midpoint (JAX/scipy)
-        rec_a = xnp.where(entering, 0.5 * (a_lo + a_hi), rec_a)
-        rec_phi = xnp.where(entering, 0.5 * (phi_lo + phi_hi), rec_phi)
-
-        s.update(a_lo=a_lo, phi_lo=phi_lo, dphi_lo=dphi_lo, g_lo=g_lo, a_hi=a_hi,
-                 phi_hi=phi_hi, dphi_hi=dphi_hi, a_rec=rec_a, phi_rec=rec_phi)
-        # the accepted step, or (bracketing) the last trial, whose gradient a later
-        # "lo = prev" needs
-        s["a_star"] = xnp.where(done | (bz & b_more), a_j, s["a_star"])
-        s["phi_star"] = xnp.where(done | (bz & b_more), phi_j, s["phi_star"])
-        s["g_star"] = xnp.where(done | (bz & b_more), g_j, s["g_star"])
-        s["a_prev"] = xnp.where(bz & b_more, a_j, s["a_prev"])
-        s["phi_prev"] = xnp.where(bz & b_more, phi_j, s["phi_prev"])
-        s["dphi_prev"] = xnp.where(bz & b_more, dphi_j, s["dphi_prev"])
+        rec_a = xnp.where(entering, 0.5 * (s["a_lo"] + a_hi), rec_a)
+        rec_phi = xnp.where(entering, 0.5 * (s["phi_lo"] + phi_hi), rec_phi)
+        s.update(a_hi=a_hi, phi_hi=phi_hi, a_rec=rec_a, phi_rec=rec_phi)
+        # prev: the last bracketing trial (a later "lo = prev" needs its values), or the
+        # accepted one
+        take = done | (bz & b_more)
+        for k, v_j in (("a", a_j), ("phi", phi_j), ("dphi", dphi_j), ("f", f_j), ("g", g_j)):
+            s[k + "_prev"] = xnp.where(take, v_j, s[k + "_prev"])
         s["zoom"] = zoom | entering
         s["j"] = xnp.where(zoom, s["j"] + 1, 0)
         s["i"] = s["i"] + 1
@@ -181,10 +186,10 @@ def wolfe(value_and_grad: Callable, x, p, f0, g0, alpha0, *, c1: float = 1e-4,
     ok = s["done"] & ~s["failed"]
     # Not found: fall back to the lowest point with sufficient decrease seen (lo while
     # zooming, the last trial while bracketing), 0 if none; the caller decides.
-    use_star = ok | ~s["zoom"]  # bracketing never failed sufficient decrease: last trial
-    alpha = xnp.where(use_star, s["a_star"], s["a_lo"])
-    f = xnp.where(use_star, s["phi_star"], s["phi_lo"])
-    g = xnp.where(use_star, s["g_star"], s["g_lo"])
+    use_prev = ok | ~s["zoom"]  # bracketing never failed sufficient decrease: last trial
+    alpha = xnp.where(use_prev, s["a_prev"], s["a_lo"])
+    f = xnp.where(use_prev, s["f_prev"], s["f_lo"])
+    g = xnp.where(use_prev, s["g_prev"], s["g_lo"])
     return WolfeResult(alpha, f, g, s["i"], ~ok)
 
 

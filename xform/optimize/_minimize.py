@@ -66,15 +66,19 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str = "bfgs",
       (1000), ``eta`` (0.15), ``cg_maxiter``.
     - ``"trust-exact"``: trust region solved exactly (dense Hessian and its
       eigendecomposition; small problems). Options as trust-ncg but ``cg_maxiter``.
-    - ``"bfgs"``: BFGS with a strong-Wolfe line search. Options ``gtol`` (1e-5, on the
-      ``norm``-norm of g, default the max norm), ``maxls`` (40 evaluations), ``c1``,
-      ``c2``; the result also has ``hess_inv``.
+    - ``"bfgs"``: BFGS with a strong-Wolfe line search (where differences of ``f`` are
+      rounding noise, near the solution of an ill-conditioned problem, it compares
+      values through the directional derivative: Hager and Zhang's approximate Wolfe
+      conditions). Options ``gtol`` (1e-5, on the ``norm``-norm of g, default the max
+      norm), ``maxls`` (40 evaluations), ``c1``, ``c2``; the result also has
+      ``hess_inv``.
     - ``"lbfgs"`` (``"l-bfgs"``): limited-memory BFGS. Options as bfgs and ``maxcor``
       (10), ``ftol`` (2.2e-9, on the relative decrease of f, as L-BFGS-B), ``maxfun``.
 
     ``tol`` sets ``gtol`` (and ``xtol`` for newton-cg, ``ftol`` for lbfgs, as scipy);
     ``maxiter`` the iteration limit
-    (default ``200 n``). Everything runs in one compiled program (a ``while_loop``);
+    (default ``200 n``). Everything runs in one compiled program (a ``while_loop`` that
+    evaluates the objective at one point per iteration, so the objective is compiled once);
     called outside any transformation it is jitted and cached per ``fun``, method and
     options. The solution is differentiable with respect to ``args`` (and anything
     ``fun`` closes over) by the implicit function theorem: ``dx* = -H^{-1} d(grad f)``

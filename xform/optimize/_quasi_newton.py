@@ -9,27 +9,31 @@ the matrix products). L-BFGS scales its initial matrix by ``s.y / y.y`` and stop
 scipy's L-BFGS-B when ``max|g| <= gtol`` or the relative decrease of ``f`` falls below
 ``ftol`` (reported in the stats as ``ftol_stop``). ``norm`` is the order of the
 gradient norm compared with ``gtol`` (JAX's option; scipy's is the max norm).
+
+The objective and its gradient have one call site in the compiled program, the line
+search's: the first iteration evaluates the starting point through it (a zero
+direction from a zero gradient, its first trial accepted), instead of a second copy of
+the objective before the loop.
 """
 from __future__ import annotations
 
 from .. import lax
 from .. import numpy as xnp
+from ._common import vdot, vnorm
 from ._line_search import wolfe
 
 
 def _gnorm(g, ord):
+    if ord == float("inf"):
+        return xnp.max(xnp.abs(g))
+    if ord == 2:
+        return vnorm(g)
     return xnp.linalg.norm(g, ord=ord)
 
 
 def _status(converged, finite, k, maxiter, ls_failed, stalled=False):
     return xnp.where(~finite, 3, xnp.where(converged, 0, xnp.where(
         ls_failed | stalled, 2, xnp.where(k >= maxiter, 1, -1))))
-
-
-def _start(obj, x0):
-    f0, g0 = obj.value_and_grad(x0)
-    finite = xnp.isfinite(f0) & xnp.all(xnp.isfinite(g0))
-    return f0, g0, finite
 
 
 class BFGS:
@@ -40,42 +44,46 @@ class BFGS:
     def make(obj, opts):
         def core(x0):
             n = x0.shape[0]
+            dtype = x0.dtype
             maxiter = opts["maxiter"] if opts["maxiter"] is not None else 200 * n
-            f0, g0, finite = _start(obj, x0)
-            status0 = _status(_gnorm(g0, opts["norm"]) <= opts["gtol"], finite, 0, maxiter, False)
-            init = dict(x=x0, f=f0, g=g0, H=xnp.eye(n, dtype=x0.dtype),
-                        f_old=f0 + xnp.linalg.norm(g0) / 2, k=0, nfev=1, status=status0)
+            # f and g are placeholders until the first iteration evaluates x0 (nfev == 0)
+            z = xnp.zeros((), dtype)
+            init = dict(x=x0, f=z, g=xnp.zeros_like(x0), H=xnp.eye(n, dtype=dtype), f_old=z,
+                        k=0, nfev=0, status=-1)
 
             def body(s):
                 s = dict(s)
                 x, f, g, H = s["x"], s["f"], s["g"], s["H"]
-                p = -(H @ g)
-                dphi0 = xnp.dot(g, p)
+                first = s["nfev"] == 0
+                p = -(H @ g)  # (0 in the first iteration)
+                dphi0 = vdot(g, p)
                 cand = 1.01 * 2 * (f - s["f_old"]) / xnp.where(dphi0 == 0, -1.0, dphi0)
                 alpha0 = xnp.where(xnp.isfinite(cand) & (cand > 0),
                                    xnp.minimum(1.0, cand), 1.0)
                 ls = wolfe(obj.value_and_grad, x, p, f, g, alpha0, c1=opts["c1"],
-                           c2=opts["c2"], maxiter=opts["maxls"])
+                           c2=opts["c2"], maxiter=opts["maxls"], first=first)
                 moved = ls.alpha > 0
                 sk = ls.alpha * p
                 yk = ls.g - g
-                sy = xnp.dot(sk, yk)
-                # skip the update without positive curvature (a failed search)
+                sy = vdot(sk, yk)
+                # skip the update without positive curvature (a failed search; the first
+                # iteration, which does not move)
                 update = moved & (sy > 0)
                 rho = 1.0 / xnp.where(update, sy, 1.0)
                 Hy = H @ yk
                 H_new = (H - rho * (xnp.outer(sk, Hy) + xnp.outer(Hy, sk))
-                         + (rho * rho * xnp.dot(yk, Hy) + rho) * xnp.outer(sk, sk))
+                         + (rho * rho * vdot(yk, Hy) + rho) * xnp.outer(sk, sk))
                 s["H"] = xnp.where(update, H_new, H)
                 s["x"] = xnp.where(moved, x + sk, x)
                 s["f"] = xnp.where(moved, ls.f, f)
                 s["g"] = xnp.where(moved, ls.g, g)
-                s["f_old"] = f
-                s["k"] = s["k"] + 1
+                # scipy's f_{-1} = f_0 + |g_0| / 2 for the first step's length
+                s["f_old"] = xnp.where(first, ls.f + vnorm(ls.g) / 2, f)
+                s["k"] = s["k"] + xnp.where(first, 0, 1)
                 s["nfev"] = s["nfev"] + ls.nfev
                 finite = xnp.isfinite(s["f"]) & xnp.all(xnp.isfinite(s["g"]))
-                s["status"] = _status(_gnorm(s["g"], opts["norm"]) <= opts["gtol"], finite, s["k"], maxiter,
-                                      ls.failed & ~moved)
+                s["status"] = _status(_gnorm(s["g"], opts["norm"]) <= opts["gtol"], finite,
+                                      s["k"], maxiter, ls.failed & ~moved)
                 return s
 
             s = lax.while_loop(lambda s: s["status"] < 0, body, init)
@@ -94,9 +102,35 @@ class LBFGS:
     @staticmethod
     def make(obj, opts):
         m = int(opts["maxcor"])
+        if m < 1:
+            raise ValueError(f"minimize: option 'maxcor' (the number of stored pairs of "
+                             f"L-BFGS) must be at least 1, got {m}")
 
-        def wrap(i):  # i in (-m, m) -> i mod m, without integer division
-            return xnp.where(i < 0, i + m, i)
+        def wrap(i):  # i in (-(m + 1), m + 1) -> i mod (m + 1), without integer division
+            return xnp.where(i < 0, i + (m + 1), i)
+
+        def direction(g, S, Y, rho, gamma, head):
+            """-H g by the two-loop recursion over the stored pairs: a circular buffer of
+            m + 1 rows, the newest pair in row ``head - 1``, the m rows before ``head``
+            (mod m + 1) in use, row ``head`` a scratch row the next pair is written to;
+            rows not yet filled zero (``rho`` 0: such a row changes nothing, so all m are
+            visited). Two ``scan``\\ s over the rows' indices in time order, each row read
+            by a dynamic slice: less code to compile than ``fori_loop``\\ s over a count,
+            and no copy of the history per iteration."""
+            newest_first_rows = wrap(head - 1 - xnp.arange(m))
+
+            def newest_first(q, i):
+                a_i = row(rho, i) * vdot(row(S, i), q)
+                return q - a_i * row(Y, i), a_i
+
+            q, a = lax.scan(newest_first, g, newest_first_rows)
+
+            def oldest_first(r, ia):
+                i, a_i = ia
+                return r + (a_i - row(rho, i) * vdot(row(Y, i), r)) * row(S, i), None
+
+            r, _ = lax.scan(oldest_first, gamma * q, (newest_first_rows, a), reverse=True)
+            return -r
 
         # rows of the history by dynamic index (a dynamic slice, not a gather/scatter)
         def row(A, i):
@@ -105,71 +139,53 @@ class LBFGS:
         def set_row(A, i, v):
             return lax.dynamic_update_index_in_dim(A, v, i, 0)
 
-        def direction(g, S, Y, rho, gamma, count, head):
-            """-H g by the two-loop recursion over the ``count`` stored pairs, newest
-            first (a circular buffer: the next pair goes to row ``head``)."""
-
-            def first(j, c):
-                q, a = c
-                i = wrap(head - 1 - j)
-                ai = row(rho, i) * xnp.dot(row(S, i), q)
-                return q - ai * row(Y, i), set_row(a, i, ai)
-
-            q, a = lax.fori_loop(0, count, first, (g, xnp.zeros_like(rho)))
-            r = gamma * q
-
-            def second(j, r):
-                i = wrap(head - count + j)
-                bi = row(rho, i) * xnp.dot(row(Y, i), r)
-                return r + (row(a, i) - bi) * row(S, i)
-
-            return -lax.fori_loop(0, count, second, r)
-
         def core(x0):
             n = x0.shape[0]
             dtype = x0.dtype
             maxiter = opts["maxiter"] if opts["maxiter"] is not None else 200 * n
-            f0, g0, finite = _start(obj, x0)
-            status0 = _status(_gnorm(g0, opts["norm"]) <= opts["gtol"], finite, 0, maxiter, False)
-            init = dict(x=x0, f=f0, g=g0, S=xnp.zeros((m, n), dtype), Y=xnp.zeros((m, n), dtype),
-                        rho=xnp.zeros(m, dtype), gamma=xnp.ones((), dtype), stored=0, head=0, k=0,
-                        nfev=1, status=status0, ftol_stop=False)
+            # f and g are placeholders until the first iteration evaluates x0 (nfev == 0)
+            init = dict(x=x0, f=xnp.zeros((), dtype), g=xnp.zeros_like(x0),
+                        S=xnp.zeros((m + 1, n), dtype), Y=xnp.zeros((m + 1, n), dtype),
+                        rho=xnp.zeros(m + 1, dtype), gamma=xnp.ones((), dtype), head=0, k=0,
+                        nfev=0, status=-1, ftol_stop=False)
 
             def body(s):
                 s = dict(s)
                 x, f, g = s["x"], s["f"], s["g"]
-                p = direction(g, s["S"], s["Y"], s["rho"], s["gamma"], s["stored"], s["head"])
+                first = s["nfev"] == 0
+                # (0 in the first iteration: no pairs, g = 0)
+                p = direction(g, s["S"], s["Y"], s["rho"], s["gamma"], s["head"])
                 # the first step, without curvature information, has unit length (as in
                 # L-BFGS-B)
-                pn = xnp.linalg.norm(p)
-                alpha0 = xnp.where((s["stored"] == 0) & (pn > 0),
+                pn = vnorm(p)
+                alpha0 = xnp.where((row(s["rho"], wrap(s["head"] - 1)) == 0) & (pn > 0),
                                    xnp.minimum(1.0, 1.0 / xnp.where(pn > 0, pn, 1.0)), 1.0)
                 ls = wolfe(obj.value_and_grad, x, p, f, g, alpha0, c1=opts["c1"],
-                           c2=opts["c2"], maxiter=opts["maxls"])
+                           c2=opts["c2"], maxiter=opts["maxls"], first=first)
                 moved = ls.alpha > 0
                 sk = ls.alpha * p
                 yk = ls.g - g
-                sy = xnp.dot(sk, yk)
-                update = moved & (sy > 1e-10 * xnp.dot(yk, yk))
+                sy = vdot(sk, yk)
+                yy = vdot(yk, yk)
+                # (no pair from the first iteration, which does not move: sy = 0)
+                update = moved & (sy > 1e-10 * yy)
+                # the pair goes to the scratch row; kept (head advanced, the oldest row
+                # becoming the scratch row) only when accepted
                 i = s["head"]
-                # (a rejected pair leaves the row unchanged)
-                s["S"] = set_row(s["S"], i, xnp.where(update, sk, row(s["S"], i)))
-                s["Y"] = set_row(s["Y"], i, xnp.where(update, yk, row(s["Y"], i)))
-                s["rho"] = set_row(s["rho"], i, xnp.where(update, 1.0 / xnp.where(update, sy, 1.0),
-                                                          row(s["rho"], i)))
-                s["gamma"] = xnp.where(update, sy / xnp.where(update, xnp.dot(yk, yk), 1.0),
-                                       s["gamma"])
-                s["stored"] = xnp.minimum(s["stored"] + xnp.where(update, 1, 0), m)
-                s["head"] = xnp.where(update, xnp.where(i + 1 == m, 0, i + 1), i)
+                s["S"] = set_row(s["S"], i, sk)
+                s["Y"] = set_row(s["Y"], i, yk)
+                s["rho"] = set_row(s["rho"], i, 1.0 / xnp.where(update, sy, 1.0))
+                s["head"] = xnp.where(update, xnp.where(i == m, 0, i + 1), i)
+                s["gamma"] = xnp.where(update, sy / xnp.where(update, yy, 1.0), s["gamma"])
                 f_new = xnp.where(moved, ls.f, f)
                 s["x"] = xnp.where(moved, x + sk, x)
                 s["f"] = f_new
                 s["g"] = xnp.where(moved, ls.g, g)
-                s["k"] = s["k"] + 1
+                s["k"] = s["k"] + xnp.where(first, 0, 1)
                 s["nfev"] = s["nfev"] + ls.nfev
                 finite = xnp.isfinite(f_new) & xnp.all(xnp.isfinite(s["g"]))
                 rel = (f - f_new) / xnp.maximum(xnp.maximum(xnp.abs(f), xnp.abs(f_new)), 1.0)
-                stalled = moved & (rel <= opts["ftol"])
+                stalled = moved & ~first & (rel <= opts["ftol"])
                 converged = _gnorm(s["g"], opts["norm"]) <= opts["gtol"]
                 status = _status(converged, finite, s["k"], maxiter, ls.failed & ~moved)
                 if opts["maxfun"] is not None:

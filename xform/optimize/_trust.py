@@ -15,8 +15,11 @@ rejects steps at random.
 - ``trust-exact``: the subproblem solved exactly from the eigendecomposition of the
   dense Hessian (``eigh``): the secular equation ``1/|p(mu)| = 1/r`` by safeguarded
   Newton steps on ``mu``, including the "hard case" (gradient orthogonal to the
-  eigenvectors of the smallest eigenvalue). The Hessian and its decomposition are only
-  recomputed after an accepted step.
+  eigenvectors of the smallest eigenvalue). The Hessian (from the gradient's
+  linearization) and its decomposition are only computed at an accepted point.
+
+Each method evaluates the objective at one point per iteration (see ``NCG``), so the
+objective is emitted once in the compiled program.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ import numpy as np
 
 from .. import lax
 from .. import numpy as xnp
+from ..vmap import vmap
+from ._common import vdot, vnorm
 
 _COMMON = dict(maxiter=None, gtol=1e-5, initial_trust_radius=1.0, max_trust_radius=1000.0,
                eta=0.15)
@@ -36,7 +41,7 @@ def _ratio(f, f_new, g, g_new, p, predicted):
     gradient along the step: exact for quadratics, error O(|p|^3); cf. Conn, Gould &
     Toint, section 17.4.2)."""
     small = predicted <= 1e-6 * xnp.maximum(1.0, xnp.abs(f))
-    actual = xnp.where(small, -0.5 * xnp.dot(g + g_new, p), f - f_new)
+    actual = xnp.where(small, -0.5 * vdot(g + g_new, p), f - f_new)
     rho = actual / xnp.where(predicted > 0, predicted, 1.0)
     return xnp.where(xnp.isfinite(f_new) & xnp.all(xnp.isfinite(g_new)), rho, -1.0)
 
@@ -44,7 +49,7 @@ def _ratio(f, f_new, g, g_new, p, predicted):
 def _collapsed(radius, x):
     """The trust radius is below rounding of ``x``: no step can make progress."""
     eps = float(np.finfo(x.dtype).eps)
-    return radius <= 10 * eps * xnp.maximum(1.0, xnp.linalg.norm(x))
+    return radius <= 10 * eps * xnp.maximum(1.0, vnorm(x))
 
 
 def _radius_update(radius, rho, hits, max_radius):
@@ -54,9 +59,9 @@ def _radius_update(radius, rho, hits, max_radius):
 
 def _boundary_taus(z, d, radius):
     """The two solutions ``tau`` of ``|z + tau d| = radius`` (ta <= tb)."""
-    a = xnp.dot(d, d)
-    b = 2.0 * xnp.dot(z, d)
-    c = xnp.dot(z, z) - radius * radius
+    a = vdot(d, d)
+    b = 2.0 * vdot(z, d)
+    c = vdot(z, z) - radius * radius
     sq = xnp.sqrt(xnp.maximum(b * b - 4.0 * a * c, 0.0))
     aux = b + xnp.where(b >= 0, sq, -sq)
     ta, tb = -aux / (2.0 * a), -2.0 * c / xnp.where(aux == 0, 1.0, aux)
@@ -67,7 +72,7 @@ def steihaug(hvp, g, radius, maxiter, active):
     """Steihaug-CG for ``min g.p + p.Hp/2, |p| <= radius`` (scipy's
     ``CGSteihaugSubproblem``). Returns ``(p, model decrease q(p) = g.p + p.Hp/2,
     hits_boundary, hvps)``."""
-    jac_mag = xnp.linalg.norm(g)
+    jac_mag = vnorm(g)
     tol = xnp.minimum(0.5, xnp.sqrt(jac_mag)) * jac_mag
     zero = xnp.zeros((), g.dtype)
 
@@ -78,8 +83,8 @@ def steihaug(hvp, g, radius, maxiter, active):
         s = dict(s)
         z, r, d, q = s["z"], s["r"], s["d"], s["q"]
         Bd = hvp(d)
-        dBd = xnp.dot(d, Bd)
-        rd = xnp.dot(r, d)
+        dBd = vdot(d, Bd)
+        rd = vdot(r, d)
 
         def model_at(tau):  # q(z + tau d), with r = g + Bz the model gradient at z
             return q + tau * rd + 0.5 * tau * tau * dBd
@@ -89,12 +94,12 @@ def steihaug(hvp, g, radius, maxiter, active):
         qa, qb = model_at(ta), model_at(tb)
         t_neg = xnp.where(qa < qb, ta, tb)
         negative = dBd <= 0
-        r2 = xnp.dot(r, r)
+        r2 = vdot(r, r)
         alpha = r2 / xnp.where(negative, 1.0, dBd)
         z_next = z + alpha * d
-        outside = ~negative & (xnp.linalg.norm(z_next) >= radius)
+        outside = ~negative & (vnorm(z_next) >= radius)
         r_next = r + alpha * Bd
-        r2_next = xnp.dot(r_next, r_next)
+        r2_next = vdot(r_next, r_next)
         inside_done = ~negative & ~outside & (xnp.sqrt(r2_next) < tol)
         t_hit = xnp.where(negative, t_neg, tb)
         hit = negative | outside
@@ -114,6 +119,13 @@ def steihaug(hvp, g, radius, maxiter, active):
 
 
 class NCG:
+    """trust-ncg. One loop evaluates the objective at one point per iteration with its
+    gradient linearized: a trial ``x + p``, or ``x`` itself (the start, and after a
+    rejected trial). An accepted trial is the next iterate, its linearization ready for
+    the next Steihaug solve, so the objective is emitted once in the compiled program
+    and an accepted step costs one evaluation (the previous loop evaluated the value and
+    gradient at the trial, then linearized again at the accepted point); a rejected one
+    costs a second evaluation at ``x``, whose linearization the next solve needs."""
     DEFAULTS = dict(_COMMON, cg_maxiter=None)
     TOL_OPTIONS = ("gtol",)
 
@@ -125,37 +137,47 @@ class NCG:
             maxiter = opts["maxiter"] if opts["maxiter"] is not None else 200 * n
             cg_maxiter = opts["cg_maxiter"] if opts["cg_maxiter"] is not None else 20 * n
             z = xnp.zeros((), dtype)
-            init = dict(x=x0, f=z, g=xnp.zeros_like(x0), radius=xnp.asarray(
-                opts["initial_trust_radius"], dtype), k=0, nfev=0, njev=0, nhvp=0, status=-1)
+            zeros = xnp.zeros_like(x0)
+            # p: the pending trial step (0: evaluate x itself), predicted: its model
+            # decrease, hits: it reached the trust region's boundary
+            init = dict(x=x0, f=z, g=zeros, p=zeros, predicted=z, hits=False, trial=False,
+                        radius=xnp.asarray(opts["initial_trust_radius"], dtype), k=0, nfev=0,
+                        nhvp=0, status=-1)
 
             def body(s):
                 s = dict(s)
-                x = s["x"]
-                f, g, hvp = obj.linearize(x)
-                s.update(f=f, g=g, nfev=s["nfev"] + 1, njev=s["njev"] + 1)
+                x, p, trial, radius = s["x"], s["p"], s["trial"], s["radius"]
+                y = x + p
+                f_y, g_y, hvp = obj.linearize(y)
+                rho = _ratio(s["f"], f_y, s["g"], g_y, p, s["predicted"])
+                accept = ~trial | ((rho > opts["eta"]) & (s["predicted"] > 0))
+                radius = xnp.where(trial, _radius_update(
+                    radius, rho, s["hits"], opts["max_trust_radius"]), radius)
+                f = xnp.where(accept, f_y, s["f"])
+                g = xnp.where(accept, g_y, s["g"])
                 finite = xnp.isfinite(f) & xnp.all(xnp.isfinite(g))
                 status = xnp.where(~finite, 3, xnp.where(
-                    xnp.linalg.norm(g) < opts["gtol"], 0, xnp.where(s["k"] >= maxiter, 1, -1)))
-                active = status < 0
-                p, q, hits, nh = steihaug(hvp, g, s["radius"], cg_maxiter, active)
-                f_new, g_new = obj.value_and_grad(x + p)
+                    vnorm(g) < opts["gtol"], 0, xnp.where(s["k"] >= maxiter, 1, -1)))
+                x = xnp.where(accept, y, x)
+                collapsed = _collapsed(radius, x)
+                # a rejected trial: the next iteration evaluates x again (its linearization)
+                # unless the radius has collapsed
+                status = xnp.where(~accept & (status < 0) & collapsed, 2, status)
+                active = accept & (status < 0)
+                p_new, q, hits, nh = steihaug(hvp, g_y, radius, cg_maxiter, active)
                 predicted = -q
-                rho = _ratio(f, f_new, g, g_new, p, predicted)
-                accept = active & (rho > opts["eta"]) & (predicted > 0)
-                s["radius"] = xnp.where(active, _radius_update(
-                    s["radius"], rho, hits, opts["max_trust_radius"]), s["radius"])
-                s["x"] = xnp.where(accept, x + p, x)
-                s["nfev"] = s["nfev"] + xnp.where(active, 1, 0)
-                s["njev"] = s["njev"] + xnp.where(active, 1, 0)
-                s["nhvp"] = s["nhvp"] + nh
-                s["k"] = s["k"] + xnp.where(active, 1, 0)
                 # no predicted decrease: the model cannot make progress (scipy's warnflag 2)
-                stuck = (predicted <= 0) | _collapsed(s["radius"], x)
-                s["status"] = xnp.where(active & stuck, 2, status)
+                stuck = active & ((predicted <= 0) | collapsed)
+                # (p_new is 0 when no step was solved for: the next iteration evaluates x)
+                s.update(x=x, f=f, g=g, radius=radius,
+                         status=xnp.where(stuck, 2, status), p=p_new,
+                         predicted=predicted, hits=hits, trial=active,
+                         k=s["k"] + xnp.where(active, 1, 0), nfev=s["nfev"] + 1,
+                         nhvp=s["nhvp"] + nh)
                 return s
 
             s = lax.while_loop(lambda s: s["status"] < 0, body, init)
-            stats = dict(nit=s["k"], nfev=s["nfev"], njev=s["njev"], nhvp=s["nhvp"],
+            stats = dict(nit=s["k"], nfev=s["nfev"], njev=s["nfev"], nhvp=s["nhvp"],
                          status=s["status"], success=s["status"] == 0)
             return s["x"], (s["f"], s["g"]), stats
 
@@ -213,11 +235,16 @@ def exact_subproblem(evals, evecs, g, radius, iters: int = 60):
     v = evecs[:, 0]
     tau = _boundary_taus(p, v, radius)[1]
     p = xnp.where(hard, p + tau * v, p)
-    q = xnp.dot(g, p) + 0.5 * xnp.dot(p, evecs @ (evals * (evecs.T @ p)))
+    q = vdot(g, p) + 0.5 * vdot(p, evecs @ (evals * (evecs.T @ p)))
     return p, q, ~interior
 
 
 class EXACT:
+    """trust-exact. As ``NCG``, one loop evaluates the objective at one point per
+    iteration, linearized (the start, or the previous iteration's trial): an accepted
+    point gets its Hessian from that linearization (``n`` products with the basis
+    vectors, under a ``cond``) and its eigendecomposition; a rejected trial keeps them,
+    so the next subproblem is solved with the smaller radius at once."""
     DEFAULTS = dict(_COMMON)
     TOL_OPTIONS = ("gtol",)
 
@@ -225,58 +252,57 @@ class EXACT:
     def make(obj, opts):
         def core(x0):
             n = x0.shape[0]
+            dtype = x0.dtype
             maxiter = opts["maxiter"] if opts["maxiter"] is not None else 200 * n
-
-            f0, g0 = obj.value_and_grad(x0)
-            # the Hessian's eigendecomposition is (re)computed at the top of the first
-            # iteration and of every iteration after an accepted step: one call site
-            init = dict(x=x0, f=f0, g=g0, evals=xnp.zeros(n, x0.dtype),
-                        evecs=xnp.eye(n, dtype=x0.dtype), fresh=True, radius=xnp.asarray(
-                            opts["initial_trust_radius"], x0.dtype), k=0, nfev=1, njev=1,
-                        nhess=0, status=-1)
-
-            def stat(s):
-                finite = xnp.isfinite(s["f"]) & xnp.all(xnp.isfinite(s["g"]))
-                return xnp.where(~finite, 3, xnp.where(
-                    xnp.linalg.norm(s["g"]) < opts["gtol"], 0,
-                    xnp.where(s["k"] >= maxiter, 1, -1)))
-
-            init["status"] = stat(init)
+            z = xnp.zeros((), dtype)
+            zeros = xnp.zeros_like(x0)
+            # p: the pending trial step (0 at the start), predicted: its model decrease,
+            # hits: it reached the trust region's boundary
+            init = dict(x=x0, f=z, g=zeros, p=zeros, predicted=z, hits=False, trial=False,
+                        evals=zeros, evecs=xnp.eye(n, dtype=dtype), radius=xnp.asarray(
+                            opts["initial_trust_radius"], dtype), k=0, nfev=0, nhess=0,
+                        status=-1)
 
             def body(s):
                 s = dict(s)
-                x, f, g = s["x"], s["f"], s["g"]
+                x, p, trial, radius = s["x"], s["p"], s["trial"], s["radius"]
+                y = x + p
+                f_y, g_y, hvp = obj.linearize(y)
+                rho = _ratio(s["f"], f_y, s["g"], g_y, p, s["predicted"])
+                accept = ~trial | ((rho > opts["eta"]) & (s["predicted"] > 0))
+                radius = xnp.where(trial, _radius_update(
+                    radius, rho, s["hits"], opts["max_trust_radius"]), radius)
+                x = xnp.where(accept, y, x)
+                f = xnp.where(accept, f_y, s["f"])
+                g = xnp.where(accept, g_y, s["g"])
+
+                finite = xnp.isfinite(f) & xnp.all(xnp.isfinite(g))
+                status = xnp.where(~finite, 3, xnp.where(
+                    vnorm(g) < opts["gtol"], 0, xnp.where(s["k"] >= maxiter, 1, -1)))
 
                 def refresh(_):
-                    H = obj.hessian(x)
+                    H = vmap(hvp)(xnp.eye(n, dtype=dtype))  # (rows H e_i: H transposed)
                     evals, evecs = xnp.linalg.eigh(0.5 * (H + H.T))
                     return evals, evecs
 
-                def keep(_):
-                    return s["evals"], s["evecs"]
-
-                evals, evecs = lax.cond(s["fresh"], refresh, keep, None)
-                s["evals"], s["evecs"] = evals, evecs
-                s["nhess"] = s["nhess"] + xnp.where(s["fresh"], 1, 0)
-                p, q, hits = exact_subproblem(evals, evecs, g, s["radius"])
-                x_new = x + p
-                f_new, g_new = obj.value_and_grad(x_new)
+                # (not at the last point: the Hessian of a new point that needs no step)
+                fresh = accept & (status < 0)
+                evals, evecs = lax.cond(fresh, refresh, lambda _: (s["evals"], s["evecs"]),
+                                        None)
+                p_new, q, hits = exact_subproblem(evals, evecs, g, radius)
                 predicted = -q
-                rho = _ratio(f, f_new, g, g_new, p, predicted)
-                accept = (rho > opts["eta"]) & (predicted > 0)
-                s["radius"] = _radius_update(s["radius"], rho, hits, opts["max_trust_radius"])
-                s["x"] = xnp.where(accept, x_new, x)
-                s["f"] = xnp.where(accept, f_new, f)
-                s["g"] = xnp.where(accept, g_new, g)
-                s["fresh"] = accept
-                s["nfev"] = s["nfev"] + 1
-                s["njev"] = s["njev"] + 1
-                s["k"] = s["k"] + 1
-                s["status"] = xnp.where((predicted <= 0) | _collapsed(s["radius"], x), 2, stat(s))
+                # no predicted decrease, or a collapsed radius: no progress possible
+                stuck = (status < 0) & ((predicted <= 0) | _collapsed(radius, x))
+                status = xnp.where(stuck, 2, status)
+                trial = status < 0
+                s.update(x=x, f=f, g=g, p=p_new, predicted=predicted,
+                         hits=hits, trial=trial, evals=evals, evecs=evecs, radius=radius,
+                         k=s["k"] + xnp.where(trial, 1, 0), nfev=s["nfev"] + 1,
+                         nhess=s["nhess"] + xnp.where(fresh, 1, 0), status=status)
                 return s
 
             s = lax.while_loop(lambda s: s["status"] < 0, body, init)
-            stats = dict(nit=s["k"], nfev=s["nfev"], njev=s["njev"], nhvp=s["nhess"] * n,
+            stats = dict(nit=s["k"], nfev=s["nfev"], njev=s["nfev"], nhvp=s["nhess"] * n,
                          status=s["status"], success=s["status"] == 0)
             return s["x"], (s["f"], s["g"]), stats
 
