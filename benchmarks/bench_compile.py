@@ -17,8 +17,8 @@ The process imports the library and compiles one trivial function first, so impo
 one-time initialization (Numba's, XLA's) are not counted; the compile time is then the
 first call of the program minus its steady call (the fastest of 3 calls after it), in wall
 time and in process CPU time (``time.process_time``: all threads of the process, less
-disturbed than wall time by other load on a shared machine). "peak RSS +" is the growth of the process's peak resident memory over that first call
-(``ru_maxrss``).
+disturbed than wall time by other load on a shared machine). "peak RSS +" is the growth of
+the process's peak resident memory over that first call (``ru_maxrss``).
 
 Programs (the same math for both libraries, float64):
   mlp          grad of an MLP loss, batch 128, 784 -> 256 -> 10, tanh, softmax cross-entropy
