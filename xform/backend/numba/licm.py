@@ -109,18 +109,7 @@ def split_invariants(closed: ClosedJaxpr, n_invariant: int
     if not hoisted:
         return None
     defined = {o.id for e in hoisted for o in e.outvars}
-    crossing, seen = [], set()
-    for e in j.eqns:
-        if id(e) in hoist:
-            continue
-        for v in e.invars:
-            if type(v) is Var and v.id in defined and v.id not in seen:
-                seen.add(v.id)
-                crossing.append(v)
-    for v in j.outvars:
-        if type(v) is Var and v.id in defined and v.id not in seen:
-            seen.add(v.id)
-            crossing.append(v)
+    crossing = _crossing(j, hoist, defined)
     # the remaining program reads the crossing values through fresh inputs
     fresh = {v.id: Var(v.aval) for v in crossing}
 
@@ -132,6 +121,18 @@ def split_invariants(closed: ClosedJaxpr, n_invariant: int
     body = Jaxpr(j.constvars, [fresh[v.id] for v in crossing] + list(j.invars),
                  [sub(v) for v in j.outvars], eqns)
     return hoisted, crossing, ClosedJaxpr(body, closed.consts)
+
+
+def _crossing(j: Jaxpr, moved, defined: set) -> list:
+    """The variables ``defined`` by the equations that move out (ids in ``moved``) that
+    the rest of ``j`` reads (its equations or outputs), in order of first reading."""
+    crossing, seen = [], set()
+    reads = [v for e in j.eqns if id(e) not in moved for v in e.invars] + list(j.outvars)
+    for v in reads:
+        if type(v) is Var and v.id in defined and v.id not in seen:
+            seen.add(v.id)
+            crossing.append(v)
+    return crossing
 
 
 def _prune_inputs(closed: ClosedJaxpr, n_leading: int):
@@ -304,17 +305,7 @@ def _hoist_scan_products(h: _Hoister, e):
         need(q)
     hoisted = [q for q in candidates if id(q) in hoist]
     defined = {o.id for q in hoisted for o in q.outvars}
-    crossing, seen = [], set()
-    for eqn in j.eqns:
-        if id(eqn) not in hoist:
-            for v in eqn.invars:
-                if type(v) is Var and v.id in defined and v.id not in seen:
-                    seen.add(v.id)
-                    crossing.append(v)
-    for v in j.outvars:
-        if type(v) is Var and v.id in defined and v.id not in seen:
-            seen.add(v.id)
-            crossing.append(v)
+    crossing = _crossing(j, hoist, defined)
     size = sum(int(np.prod(v.aval.shape, dtype=np.int64)) * v.aval.dtype.itemsize
                for v in crossing)
     if not crossing or size * length > _STACKED_LIMIT:
