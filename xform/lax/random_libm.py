@@ -34,6 +34,7 @@ import numpy as np
 
 from ..core.primitive import Primitive
 from ._rules import broadcasting_batch_rule, elementwise_abstract_eval
+from .random_math import unary_jvp
 
 __all__ = ["libm_log", "libm_erf", "libm_tan", "libm_pow", "log_c"]
 
@@ -160,19 +161,6 @@ libm_tan_p = _primitive("libm_tan", _tan_impl, 1)
 libm_pow_p = _primitive("libm_pow", _pow_impl, 2)
 
 
-def _unary_jvp(prim, deriv):
-    from ..interpreters.jvp import Zero
-
-    def jvp(primals, tangents):
-        (x,), (g,) = primals, tangents
-        ans = prim.bind(x)
-        if type(g) is Zero:
-            return ans, Zero.like(ans)
-        return ans, deriv(g, ans, x)
-
-    prim.jvp = jvp
-
-
 def _log_deriv(g, ans, x):
     from .elementwise import div
 
@@ -217,9 +205,9 @@ def _pow_jvp(primals, tangents):
     return ans, total if get_aval(total).shape == shape else broadcast_to_shape(total, shape)
 
 
-_unary_jvp(libm_log_p, _log_deriv)
-_unary_jvp(libm_erf_p, _erf_deriv)
-_unary_jvp(libm_tan_p, _tan_deriv)
+unary_jvp(libm_log_p, _log_deriv)
+unary_jvp(libm_erf_p, _erf_deriv)
+unary_jvp(libm_tan_p, _tan_deriv)
 libm_pow_p.jvp = _pow_jvp
 
 

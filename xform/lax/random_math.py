@@ -302,7 +302,9 @@ erf_inv_f32_xla_p = _unary("erf_inv_f32_xla", _erf_inv_impl)
 exp_f32_xla_p = _unary("exp_f32_xla", _exp_impl)
 
 
-def _jvp(prim, deriv):
+def unary_jvp(prim, deriv):
+    """Give ``prim`` (one operand) the JVP ``deriv(g, ans, x)`` (shared with
+    ``random_math64`` and ``random_libm``)."""
     from ..interpreters.jvp import Zero
 
     def jvp(primals, tangents):
@@ -345,22 +347,27 @@ def _erf_inv_deriv(g, ans, x):
     return mul(g, mul(np.float32(math.sqrt(math.pi) / 2), exp(square(ans))))
 
 
-def _fma_jvp(primals, tangents):
-    from ..interpreters.jvp import Zero
-    from .elementwise import add, mul
+def fma_jvp(prim):
+    """The JVP rule of an fma primitive ``prim`` (``a * b + c``; shared with
+    ``random_math64``): ``ta * b + a * tb + tc``, broadcast to the result's shape."""
+    def jvp(primals, tangents):
+        from ..interpreters.jvp import Zero
+        from .elementwise import add, mul
 
-    a, b, c = primals
-    ta, tb, tc = tangents
-    out = fma_f32_xla_p.bind(a, b, c)
-    terms = [t for t in (None if type(ta) is Zero else mul(ta, b),
-                         None if type(tb) is Zero else mul(a, tb),
-                         None if type(tc) is Zero else tc) if t is not None]
-    if not terms:
-        return out, Zero.like(out)
-    total = terms[0]
-    for t in terms[1:]:
-        total = add(total, t)
-    return out, _broadcast_like(total, out)
+        a, b, c = primals
+        ta, tb, tc = tangents
+        out = prim.bind(a, b, c)
+        terms = [t for t in (None if type(ta) is Zero else mul(ta, b),
+                             None if type(tb) is Zero else mul(a, tb),
+                             None if type(tc) is Zero else tc) if t is not None]
+        if not terms:
+            return out, Zero.like(out)
+        total = terms[0]
+        for t in terms[1:]:
+            total = add(total, t)
+        return out, _broadcast_like(total, out)
+
+    return jvp
 
 
 def _broadcast_like(t, like):
@@ -371,12 +378,12 @@ def _broadcast_like(t, like):
     return t if get_aval(t).shape == shape else broadcast_to_shape(t, shape)
 
 
-fma_f32_xla_p.jvp = _fma_jvp
-_jvp(log_f32_xla_p, _log_deriv)
-_jvp(log1p_f32_xla_p, _log1p_deriv)
-_jvp(exp_f32_xla_p, _exp_deriv)
-_jvp(erf_f32_xla_p, _erf_deriv)
-_jvp(erf_inv_f32_xla_p, _erf_inv_deriv)
+fma_f32_xla_p.jvp = fma_jvp(fma_f32_xla_p)
+unary_jvp(log_f32_xla_p, _log_deriv)
+unary_jvp(log1p_f32_xla_p, _log1p_deriv)
+unary_jvp(exp_f32_xla_p, _exp_deriv)
+unary_jvp(erf_f32_xla_p, _erf_deriv)
+unary_jvp(erf_inv_f32_xla_p, _erf_inv_deriv)
 
 
 def _bind(prim, x):

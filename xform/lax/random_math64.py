@@ -41,7 +41,7 @@ import numpy as np
 from ..core.primitive import Primitive
 from ._rules import broadcasting_batch_rule, elementwise_abstract_eval
 from .random_libm import log_c
-from .random_math import ERF_INV64_CENTRAL, ERF_INV64_MID, ERF_INV64_TAIL
+from .random_math import ERF_INV64_CENTRAL, ERF_INV64_MID, ERF_INV64_TAIL, fma_jvp, unary_jvp
 
 __all__ = ["fma_f64_xla", "log1p_f64_xla", "exp_f64_xla", "erf_inv_f64_xla"]
 
@@ -212,19 +212,6 @@ exp_f64_xla_p = _primitive("exp_f64_xla", _exp_impl, 1)
 erf_inv_f64_xla_p = _primitive("erf_inv_f64_xla", _erf_inv_impl, 1)
 
 
-def _unary_jvp(prim, deriv):
-    from ..interpreters.jvp import Zero
-
-    def jvp(primals, tangents):
-        (x,), (g,) = primals, tangents
-        ans = prim.bind(x)
-        if type(g) is Zero:
-            return ans, Zero.like(ans)
-        return ans, deriv(g, ans, x)
-
-    prim.jvp = jvp
-
-
 def _log1p_deriv(g, ans, x):
     from .elementwise import add, div
 
@@ -243,31 +230,10 @@ def _erf_inv_deriv(g, ans, x):
     return mul(g, mul(math.sqrt(math.pi) / 2, exp(square(ans))))
 
 
-def _fma_jvp(primals, tangents):
-    from ..core.trace import get_aval
-    from ..interpreters.jvp import Zero
-    from .elementwise import add, mul
-    from .structural import broadcast_to_shape
-
-    a, b, c = primals
-    ta, tb, tc = tangents
-    out = fma_f64_xla_p.bind(a, b, c)
-    terms = [t for t in (None if type(ta) is Zero else mul(ta, b),
-                         None if type(tb) is Zero else mul(a, tb),
-                         None if type(tc) is Zero else tc) if t is not None]
-    if not terms:
-        return out, Zero.like(out)
-    total = terms[0]
-    for t in terms[1:]:
-        total = add(total, t)
-    shape = get_aval(out).shape
-    return out, total if get_aval(total).shape == shape else broadcast_to_shape(total, shape)
-
-
-fma_f64_xla_p.jvp = _fma_jvp
-_unary_jvp(log1p_f64_xla_p, _log1p_deriv)
-_unary_jvp(exp_f64_xla_p, _exp_deriv)
-_unary_jvp(erf_inv_f64_xla_p, _erf_inv_deriv)
+fma_f64_xla_p.jvp = fma_jvp(fma_f64_xla_p)
+unary_jvp(log1p_f64_xla_p, _log1p_deriv)
+unary_jvp(exp_f64_xla_p, _exp_deriv)
+unary_jvp(erf_inv_f64_xla_p, _erf_inv_deriv)
 
 
 def _bind(prim, *args):
