@@ -143,6 +143,16 @@ def all_eqns(jaxpr: Jaxpr):
             yield from all_eqns(sub)
 
 
+def use_counts(jaxpr: Jaxpr) -> dict:
+    """How many times each variable of ``jaxpr`` is read (by its equations and as an
+    output), by variable id; variables never read are absent."""
+    counts: dict = {}
+    for v in [v for e in jaxpr.eqns for v in e.invars] + list(jaxpr.outvars):
+        if type(v) is Var:
+            counts[v.id] = counts.get(v.id, 0) + 1
+    return counts
+
+
 # -- printing ------------------------------------------------------------------
 
 

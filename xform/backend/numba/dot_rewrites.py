@@ -17,22 +17,10 @@ an operand; both cost memory traffic or a whole extra product that BLAS can avoi
 from __future__ import annotations
 
 from ...core.abstract import ShapedArray
-from ...core.ir import Eqn, Jaxpr, Var
+from ...core.ir import Eqn, Jaxpr, Var, use_counts
 from ...lax.dot import dot_general_p
 from ...lax.elementwise import add_any_p, add_p
 from ...lax.structural import transpose_p
-
-
-def _use_counts(jaxpr: Jaxpr) -> dict:
-    counts: dict = {}
-    for e in jaxpr.eqns:
-        for v in e.invars:
-            if type(v) is Var:
-                counts[v.id] = counts.get(v.id, 0) + 1
-    for v in jaxpr.outvars:
-        if type(v) is Var:
-            counts[v.id] = counts.get(v.id, 0) + 1
-    return counts
 
 
 def _free(ndim: int, contract, batch) -> list:
@@ -120,7 +108,7 @@ def _merge_perm(d1: Eqn, d2: Eqn, shared: int) -> tuple | None:
 
 def merge_dot_sums(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     """``add(dot_general(p, x), dot_general(q, x))`` -> ``dot_general(p + q', x)``."""
-    counts = _use_counts(jaxpr)
+    counts = use_counts(jaxpr)
     dot_of = {e.outvars[0].id: e for e in jaxpr.eqns if e.primitive is dot_general_p}
     replace: dict = {}  # id(add eqn) -> new eqns
     drop: set = set()   # ids of the merged dot eqns

@@ -58,7 +58,7 @@ from . import traits
 from ...lax import elementwise
 from ...lax import reductions
 from ...lax import structural
-from .optimize import _use_counts
+from ...core.ir import use_counts
 from .traits import CHEAP, FUSED_STRUCTURAL, REDUCERS, SHIFTED, UNIT_RESHAPES
 from .codegen import INDENT, cast, index_text, literal_expr, np_type, shape_text
 
@@ -369,7 +369,7 @@ def _cone(g: Group, vid) -> list | None:
 
 
 def _choose_recompute(jaxpr, nodes, producer) -> None:
-    uses = _use_counts(jaxpr)
+    uses = use_counts(jaxpr)
     for c in nodes:
         if not isinstance(c, Group):
             continue

@@ -42,7 +42,7 @@ import numpy as np
 
 from ...core.abstract import ShapedArray
 from ...core.check import check_after
-from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, sub_jaxprs
+from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, sub_jaxprs, use_counts
 from ...interpreters.transforms import dce_closed
 from ...lax._rules import broadcast_shapes
 from ...lax.checkpoint import checkpoint_p
@@ -325,18 +325,6 @@ def simplify(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     return _copy_jaxpr(jaxpr, eqns=eqns, outvars=outvars), changed
 
 
-def _use_counts(jaxpr: Jaxpr) -> dict:
-    counts: dict = {}
-    for e in jaxpr.eqns:
-        for v in e.invars:
-            if type(v) is Var:
-                counts[v.id] = counts.get(v.id, 0) + 1
-    for v in jaxpr.outvars:
-        if type(v) is Var:
-            counts[v.id] = counts.get(v.id, 0) + 1
-    return counts
-
-
 def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     """Rewrites of shape operations (exact, no arithmetic change):
 
@@ -346,7 +334,7 @@ def structural(jaxpr: Jaxpr) -> tuple[Jaxpr, bool]:
     - an elementwise operand that is a broadcast of a 0-d value is replaced by that value
       when the other operands already give the result shape (numpy broadcasting).
     """
-    counts = _use_counts(jaxpr)
+    counts = use_counts(jaxpr)
     dot_of: dict = {}
     bid_of: dict = {}
     eqns = []
