@@ -57,6 +57,21 @@ def _radius_update(radius, rho, hits, max_radius):
     return xnp.where(rho < 0.25, 0.25 * radius, grown)
 
 
+def _try_step(obj, s, opts):
+    """Evaluate the trial point ``x + p`` of loop state ``s`` (linearized there, so an
+    accepted trial's gradient and Hessian-vector products serve the next iteration):
+    ``(y, f(y), grad f(y), hvp at y, accepted, new radius)``. A state that is not a
+    trial (the first iteration) is accepted as it is, with its radius."""
+    x, p, trial, radius = s["x"], s["p"], s["trial"], s["radius"]
+    y = x + p
+    f_y, g_y, hvp = obj.linearize(y)
+    rho = _ratio(s["f"], f_y, s["g"], g_y, p, s["predicted"])
+    accept = ~trial | ((rho > opts["eta"]) & (s["predicted"] > 0))
+    radius = xnp.where(trial, _radius_update(
+        radius, rho, s["hits"], opts["max_trust_radius"]), radius)
+    return y, f_y, g_y, hvp, accept, radius
+
+
 def _boundary_taus(z, d, radius):
     """The two solutions ``tau`` of ``|z + tau d| = radius`` (ta <= tb)."""
     a = vdot(d, d)
@@ -146,13 +161,8 @@ class NCG:
 
             def body(s):
                 s = dict(s)
-                x, p, trial, radius = s["x"], s["p"], s["trial"], s["radius"]
-                y = x + p
-                f_y, g_y, hvp = obj.linearize(y)
-                rho = _ratio(s["f"], f_y, s["g"], g_y, p, s["predicted"])
-                accept = ~trial | ((rho > opts["eta"]) & (s["predicted"] > 0))
-                radius = xnp.where(trial, _radius_update(
-                    radius, rho, s["hits"], opts["max_trust_radius"]), radius)
+                x = s["x"]
+                y, f_y, g_y, hvp, accept, radius = _try_step(obj, s, opts)
                 f = xnp.where(accept, f_y, s["f"])
                 g = xnp.where(accept, g_y, s["g"])
                 finite = xnp.isfinite(f) & xnp.all(xnp.isfinite(g))
@@ -265,13 +275,8 @@ class EXACT:
 
             def body(s):
                 s = dict(s)
-                x, p, trial, radius = s["x"], s["p"], s["trial"], s["radius"]
-                y = x + p
-                f_y, g_y, hvp = obj.linearize(y)
-                rho = _ratio(s["f"], f_y, s["g"], g_y, p, s["predicted"])
-                accept = ~trial | ((rho > opts["eta"]) & (s["predicted"] > 0))
-                radius = xnp.where(trial, _radius_update(
-                    radius, rho, s["hits"], opts["max_trust_radius"]), radius)
+                x = s["x"]
+                y, f_y, g_y, hvp, accept, radius = _try_step(obj, s, opts)
                 x = xnp.where(accept, y, x)
                 f = xnp.where(accept, f_y, s["f"])
                 g = xnp.where(accept, g_y, s["g"])
