@@ -308,7 +308,7 @@ def test_scan_source_and_compile_time_independent_of_length():
     a, b = srcs[10], srcs[10_000]
     # only the numbers differ, and how the input projections U @ x of all steps (one
     # product, before the loop) are computed: by loops when small, else by BLAS
-    small = re.compile(r"    (v\d+) = (c\d+)\.T\n    (d\d+) = np.empty\(\(\d+, \d+\), np.float64\)\n"
+    small = re.compile(r"    (v\d+) = (c\d+)\.T\n    (d\d+) = alloc_empty\(\(\d+, \d+\), np.float64\)\n"
                        r"    dot_small\((c\d+), \1, \3\)")
     a = small.sub(r"    \3 = gemm(\4, np.int64(0), \2, np.int64(1))", a)
     assert re.sub(r"\d+", "N", a) == re.sub(r"\d+", "N", b)

@@ -413,8 +413,8 @@ def test_hoist_allocations_keeps_buffers_the_carries_refer_to():
     hoist_allocations(em, header, ["c"])
     text = "\n".join(em.lines)
     before, after = text.split("for it in range(10):")
-    assert "t1 = np.empty((3,), np.float64)" in before
-    assert "s = np.empty((4,), np.float64)" in before and "s.fill(0.0)" in after
+    assert "t1 = alloc_empty((3,), np.float64)" in before
+    assert "s = alloc_empty((4,), np.float64)" in before and "fill_array(s, 0.0)" in after
     for name in ("t2", "n", "t3"):
         assert f"{name} = np.empty(" in after and f"{name} = np.empty(" not in before
 

@@ -1330,7 +1330,9 @@ complex_p.transpose = _complex_transpose
 
 # -- select ----------------------------------------------------------------------
 
-select_p = _prim("select", np.where, 3, None, numba=lambda p, t, f: f"({t} if {p} else {f})")
+select_p = _prim("select", np.where, 3, None, numba=lambda p, t, f: f"select({p}, {t}, {f})")
+# runtime.select: one LLVM select (a conditional expression costs numba new basic blocks)
+scalar_rule_traits(select_p.numba_scalar, runtime_helpers=("select",))
 
 
 def _select_abstract(pred, on_true, on_false):

@@ -13,8 +13,8 @@ loops with static bounds, numpy arrays for non-0-d values and scalars for 0-d va
 (see ``codegen.py``). Non-scalar constants of the program are extra arguments of the
 kernel (never baked into the source, so the source hash identifies the program).
 Numba options: ``error_model='numpy'``, ``nogil=True``, no fast-math on the kernel;
-reductions accumulating in scalars live in helper functions compiled with
-``fastmath={'reassoc', 'contract', 'nsz', 'arcp'}`` (never ``fastmath=True``: it would
+big reductions accumulating in scalars add through ``runtime.acc_add`` (an addition with
+LLVM's ``reassoc`` flag, so the loop vectorizes; never ``fastmath=True``: it would
 break ``isnan``); big elementwise loop nests live in ``parallel=True`` helpers using
 ``prange`` (chosen from the static shapes). Shifted reads of cheap computed values are
 recomputed in the consumer loop, sin/cos loops run a fast path with a checked exact

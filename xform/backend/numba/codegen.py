@@ -173,20 +173,26 @@ class Emitter:
         self.depth -= len(idx)
         return out
 
+    def reshape(self, name: str, shape) -> str:
+        """The expression ``name.reshape(shape)``, through ``runtime.reshape_c`` (a view
+        built at the call site: numba's reshape compiles a helper once per process)."""
+        return f"{self.use_runtime('reshape_c')}({name}, {shape_text(shape)})"
+
     def as_array(self, expr: str, aval) -> str:
         """Array name for a value; 0-d values (scalars) become 0-d arrays."""
         if aval.ndim > 0:
             return expr
-        out = self.fresh("z")
-        self.line(f"{out} = np.full((), {expr}, {np_type(aval.dtype)})")
-        return self.mark_contig(out)
+        return self.alloc((), aval.dtype, hint="z", fill=expr)
 
     def alloc(self, shape, dtype, hint: str = "o", fill: str | None = None) -> str:
+        """A fresh C-contiguous array (``runtime.alloc_empty/alloc_full``: numba's own
+        np.empty/np.full compile once per process and signature)."""
         out = self.fresh(hint)
         if fill is None:
-            self.line(f"{out} = np.empty({shape_text(shape)}, {np_type(dtype)})")
+            self.line(f"{out} = {self.use_runtime('alloc_empty')}({shape_text(shape)}, {np_type(dtype)})")
         else:
-            self.line(f"{out} = np.full({shape_text(shape)}, {fill}, {np_type(dtype)})")
+            self.line(f"{out} = {self.use_runtime('alloc_full')}({shape_text(shape)}, {fill}, "
+                      f"{np_type(dtype)})")
         return self.mark_contig(out)
 
     def const(self, value) -> str:

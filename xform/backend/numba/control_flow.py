@@ -12,7 +12,7 @@ from ...lax.elementwise import add_any_p, add_p
 from ...lax.dot import dot_general_p
 from ...lax.indexing import dynamic_update_slice_p, scatter_add_p
 from ...lax.structural import broadcast_in_dim_p
-from .codegen import cast, literal_expr, shape_text
+from .codegen import cast, literal_expr
 from .loop_buffers import hoist_allocations
 from .optimize import optimize_jaxpr
 from .rules import rule, scatter_add_into, update_slice_into
@@ -384,14 +384,14 @@ def _scan_lower(em, eqn, ins):
     def flush_into(k, bufs, flush):
         kt, fu, fv = flush
         u, v, t = em.fresh("v"), em.fresh("v"), em.fresh("d")
-        em.line(f"{u} = {bufs[0]}.reshape(({kt}, {fu}))")
-        em.line(f"{v} = {bufs[1]}.reshape(({kt}, {fv}))")
+        em.line(f"{u} = {em.reshape(bufs[0], (kt, fu))}")
+        em.line(f"{v} = {em.reshape(bufs[1], (kt, fv))}")
         em.line(f"{t} = {em.use_linalg('gemm')}({u}, np.int64(1), {v}, np.int64(0))")
         c = carry[k]
         shape = carry_avals[k].shape
         if tuple(shape) != (fu, fv):
             t2 = em.fresh("v")
-            em.line(f"{t2} = {t}.reshape({shape_text(shape)})")
+            em.line(f"{t2} = {em.reshape(t, shape)}")
             t = t2
         _loop_nest_line(em, shape, lambda ix: (
             f"{c}[{', '.join(ix)}] += {t}[{', '.join(ix)}]"))

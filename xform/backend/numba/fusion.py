@@ -65,7 +65,6 @@ from .codegen import INDENT, cast, index_text, literal_expr, np_type, shape_text
 
 # Elementwise groups with at least this many elements run in a parallel (prange)
 # helper function, when the machine has more than one core.
-REDUCTION_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 # The size thresholds and switches are ``xform.config``'s.
 # dtypes whose arithmetic numba computes in the operands' type (see traits.TYPE_CLOSED)
 TYPE_CLOSED_DTYPES = frozenset(np.dtype(t) for t in (np.float64, np.float32, np.complex128,
@@ -527,9 +526,13 @@ def _acc_dtype(prim, dt):
     return dt
 
 
-def accumulate(prim, acc, v, dt) -> list[str]:
+def accumulate(prim, acc, v, dt, reassoc=False) -> list[str]:
     """Statements updating accumulator expression ``acc`` of reduction ``prim`` with
-    value ``v``."""
+    value ``v``; ``reassoc``: a float sum or product through ``runtime.acc_add/acc_mul``,
+    which LLVM may reorder to vectorize the loop."""
+    if reassoc and dt.kind == "f" and prim in _SUM_PROD:
+        fn = "acc_add" if prim is structural.reduce_sum_p else "acc_mul"
+        return [f"{acc} = {fn}({acc}, {v})"]
     if dt.kind == "b":
         any_true = (structural.reduce_sum_p, reductions.reduce_max_p, reductions.reduce_or_p)
         op = "|" if prim in any_true else "&"
@@ -618,6 +621,8 @@ def _scalar_expr(em, eqn, ins):
         return expr
     if prim in traits.BOOL_VALUED and dt == np.bool_:
         return expr
+    if prim in traits.TYPED_AS_VALUES and all(x.aval.dtype == dt for x in eqn.invars[1:]):
+        return expr
     return cast(expr, dt)
 
 
@@ -699,7 +704,7 @@ class _EnvRecorder:
 
 
 def _outline_mode(g: Group):
-    """'parallel' (prange helper), 'fastmath' (reduction helper) or None (inline)."""
+    """'parallel' (prange helper) or None (inline)."""
     r = len(g.shape)
     if r == 0:
         return None
@@ -709,11 +714,17 @@ def _outline_mode(g: Group):
     if (config.parallel() and size >= config.parallel_min_size() and (not red or (suffix and len(red) < r))
             and g.shape[0] > 1):
         return "parallel"
-    if red and suffix and any(e.primitive in _SUM_PROD
-                              and e.outvars[0].aval.dtype.kind in "fc"
-                              for e in g.eqns) and size >= config.fastmath_min_size():
-        return "fastmath"
     return None
+
+
+def _reassoc_sums(g: Group) -> bool:
+    """Whether the group's running float sums and products may be reordered (so that LLVM
+    vectorizes them): for big groups, as numpy's pairwise summation reorders too. A
+    reassociable addition (``runtime.acc_add``) instead of a helper function compiled
+    with fast-math flags: a helper cost 0.1-0.4 s of compile time (its own pipeline, and
+    its LLVM code optimized again in the kernel), and its flags reached the loop's other
+    arithmetic (contraction into fma)."""
+    return bool(g.shape) and int(np.prod(g.shape, dtype=np.int64)) >= config.fastmath_min_size()
 
 
 def emit_group(em, g: Group, env):
@@ -724,20 +735,17 @@ def emit_group(em, g: Group, env):
         return _emit_group(em, g, env)
     sub = em.sub(depth=1)
     rec = _EnvRecorder(env)
-    _emit_group(sub, g, rec, prange=mode == "parallel")
+    _emit_group(sub, g, rec, prange=True)
     outs = list(rec.out.values())
-    fname = em.fresh("_loop" if mode == "parallel" else "_reduce")
-    fm = "{" + ", ".join(repr(f) for f in sorted(REDUCTION_FASTMATH)) + "}"
-    opts = "parallel=True" if mode == "parallel" else f"fastmath={fm}"
-    src = [f"@numba.njit(cache=_XFORM_CACHE, {opts}, error_model='numpy', nogil=True)",
-           f"def {fname}({', '.join(rec.used)}):"]
-    if mode == "parallel":  # the thread count of xform's policy (threads.py), per call
-        src.append(f"    {em.use_runtime('region_threads')}()")
+    fname = em.fresh("_loop")
+    src = ["@numba.njit(cache=_XFORM_CACHE, parallel=True, error_model='numpy', nogil=True)",
+           f"def {fname}({', '.join(rec.used)}):",
+           # the thread count of xform's policy (threads.py), per call
+           f"    {em.use_runtime('region_threads')}()"]
     src += sub.lines
     src.append(f"    return ({', '.join(outs)},)")
     em.mod.helpers.append("\n".join(src))
-    if mode == "parallel":
-        em.mod.parallel = True
+    em.mod.parallel = True
     for ln in sub.lines:
         if ln.strip().startswith("#"):
             em.line(ln.strip())
@@ -787,7 +795,8 @@ class _Chunks:
     def alloc_lines(self) -> list:
         lines = []
         for dt, (arr, rows) in self.scratch.items():
-            lines.append(f"{arr} = np.empty(({len(rows)}, {self.width}), {np_type(dt)})")
+            lines.append(f"{arr} = {self.em.use_runtime('alloc_empty')}(({len(rows)}, {self.width}), "
+                         f"{np_type(dt)})")
             lines += [f"{row} = {arr}[{k}]" for k, row in enumerate(rows)]
         return lines
 
@@ -1108,6 +1117,7 @@ def _emit_group(em, g: Group, env, prange=False):
     nred = len(red_axes)
     suffix = nred > 0 and tuple(red_axes) == tuple(range(r - nred, r))
     init_level = r - nred if suffix else None
+    reassoc = suffix and _reassoc_sums(g)
     acc_inits, acc_final, acc_updates = [], [], []   # acc_updates: (segment, line)
     for eqn, (v, _), seg in reductions:
         o = eqn.outvars[0]
@@ -1123,7 +1133,9 @@ def _emit_group(em, g: Group, env, prange=False):
         if suffix:
             acc = em.fresh("acc")
             acc_inits.append(f"{acc} = {init}")
-            acc_updates.extend((seg, ln) for ln in accumulate(rprim, acc, v, adt))
+            acc_updates.extend((seg, ln) for ln in accumulate(rprim, acc, v, adt, reassoc))
+            if reassoc and adt.kind == "f" and rprim in _SUM_PROD:
+                em.use_runtime("acc_add" if rprim is structural.reduce_sum_p else "acc_mul")
             final = acc if adt == dt else cast(acc, dt)
             if o.aval.ndim:
                 arr = em.alloc(o.aval.shape, dt)
@@ -1180,7 +1192,8 @@ def _emit_group(em, g: Group, env, prange=False):
             return
         em.line(f"for {ch.c} in range({lo}, {hi}, {ch.width}):")
         with em.indented():
-            em.line(f"{ch.ce} = min({ch.c} + {ch.width}, {hi})")
+            # runtime.nmin: builtins.min compiles an implementation once per process
+            em.line(f"{ch.ce} = {em.use_runtime('nmin')}({ch.c} + {ch.width}, {hi})")
             segments()
 
     def segments():
@@ -1210,7 +1223,7 @@ def _emit_group(em, g: Group, env, prange=False):
                 em.line(f"for {p} in numba.prange({-(-shape[0] // SUPER_CHUNK)}):")
                 with em.indented():
                     em.line(f"{lo} = {p} * {SUPER_CHUNK}")
-                    em.line(f"{hi} = min({lo} + {SUPER_CHUNK}, {shape[0]})")
+                    em.line(f"{hi} = {em.use_runtime('nmin')}({lo} + {SUPER_CHUNK}, {shape[0]})")
                     for ln in chunks.alloc_lines():
                         em.line(ln)
                     chunked_loop(lo, hi)

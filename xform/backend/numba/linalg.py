@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...lax import linalg as la
-from .codegen import shape_text
 from .rules import rule
 
 
@@ -19,13 +18,13 @@ def _stack(em, name, aval, inner: int = 2) -> str:
     c = em.contiguous(name, aval)
     shape = (_batch(aval.shape[: aval.ndim - inner]),) + tuple(aval.shape[aval.ndim - inner:])
     t = em.fresh("v")
-    em.line(f"{t} = {c}.reshape({shape_text(shape)})")
+    em.line(f"{t} = {em.reshape(c, shape)}")
     return em.mark_contig(t)
 
 
 def _unstack(em, name, aval) -> str:
     t = em.fresh("v")
-    em.line(f"{t} = {name}.reshape({shape_text(aval.shape)})")
+    em.line(f"{t} = {em.reshape(name, aval.shape)}")
     return em.mark_contig(t)
 
 

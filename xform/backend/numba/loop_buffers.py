@@ -17,8 +17,9 @@ assignment may be referred to by its left-hand side, except for fresh allocation
 
 Only unconditional allocations with static shapes move (those at the body's own
 indentation: not inside branches or nested loops, whose lowerings hoist their own).
-``np.full`` allocations move as ``np.empty`` and are refilled in place (``X.fill(v)``,
-``X[()] = v`` for 0-d arrays, which Numba cannot ``fill``).
+Allocations are ``alloc_empty``/``alloc_full`` (``runtime.py``) or numpy's
+``np.empty``/``np.full``; filled ones move as empty ones and are refilled in place
+(``fill_array(X, v)``).
 """
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ import re
 _ASSIGN = re.compile(r"^\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*,?\s*=(?!=)\s*(.*)$")
 _NAME = re.compile(r"[A-Za-z_]\w*")
 _SHAPE = r"\((?:\s*\d+\s*,?)*\s*\)"
-_EMPTY = re.compile(rf"^(\s*)([A-Za-z_]\w*) = np\.empty\(({_SHAPE}), (np\.\w+)\)$")
-_FULL = re.compile(rf"^(\s*)([A-Za-z_]\w*) = np\.full\(({_SHAPE}), (.+), (np\.\w+)\)$")
-_FRESH = ("np.empty(", "np.full(", "np.zeros(", "np.ones(")
+_EMPTY = re.compile(rf"^(\s*)([A-Za-z_]\w*) = (?:np\.empty|alloc_empty)\(({_SHAPE}), (np\.\w+)\)$")
+_FULL = re.compile(rf"^(\s*)([A-Za-z_]\w*) = (?:np\.full|alloc_full)\(({_SHAPE}), (.+), (np\.\w+)\)$")
+_FRESH = ("np.empty(", "np.full(", "np.zeros(", "np.ones(", "alloc_empty(", "alloc_full(")
 
 
 def _escaping(lines, carry_names) -> set:
@@ -63,15 +64,18 @@ def hoist_allocations(em, header: int, carry_names) -> None:
 
     >>> from xform.backend.numba.codegen import Emitter, Module
     >>> em = Emitter(Module("k"), depth=0)
-    >>> for ln in ["for i in range(3):", "    t = np.empty((4,), np.float64)",
-    ...            "    u = np.empty((4,), np.float64)", "    c = u"]:
+    >>> for ln in ["for i in range(3):", "    t = alloc_empty((4,), np.float64)",
+    ...            "    u = alloc_full((4,), 1.0, np.float64)", "    c = u",
+    ...            "    w = alloc_full((2,), 0.5, np.float64)"]:
     ...     em.line(ln)
     >>> hoist_allocations(em, 0, ["c"])
     >>> print("\\n".join(em.lines))
-    t = np.empty((4,), np.float64)
+    t = alloc_empty((4,), np.float64)
+    w = alloc_empty((2,), np.float64)
     for i in range(3):
-        u = np.empty((4,), np.float64)
+        u = alloc_full((4,), 1.0, np.float64)
         c = u
+        fill_array(w, 0.5)
     """
     head = em.lines[header]
     indent = head[:len(head) - len(head.lstrip())]
@@ -83,13 +87,14 @@ def hoist_allocations(em, header: int, carry_names) -> None:
         if ln.startswith(body_indent) and ln[len(body_indent):len(body_indent) + 1].strip():
             m = _EMPTY.match(ln)
             if m is not None and m.group(2) not in escaping:
-                moved.append(f"{indent}{m.group(2)} = np.empty({m.group(3)}, {m.group(4)})")
+                moved.append(f"{indent}{m.group(2)} = {em.use_runtime('alloc_empty')}({m.group(3)}, "
+                             f"{m.group(4)})")
                 continue
             m = _FULL.match(ln)
             if m is not None and m.group(2) not in escaping:
-                moved.append(f"{indent}{m.group(2)} = np.empty({m.group(3)}, {m.group(5)})")
-                fill = "[()] = " if m.group(3).strip("() ") == "" else ".fill("
-                kept.append(f"{body_indent}{m.group(2)}{fill}{m.group(4)}{')' if fill == '.fill(' else ''}")
+                moved.append(f"{indent}{m.group(2)} = {em.use_runtime('alloc_empty')}({m.group(3)}, "
+                             f"{m.group(5)})")
+                kept.append(f"{body_indent}{em.use_runtime('fill_array')}({m.group(2)}, {m.group(4)})")
                 continue
         kept.append(ln)
     if moved:

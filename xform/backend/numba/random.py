@@ -34,7 +34,7 @@ from ...lax import random_libm as rl
 from ...lax import random_math as rm
 from ...lax import random_math64 as r64
 from ...lax.random_bits import random_bits_p, threefry2x32_p
-from .codegen import index_text, shape_text
+from .codegen import index_text
 from .rules import loop_nest, rule
 
 _IMPORT = "from xform.backend.numba.random import {}"
@@ -145,7 +145,9 @@ def _outlined_loops(em, size: int, arrays, emit_body) -> None:
     emit_body(sub, True)
     fname = em.fresh("_rng")
     src = ["@numba.njit(cache=_XFORM_CACHE, parallel=True, error_model='numpy', nogil=True)",
-           f"def {fname}({', '.join(arrays)}):"] + sub.lines + ["    return 0"]
+           f"def {fname}({', '.join(arrays)}):",
+           # the thread count of xform's policy (threads.py), per call, as fused loops do
+           f"    {em.use_runtime('region_threads')}()"] + sub.lines + ["    return 0"]
     em.mod.helpers.append("\n".join(src))
     em.mod.parallel = True
     em.line(f"{fname}({', '.join(arrays)})")
@@ -168,8 +170,8 @@ def _random_bits(em, eqn, ins):
     if out.size == 0:
         return [o]
     kv, ov = em.fresh("kv"), em.fresh("ov")
-    em.line(f"{kv} = {keys}.reshape(({nkeys}, 2))")
-    em.line(f"{ov} = {o}.reshape({shape_text((nkeys, n))})")
+    em.line(f"{kv} = {em.reshape(keys, (nkeys, 2))}")
+    em.line(f"{ov} = {em.reshape(o, (nkeys, n))}")
     b, i, k1, k2, y1, y2, row = (em.fresh(h) for h in ("b", "i", "k", "k", "y", "y", "row"))
     if n > 2 ** 32:  # the 64-bit counter i as two words
         hi, lo = f"np.uint32({i} >> 32)", f"np.uint32({i} & 0xFFFFFFFF)"
@@ -575,8 +577,8 @@ def _xla_math(em, eqn, ins):
         return [o]
     x = em.contiguous(ins[0], xa)
     xv, ov, i = em.fresh("xv"), em.fresh("ov"), em.fresh("i")
-    em.line(f"{xv} = {x}.reshape(({out.size},))")
-    em.line(f"{ov} = {o}.reshape(({out.size},))")
+    em.line(f"{xv} = {em.reshape(x, (out.size,))}")
+    em.line(f"{ov} = {em.reshape(o, (out.size,))}")
 
     def body(e, parallel):
         e.line(f"for {i} in {'numba.prange' if parallel else 'range'}({out.size}):")

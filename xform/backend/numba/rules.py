@@ -14,7 +14,7 @@ from ...lax import indexing
 from ...lax import reductions
 from ...lax import structural
 from ...lax.dot import dot_general_p
-from .codegen import cast, index_text, literal_expr, np_type, shape_text
+from .codegen import cast, index_text, literal_expr, np_type
 from .dot_runtime import small_dot_ok
 from .traits import INLINED
 
@@ -100,7 +100,7 @@ def _reshape(em, eqn, ins):
         return [o]
     c = em.contiguous(x, xa)
     o = em.fresh("v")
-    em.line(f"{o} = {c}.reshape({shape_text(oa.shape)})")
+    em.line(f"{o} = {em.reshape(c, oa.shape)}")
     return [em.mark_contig(o)]
 
 
@@ -271,7 +271,7 @@ def _as_bmk(em, x, aval, batch, free, contract, order):
         c = em.contiguous(x, aval)
     t = em.fresh("v")
     dims = (B, F, K) if order == "fk" else (B, K, F)
-    em.line(f"{t} = {c}.reshape({shape_text(dims)})")
+    em.line(f"{t} = {em.reshape(c, dims)}")
     return em.mark_contig(t), B, F, K
 
 
@@ -286,7 +286,7 @@ def _view_as(em, c, shape, target) -> str:
     if tuple(shape) == tuple(target):
         return c
     t = em.fresh("v")
-    em.line(f"{t} = {c}.reshape({shape_text(target)})")
+    em.line(f"{t} = {em.reshape(c, target)}")
     return em.mark_contig(t)
 
 
@@ -499,19 +499,19 @@ def _lane_matrix(em, x, aval, axis):
     else:
         c = em.contiguous(x, aval)
     m = em.fresh("v")
-    em.line(f"{m} = {c}.reshape({shape_text((L, n))})")
+    em.line(f"{m} = {em.reshape(c, (L, n))}")
     return m, perm, L, n
 
 
 def _from_lanes(em, r, aval_shape, dtype, perm):
     tshape = [aval_shape[d] for d in perm]
     t = em.fresh("v")
-    em.line(f"{t} = {r}.reshape({shape_text(tshape)})")
+    em.line(f"{t} = {em.reshape(r, tshape)}")
     em.mark_contig(t)
     inv = [int(i) for i in np.argsort(perm)]
     if _same_order(inv, tshape):
         t2 = em.fresh("v")
-        em.line(f"{t2} = {t}.reshape({shape_text(aval_shape)})")
+        em.line(f"{t2} = {em.reshape(t, aval_shape)}")
         return em.mark_contig(t2)
     return em.copy_permuted(t, tshape, dtype, inv)
 

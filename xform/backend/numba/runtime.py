@@ -5,7 +5,7 @@ import math
 
 import numba
 import numpy as np
-from numba.core import types
+from numba.core import cgutils, types
 from llvmlite import ir
 from numba.extending import intrinsic, overload
 from numba.np.ufunc.parallel import _launch_threads
@@ -37,18 +37,22 @@ def _to_scalar_ol(x):
     return lambda x: x
 
 
-def as_c(x):  # pragma: no cover - only called from compiled code
-    """x itself if its numba type is C-contiguous, else a C-contiguous copy."""
-    raise NotImplementedError
+@intrinsic
+def as_c(typingctx, x):
+    """x itself if its numba type is C-contiguous, else a C-contiguous copy. (An intrinsic:
+    as an overload, numba compiled it once per process and signature, ~0.03 s each.)"""
+    if not isinstance(x, types.Array):
+        return None
+    retty = x if x.layout == "C" else x.copy(layout="C", readonly=False)  # a copy is writable
 
+    def codegen(context, builder, sig, args):
+        from numba.core.imputils import impl_ret_borrowed
 
-@overload(as_c, inline="always")
-def _as_c_ol(x):
-    if isinstance(x, types.Array):
         if x.layout == "C":
-            return lambda x: x
-        return lambda x: x.copy()
-    return None
+            return impl_ret_borrowed(context, builder, retty, args[0])
+        return context.compile_internal(builder, lambda a: a.copy(), sig, args)
+
+    return retty(x), codegen
 
 
 @intrinsic
@@ -67,6 +71,134 @@ def prefer_wide_vectors(typingctx):
     return types.none(), codegen
 
 
+# Allocation by intrinsics: numba's np.empty/np.full are overloads whose implementation
+# is compiled once per process and signature (ndim, dtype; 0.03-0.2 s each, not disk
+# cacheable); an intrinsic emits the allocation's IR directly at the call site (numba's own
+# ``_empty_nd_impl``, what its np.empty calls in the end), with no compile of its own.
+def _alloc_type(shape, dtype):
+    if not (isinstance(shape, types.BaseTuple)
+            and all(isinstance(t, types.Integer) for t in shape)
+            and isinstance(dtype, (types.NumberClass, types.DType))):
+        return None
+    return types.Array(dtype.dtype, len(shape), "C")
+
+
+def _alloc(context, builder, arrtype, shape_val, ndim):
+    from numba.np.arrayobj import _empty_nd_impl
+
+    dims = [builder.sext(d, ir.IntType(64)) if d.type.width < 64 else d
+            for d in cgutils.unpack_tuple(builder, shape_val, ndim)]
+    return _empty_nd_impl(context, builder, arrtype, dims)
+
+
+@intrinsic
+def alloc_empty(typingctx, shape, dtype):
+    """``np.empty(shape, dtype)`` (C order) without numba's per-process compile."""
+    arrtype = _alloc_type(shape, dtype)
+    if arrtype is None:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return _alloc(context, builder, arrtype, args[0], len(shape))._getvalue()
+
+    return arrtype(shape, dtype), codegen
+
+
+@intrinsic
+def alloc_full(typingctx, shape, value, dtype):
+    """``np.full(shape, value, dtype)`` (C order) without numba's per-process compile."""
+    arrtype = _alloc_type(shape, dtype)
+    if arrtype is None or not isinstance(value, (types.Number, types.Boolean)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = _alloc(context, builder, arrtype, args[0], len(shape))
+        v = context.get_value_as_data(builder, arrtype.dtype,  # bools are bytes in arrays
+                                      context.cast(builder, args[1], value, arrtype.dtype))
+        with cgutils.for_range(builder, ary.nitems) as loop:
+            builder.store(v, builder.gep(ary.data, [loop.index]))
+        return ary._getvalue()
+
+    return arrtype(shape, value, dtype), codegen
+
+
+@intrinsic
+def fill_array(typingctx, arr, value):
+    """``arr[...] = value`` for a C-contiguous array (of any rank, 0-d included)."""
+    if not (isinstance(arr, types.Array) and arr.layout == "C"
+            and isinstance(value, (types.Number, types.Boolean))):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(arr)(context, builder, args[0])
+        v = context.get_value_as_data(builder, arr.dtype,
+                                      context.cast(builder, args[1], value, arr.dtype))
+        with cgutils.for_range(builder, ary.nitems) as loop:
+            builder.store(v, builder.gep(ary.data, [loop.index]))
+        return context.get_dummy_value()
+
+    return types.none(arr, value), codegen
+
+
+@intrinsic
+def reshape_c(typingctx, arr, shape):
+    """``arr.reshape(shape)``. Of a C-contiguous array (by its numba type): a view with the
+    new shape, built here; numba's own reshape compiles a helper once per process
+    (~0.15 s) that a C-contiguous array does not need. Other layouts: numba's reshape."""
+    if not (isinstance(arr, types.Array) and isinstance(shape, types.BaseTuple)
+            and all(isinstance(t, types.Integer) for t in shape)):
+        return None
+    retty = arr.copy(ndim=len(shape), layout="C")
+
+    def codegen(context, builder, sig, args):
+        from numba.core.imputils import impl_ret_borrowed
+        from numba.np.arrayobj import populate_array
+
+        if arr.layout != "C":
+            return context.compile_internal(builder, lambda a, s: a.reshape(s), sig, args)
+
+        src = context.make_array(arr)(context, builder, args[0])
+        dims = [builder.sext(d, ir.IntType(64)) if d.type.width < 64 else d
+                for d in cgutils.unpack_tuple(builder, args[1], len(shape))]
+        strides, step = [], src.itemsize
+        for d in reversed(dims):
+            strides.append(step)
+            step = builder.mul(step, d)
+        dst = context.make_array(retty)(context, builder)
+        populate_array(dst, data=src.data, shape=dims, strides=strides[::-1], itemsize=src.itemsize,
+                       meminfo=src.meminfo, parent=src.parent)
+        return impl_ret_borrowed(context, builder, retty, dst._getvalue())
+
+    return retty(arr, shape), codegen
+
+
+# Fast-math flags of a running sum or product: reassociation lets LLVM vectorize the
+# reduction loop (several partial sums, as numpy's pairwise summation also reorders), and
+# signed zeros are not kept (the accumulator starts at +0.0). Only the accumulation gets
+# them: the loop's other arithmetic stays exact, with no contraction into fma.
+_ACC_FLAGS = ("reassoc", "nsz")
+
+
+def _acc_op(name):
+    @intrinsic
+    def acc_op(typingctx, acc, v):
+        if not (isinstance(acc, types.Float) and isinstance(v, (types.Float, types.Integer))):
+            return None
+
+        def codegen(context, builder, sig, args):
+            return getattr(builder, name)(args[0], args[1], flags=_ACC_FLAGS)
+
+        return acc(acc, acc), codegen  # v is converted to the accumulator's type
+
+    return acc_op
+
+
+acc_add = _acc_op("fadd")
+acc_add.__doc__ = "acc + v, reassociable (a running sum of a fused reduction over floats)."
+acc_mul = _acc_op("fmul")
+acc_mul.__doc__ = "acc * v, reassociable (a running product of a fused reduction over floats)."
+
+
 @numba.njit(inline="always", error_model="numpy")
 def round_precision(x, exponent_bits, mantissa_bits):
     """``x`` rounded to nearest (ties to even) in a float format with the given exponent
@@ -82,21 +214,62 @@ def round_precision(x, exponent_bits, mantissa_bits):
     return q
 
 
-@numba.njit(inline="always", error_model="numpy")
-def nmax(x, y):
-    """numpy's maximum of two real scalars: NaN propagates, and of equal operands (-0.0
-    and 0.0) the second (numba's np.maximum returns the first)."""
-    if x > y or x != x:
-        return x
-    return y
+# Selects and numpy's maximum/minimum as intrinsics: one LLVM ``select`` each. As Python
+# (a conditional expression, or a function numba inlines) each costs new basic blocks
+# to type and lower: ~10-30 ms of compile time per use, superlinear in their number
+# (a line search with ~45 of them spent most of its compile time there).
+def _unified(typingctx, *tys):
+    if not all(isinstance(t, (types.Number, types.Boolean)) for t in tys):
+        return None
+    return typingctx.unify_types(*tys)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def nmin(x, y):
-    """numpy's minimum of two real scalars (see ``nmax``)."""
-    if x < y or x != x:
-        return x
-    return y
+@intrinsic
+def select(typingctx, pred, on_true, on_false):
+    """``on_true if pred else on_false`` as one LLVM select (both operands evaluated)."""
+    res = _unified(typingctx, on_true, on_false)
+    if res is None or not isinstance(pred, (types.Boolean, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        p = context.cast(builder, args[0], pred, types.boolean)
+        t = context.cast(builder, args[1], on_true, res)
+        f = context.cast(builder, args[2], on_false, res)
+        return builder.select(p, t, f)
+
+    return res(pred, on_true, on_false), codegen
+
+
+def _pick(op):
+    @intrinsic
+    def pick(typingctx, x, y):
+        res = _unified(typingctx, x, y)
+        if not isinstance(res, (types.Float, types.Integer, types.Boolean)):
+            return None
+
+        def codegen(context, builder, sig, args):
+            a = context.cast(builder, args[0], x, res)
+            b = context.cast(builder, args[1], y, res)
+            if isinstance(res, types.Float):
+                # a wins when it compares so, or is NaN (NaN propagates); of equal operands
+                # (-0.0 and 0.0) the second, as numpy
+                wins = builder.or_(builder.fcmp_ordered(op, a, b), builder.fcmp_unordered("uno", a, a))
+            elif isinstance(res, types.Integer) and res.signed:
+                wins = builder.icmp_signed(op, a, b)
+            else:
+                wins = builder.icmp_unsigned(op, a, b)
+            return builder.select(wins, a, b)
+
+        return res(x, y), codegen
+
+    return pick
+
+
+nmax = _pick(">")
+nmax.__doc__ = """numpy's maximum of two real numbers: for floats NaN propagates, and of equal
+operands (-0.0 and 0.0) the second (numba's np.maximum returns the first)."""
+nmin = _pick("<")
+nmin.__doc__ = "numpy's minimum of two real numbers (see ``nmax``)."
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -168,9 +341,9 @@ def cpow(a, b):
 
 from .complex_math import ccos, ccosh, cexp, csin, csinh, ctan, ctanh  # noqa: E402
 
-__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "nmax", "nmin", "cdiv", "crecip",
-           "cpow", "round_precision", "cexp", "csinh", "ccosh", "ctanh", "csin", "ccos", "ctan"]
-
+__all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "alloc_empty", "alloc_full", "fill_array",
+           "reshape_c", "acc_add", "acc_mul", "select", "nmax", "nmin", "cdiv", "crecip", "cpow",
+           "round_precision", "cexp", "csinh", "ccosh", "ctanh", "csin", "ccos", "ctan"]
 
 # -- heavy generic kernels: compiled once per dtype and cached on disk (xform's cache under
 # XFORM_CACHE_DIR, never Numba's cache=True: see cache.cached_njit), so a generated kernel

@@ -109,6 +109,10 @@ TYPE_CLOSED.update({p: "f" for p in (
     ew.asin_p, ew.acos_p, ew.atan_p, ew.sinh_p, ew.cosh_p, ew.asinh_p, ew.acosh_p,
     ew.atanh_p)})
 
+#: Selects (``runtime.select``): typed as their value operands (all but the predicate), so
+#: the result needs no cast when those have the result's dtype.
+TYPED_AS_VALUES = {ew.select_p}
+
 #: Comparisons: numba's are bool for any operands, so the result needs no cast.
 BOOL_VALUED = {ew.eq_p, ew.ne_p, ew.lt_p, ew.le_p, ew.gt_p, ew.ge_p}
 
