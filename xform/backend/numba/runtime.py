@@ -23,18 +23,26 @@ preload_cython_blas()
 _threads.ensure_ready()  # before any kernel that calls BLAS is loaded: see blas_enter
 
 
-def to_scalar(x):  # pragma: no cover - only called from compiled code
-    """A 0-d input as a scalar: numpy 0-d arrays are indexed, scalars pass through."""
-    raise NotImplementedError
-
-
-@overload(to_scalar, inline="always")
-def _to_scalar_ol(x):
+@intrinsic
+def to_scalar(typingctx, x):
+    """A 0-d input as a scalar: numpy 0-d arrays are indexed, scalars pass through. (An
+    intrinsic: as an overload, numba compiled it once per process and signature.)"""
     if isinstance(x, types.Array):
-        if x.ndim == 0:
-            return lambda x: x[()]
+        if x.ndim != 0:
+            return None
+
+        def load(context, builder, sig, args):
+            ary = context.make_array(x)(context, builder, args[0])
+            return context.unpack_value(builder, x.dtype, ary.data)  # bools are bytes in arrays
+
+        return x.dtype(x), load
+    if not isinstance(x, (types.Number, types.Boolean)):
         return None
-    return lambda x: x
+
+    def same(context, builder, sig, args):
+        return args[0]
+
+    return x(x), same
 
 
 @intrinsic
