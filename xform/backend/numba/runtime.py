@@ -353,6 +353,7 @@ __all__ = ["to_scalar", "as_c", "numba", "prefer_wide_vectors", "alloc_empty", "
            "reshape_c", "acc_add", "acc_mul", "select", "nmax", "nmin", "cdiv", "crecip", "cpow",
            "round_precision", "cexp", "csinh", "ccosh", "ctanh", "csin", "ccos", "ctan"]
 
+
 # -- heavy generic kernels: compiled once per dtype and cached on disk (xform's cache under
 # XFORM_CACHE_DIR, never Numba's cache=True: see cache.cached_njit), so a generated kernel
 # only links them instead of compiling numpy's implementations again.
