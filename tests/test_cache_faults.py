@@ -441,6 +441,43 @@ def test_fork_while_a_background_compilation_runs(tmp_path, warm, wait):
     assert ("child compiled True" if wait == "default" else "child refused True") in r.stdout
 
 
+FORK_IN_LLVM_CALL = """
+import os, sys, threading, time
+sys.path.insert(0, {root!r})
+import numpy as np, xform
+from llvmlite.binding import ffi
+assert np.array_equal(xform.jit(lambda v: v + 1.0)(np.ones(3)), np.full(3, 2.0))
+inside = threading.Event()
+
+
+def llvm_call():  # another thread inside an LLVM call, as a kernel loading from disk is
+    with ffi.lib._lock:
+        inside.set()
+        time.sleep(0.5)
+
+
+threading.Thread(target=llvm_call).start()
+inside.wait()
+pid = os.fork()
+if pid == 0:
+    ok = np.array_equal(xform.jit(lambda v: v * 3.0 - 1.0)(np.ones(3)), np.full(3, 2.0))
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+print("child exit", os.waitstatus_to_exitcode(status), flush=True)
+print("OK")
+"""
+
+
+def test_fork_while_another_thread_is_inside_an_llvm_call(tmp_path):
+    """A fork while another thread holds llvmlite's lock around LLVM calls (outside any
+    compilation: reading a cache index, finalizing a kernel loaded from disk): the fork
+    waits for the call to end, and the child compiles. (It used to hang there forever.)"""
+    r = _run(tmp_path, {"XFORM_DISABLE_DISK_CACHE": "1"}, code=FORK_IN_LLVM_CALL.format(root=ROOT),
+             timeout=120)
+    _ok(r)
+    assert "child exit 0" in r.stdout, r.stdout + r.stderr
+
+
 INTERRUPT = SLOW + """
 big = xform.jit(slow)
 for delay in {delays}:

@@ -2,11 +2,12 @@
 
 ``os.fork()`` copies only the calling thread. If another thread is compiling (a tiered
 jit's background compilation, or a thread's first call), the child would inherit
-Numba's compiler lock and xform's compile locks held by a thread that does not exist
-there, and hang forever at its first compilation. So, before a fork, the forking
-thread waits until no compilation is under way (at most ``config.fork_compile_wait()``
-seconds, env ``XFORM_FORK_COMPILE_WAIT``, default 60) and holds the locks across the
-fork; parent and child release them afterwards. Each kernel's own lock (a thread may
+Numba's compiler lock, xform's compile locks or llvmlite's lock around LLVM calls held
+by a thread that does not exist there, and hang forever at its first compilation. So,
+before a fork, the forking thread waits until no compilation (and no LLVM call) is under
+way (at most ``config.fork_compile_wait()`` seconds, env ``XFORM_FORK_COMPILE_WAIT``,
+default 60) and holds the locks across the fork; parent and child release them
+afterwards. Each kernel's own lock (a thread may
 hold it around Numba's) is replaced in the child, where no other thread exists.
 
 If a compilation does not finish in time the fork proceeds (it is never blocked
@@ -43,6 +44,12 @@ def _locks() -> list:
     if cl is not None:
         locks.append(cl.global_compiler_lock._lock)
     locks.append(_cache._LOCK)
+    # llvmlite's lock around every LLVM call, last (compilations take it inside the others):
+    # a thread may call LLVM outside any compilation (reading a cache index, finalizing a
+    # loaded kernel), and a child forked while it did hung at its first LLVM call
+    ffi = sys.modules.get("llvmlite.binding.ffi")
+    if ffi is not None:
+        locks.append(ffi.lib._lock._lock)
     return locks
 
 
