@@ -26,8 +26,9 @@ Code generation (read when a program is compiled; set before the first call):
 - ``XFORM_PARALLEL=0``: no ``parallel=True`` helpers (default: on with 2+ cores);
   ``XFORM_PARALLEL_MIN_SIZE`` (2**20): elements of a loop nest that runs in parallel (a
   parallel helper costs 0.4-0.9 s more compile time: docs/performance.md).
-- ``XFORM_FASTMATH_MIN_SIZE`` (2**14): elements of a reduction that gets a fast-math
-  helper (vectorized sums) and, on AVX-512 targets, 512-bit vectors.
+- ``XFORM_FASTMATH_MIN_SIZE`` (2**14): elements of a reduction whose running sum may be
+  reordered (LLVM's ``reassoc`` flag on the additions: vectorized sums) and, on AVX-512
+  targets, of a loop nest that uses 512-bit vectors.
 - ``XFORM_VECTOR_MATH=0``: ``np.exp`` & co. instead of the vectorizable math functions.
 - ``XFORM_FAST_TRIG=0``: no fast sin/cos path.
 - ``XFORM_WIDE_VECTORS=0``: never prefer 512-bit vectors.
