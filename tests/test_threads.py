@@ -77,7 +77,7 @@ def test_settings_round_trip():
     assert not config.parallel()  # kernels compiled now get no parallel loops
     config.update("xform_num_threads", None)
     config.update("xform_blas_min_work", None)
-    assert config.xform_num_threads is None and config.blas_min_work() == 1 << 22
+    assert config.xform_num_threads is None and config.blas_min_work() == 1 << 21
 
 
 @pytest.mark.parametrize("name", ["xform_num_threads", "xform_blas_num_threads"])

@@ -44,7 +44,7 @@ also set with ``update``, taking effect at once for compiled kernels too):
 - ``xform_blas_num_threads`` (env ``XFORM_BLAS_NUM_THREADS``; default: the BLAS
   library's own count, capped by the cores other processes leave free): threads of the
   BLAS calls of kernels (matrix products, LAPACK, convolutions). Calls of fewer than
-  ``xform_blas_min_work`` (env ``XFORM_BLAS_MIN_WORK``, 2**22) multiply-adds, and calls
+  ``xform_blas_min_work`` (env ``XFORM_BLAS_MIN_WORK``, 2**21) multiply-adds, and calls
   made while another kernel is inside BLAS, run on one thread whatever the setting.
 - ``XFORM_THREAD_GOVERNOR=0``: the defaults are not capped by the cores other processes
   use (a daemon thread samples /proc/stat twice a second; see ``threads.Governor``).
@@ -166,18 +166,20 @@ def _env_count(name: str, least: int = 1, what: str = "threads"):
 
 
 # xform_blas_min_work: below this many multiply-adds (M*N*K of a product, n**3 for a
-# factorization) a BLAS call of a kernel runs on one thread. 2**22 is ~0.1-0.2 ms of one
+# factorization) a BLAS call of a kernel runs on one thread. 2**21 is ~60 us of one
 # core's dgemm: below that, waking and joining other threads saves little on an idle
-# machine, and with a busy core it costs a scheduler time slice (milliseconds; a
-# 128x128 product, 2**21, measured 6-92 ms on two threads against 0.3-0.6 ms on one with
-# the machine loaded: docs/performance.md, "Threads").
+# machine (a 128x128 product, 2**21, took 52 us on two threads against 66-70 us on one,
+# idle; a 64x64 one gains nothing), and with a busy core it costs a scheduler time slice
+# (milliseconds: the 128x128 product measured 6-92 ms on two threads against 0.3-0.6 ms
+# on one with the machine loaded), which the governor's cap avoids (docs/performance.md,
+# "Threads").
 _threads: dict = {
     "xform_num_threads": _env_count("XFORM_NUM_THREADS"),
     "xform_blas_num_threads": _env_count("XFORM_BLAS_NUM_THREADS"),
     "xform_blas_min_work": _env_count("XFORM_BLAS_MIN_WORK", 0, "multiply-adds"),
 }
 if _threads["xform_blas_min_work"] is None:
-    _threads["xform_blas_min_work"] = 1 << 22
+    _threads["xform_blas_min_work"] = 1 << 21
 
 
 def num_threads():
@@ -213,7 +215,7 @@ def numba_pool_size() -> int:
 
 def _check_threads(name: str, value):
     if value is None:
-        return 1 << 22 if name == "xform_blas_min_work" else None
+        return 1 << 21 if name == "xform_blas_min_work" else None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"xform.config.update({name!r}, {value!r}): expected a whole number "
                         f"(or None for the default), got {type(value).__name__}.")
