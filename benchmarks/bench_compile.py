@@ -448,7 +448,8 @@ def warm_runtime() -> None:
     # matrix products: small ones run as loops (dot_small), from 16 x 16 x 16 through
     # the BLAS wrappers, one per operand layout (C or transposed)
     xform.jit(lambda a, b: [a @ b, a.T @ b, a @ b.T, a.T @ b.T, a @ b[:, 0], b[:, 0] @ a,
-                            a[0] @ b, a @ a.T, xnp.einsum("bij,bjk->bik", a[None], b[None])])(a, b)
+                            a[0] @ b, a.T @ b[0], b[0] @ a.T, xnp.outer(a[0], b[0]), a @ a.T,
+                            xnp.einsum("bij,bjk->bik", a[None], b[None])])(a, b)
     a16, b16 = rng.standard_normal((16, 16)), rng.standard_normal((16, 16))
     xform.jit(lambda a, b: [a @ b, a.T @ b, a @ b.T, a.T @ b.T, a @ a.T,
                             xnp.einsum("bij,bjk->bik", a[None], b[None])])(a16, b16)
