@@ -841,10 +841,12 @@ class _Gen:
 
     def at(self, expr, depth, seg=None):
         """``expr`` (a value of the group) as usable in segment ``seg`` (default: the
-        current one)."""
+        current one, which a routine's result not yet computed in it ends)."""
         if not self._inner(depth):
             return expr
         ch = self.chunks
+        if seg is None:
+            ch.seg = max(ch.seg, self.avail.get(expr, 0))
         seg = ch.seg if seg is None else seg
         if self.home.get(expr) == seg:
             return expr
@@ -887,6 +889,16 @@ class _Gen:
                 self.read_src[t] = (name, vid, tuple(ix))
             hit = self.reads[key] = (t, depth)
         return hit
+
+    def ready(self, invars) -> None:
+        """Enter the segment where every routine result among ``invars`` can be read (a
+        routine's result is readable from the segment after its call), before any of
+        them is resolved: operands of one statement are read in one segment."""
+        if self.chunks is None:
+            return
+        for x in invars:
+            if type(x) is not Literal and x.id in self.values:
+                self.chunks.seg = max(self.chunks.seg, self.avail.get(self.values[x.id][0], 0))
 
     def operand(self, x, out_shape):
         if type(x) is Literal:
@@ -973,9 +985,11 @@ class _Gen:
             xb = ch.buffer(np.float64)
             self.put(depth, [f"{xb}[{self.idx[-1]} - {ch.c}] = {arg}"])
         ch.calls.setdefault(ch.seg, []).append(f"{fn}({xb}, {yb}, {ch.ce} - {ch.c})")
-        ch.seg += 1
-        # the result lives in yb: each later segment that uses it loads it (`at`)
-        self.avail[t] = ch.seg
+        # the result lives in yb from the next segment on: each later segment that uses it
+        # loads it (`at`). The segment ends only at the first use of a result, so calls
+        # whose arguments are ready together (tanh(x), sin(x), exp(-x*x) of one x) run
+        # after one loop: fewer loops to compile and fewer passes over the chunk.
+        self.avail[t] = ch.seg + 1
         self.backing[t] = (yb, None if dt == np.float64 else dt)
         self.values[out.id] = (t, depth)
 
@@ -1039,6 +1053,7 @@ class _Gen:
             self.define(t, k + 1, out.aval.dtype, [f"{t} = {cast(idx[k], out.aval.dtype)}"])
             values[out.id] = (t, k + 1)
             return
+        self.ready(eqn.invars)
         ops = [self.operand(x, oshape) for x in eqn.invars]
         depth = max((d for _, d in ops), default=0)
         vm = _vector_math().get(prim)
@@ -1082,11 +1097,13 @@ def _emit_group(em, g: Group, env, prange=False):
 
     for eqn, kind in zip(g.eqns, g.kinds):
         if kind == "reduce":
+            gen.ready(eqn.invars)
             v, d = gen.operand(eqn.invars[0], eqn.invars[0].aval.shape)
             reductions.append((eqn, (v, d), gen.seg(d)))
         else:
             gen.eqn(eqn)
-    last = chunks.seg if chunks is not None else 0
+    # the last segment: at least the one where the last routine's result can be read
+    last = max([chunks.seg, *gen.avail.values()]) if chunks is not None else 0
 
     # outputs of the group: stored in the segment that computes them
     stores = []                     # (segment, line)
