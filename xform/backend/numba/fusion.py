@@ -37,9 +37,11 @@ Rosenbrock hvp becomes one loop with no intermediate arrays.
 Vector math (exp, log, tanh, logistic, sin, cos: ``vector_calls.py``): compiled once per
 machine as routines over buffers, never inlined (inlined at every use they dominated
 compile time). A group whose innermost loop computes one cuts that loop into chunks of
-``CHUNK`` points and the chunk's loop into *segments*, one per call: each segment's loop
-stores the call's arguments in a scratch buffer, the routine maps the buffer (the
-vectorized loop lives there), and later segments read the results. Values of the
+``CHUNK`` points and the chunk's loop into *segments*: each segment's loop stores the
+arguments of its calls in scratch buffers, the routines map the buffers (the vectorized
+loops live there), and later segments read the results. A segment ends at the first
+statement that reads a result of one of its calls, so calls whose arguments are ready
+together share one loop. Values of the
 outer loops call the scalar routines. On AVX-512 targets, loop nests of at least
 ``config.fastmath_min_size()`` elements mark their function ``prefer-vector-width=512``
 (``runtime.prefer_wide_vectors``; LLVM's default for these CPUs is 256-bit vectors).
