@@ -169,7 +169,7 @@ def _env_count(name: str, least: int = 1, what: str = "threads"):
 # factorization) a BLAS call of a kernel runs on one thread. 2**21 is ~60 us of one
 # core's dgemm: below that, waking and joining other threads saves little on an idle
 # machine (a 128x128 product, 2**21, took 52 us on two threads against 66-70 us on one,
-# idle; a 64x64 one gains nothing), and with a busy core it costs a scheduler time slice
+# idle: the threshold was 2**22 until then), and with a busy core it costs a scheduler time slice
 # (milliseconds: the 128x128 product measured 6-92 ms on two threads against 0.3-0.6 ms
 # on one with the machine loaded), which the governor's cap avoids (docs/performance.md,
 # "Threads").

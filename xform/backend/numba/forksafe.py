@@ -7,8 +7,8 @@ by a thread that does not exist there, and hang forever at its first compilation
 before a fork, the forking thread waits until no compilation (and no LLVM call) is under
 way (at most ``config.fork_compile_wait()`` seconds, env ``XFORM_FORK_COMPILE_WAIT``,
 default 60) and holds the locks across the fork; parent and child release them
-afterwards. Each kernel's own lock (a thread may
-hold it around Numba's) is replaced in the child, where no other thread exists.
+afterwards. Each kernel's own lock (a thread may hold it around Numba's) is replaced in
+the child, where no other thread exists.
 
 If a compilation does not finish in time the fork proceeds (it is never blocked
 indefinitely), and compiling in the child raises a clear ``RuntimeError``: Numba's
