@@ -103,3 +103,21 @@ def test_tune_malloc_is_idempotent_and_harmless():
     platform.tune_malloc()
     g = xform.jit(lambda x: x * 2.0)
     np.testing.assert_array_equal(g(np.ones(4)), np.full(4, 2.0))
+
+
+def test_openmp_spin_is_shortened_unless_the_user_set_a_policy():
+    """Numba's OpenMP workers must not spin for milliseconds on the cores a following BLAS
+    call needs (docs/performance.md, "Threads"): ``import xform`` sets GOMP_SPINCOUNT,
+    and leaves it, or OMP_WAIT_POLICY, to a user who set one."""
+    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    code = "import os, xform; print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))"
+
+    def run(**env):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=300, env={**base, **env})
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert run() == "10000 None"
+    assert run(GOMP_SPINCOUNT="500") == "500 None"
+    assert run(OMP_WAIT_POLICY="active") == "None active"
