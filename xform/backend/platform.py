@@ -79,9 +79,9 @@ size_numba_pool()
 # follows needs (OpenBLAS's own pthreads): a Gram matrix after a convolution took 8.0 ms
 # instead of 2.2-2.5 ms, the style-transfer loss 33 ms instead of 20-22 ms (128x128, idle
 # machine; docs/performance.md, "Threads"). 10,000 keeps workers warm between close
-# regions (~10-20 us) and frees the cores soon after. Set before Numba loads libgomp (its
-# threading layer starts at the first parallel kernel); a user's own setting, or
-# OMP_WAIT_POLICY, wins.
+# regions (by estimate ~10-20 us of spinning; not measured) and frees the cores soon
+# after. Set before Numba loads libgomp (its threading layer starts at the first
+# parallel kernel); a user's own setting, or OMP_WAIT_POLICY, wins.
 def shorten_openmp_spin() -> None:
     if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
         os.environ["GOMP_SPINCOUNT"] = "10000"

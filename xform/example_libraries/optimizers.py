@@ -111,6 +111,11 @@ def optimizer(opt_maker: Callable) -> Callable[..., Optimizer]:
     return tree_opt_maker
 
 
+def _zero_slots(n: int):
+    """The ``init`` of an optimizer whose state is ``x0`` and ``n`` zero arrays like it."""
+    return lambda x0: (x0,) + tuple(jnp.zeros_like(x0) for _ in range(n))
+
+
 def _first(state):
     return state[0]
 
@@ -144,7 +149,7 @@ def momentum(step_size, mass: float):
         velocity = mass * velocity + g
         return x - step_size(i) * velocity, velocity
 
-    return (lambda x0: (x0, jnp.zeros_like(x0))), update, _first
+    return _zero_slots(1), update, _first
 
 
 @optimizer
@@ -163,7 +168,7 @@ def nesterov(step_size, mass: float):
         velocity = mass * velocity + g
         return x - step_size(i) * (mass * velocity + g), velocity
 
-    return (lambda x0: (x0, jnp.zeros_like(x0))), update, _first
+    return _zero_slots(1), update, _first
 
 
 @optimizer
@@ -177,9 +182,6 @@ def adagrad(step_size, momentum=0.9):
     """
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
-
     def update(i, g, state):
         x, g_sq, m = state
         g_sq = g_sq + jnp.square(g)
@@ -188,7 +190,7 @@ def adagrad(step_size, momentum=0.9):
         m = (1.0 - momentum) * (g * g_sq_inv_sqrt) + momentum * m
         return x - step_size(i) * m, g_sq, m
 
-    return init, update, _first
+    return _zero_slots(2), update, _first
 
 
 @optimizer
@@ -207,7 +209,7 @@ def rmsprop(step_size, gamma=0.9, eps=1e-8):
         avg_sq_grad = avg_sq_grad * gamma + jnp.square(g) * (1.0 - gamma)
         return x - step_size(i) * g / jnp.sqrt(avg_sq_grad + eps), avg_sq_grad
 
-    return (lambda x0: (x0, jnp.zeros_like(x0))), update, _first
+    return _zero_slots(1), update, _first
 
 
 @optimizer
@@ -221,16 +223,13 @@ def rmsprop_momentum(step_size, gamma=0.9, eps=1e-8, momentum=0.9):
     """
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
-
     def update(i, g, state):
         x, avg_sq_grad, mom = state
         avg_sq_grad = avg_sq_grad * gamma + jnp.square(g) * (1.0 - gamma)
         mom = momentum * mom + step_size(i) * g / jnp.sqrt(avg_sq_grad + eps)
         return x - mom, avg_sq_grad, mom
 
-    return init, update, _first
+    return _zero_slots(2), update, _first
 
 
 @optimizer
@@ -244,9 +243,6 @@ def adam(step_size, b1=0.9, b2=0.999, eps=1e-8):
     """
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
-
     def update(i, g, state):
         x, m, v = state
         m = (1 - b1) * g + b1 * m
@@ -255,7 +251,7 @@ def adam(step_size, b1=0.9, b2=0.999, eps=1e-8):
         vhat = v / (1 - jnp.asarray(b2, m.dtype) ** (i + 1))
         return x - step_size(i) * mhat / (jnp.sqrt(vhat) + eps), m, v
 
-    return init, update, _first
+    return _zero_slots(2), update, _first
 
 
 @optimizer
@@ -269,9 +265,6 @@ def adamax(step_size, b1=0.9, b2=0.999, eps=1e-8):
     """
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
-
     def update(i, g, state):
         x, m, u = state
         m = (1 - b1) * g + b1 * m
@@ -279,7 +272,7 @@ def adamax(step_size, b1=0.9, b2=0.999, eps=1e-8):
         x = x - (step_size(i) / (1 - jnp.asarray(b1, m.dtype) ** (i + 1))) * m / (u + eps)
         return x, m, u
 
-    return init, update, _first
+    return _zero_slots(2), update, _first
 
 
 @optimizer

@@ -72,6 +72,29 @@ def _kernel_shape(specs, out_chan, filter_shape, input_shape):
             else next(sizes) for c in rhs_spec]
 
 
+def _conv_layer(dimension_numbers, out_chan, filter_shape, strides, padding, W_init, b_init,
+                output_shape_of, conv):
+    """``(init_fun, apply_fun)`` of a convolution layer (``GeneralConv``,
+    ``GeneralConvTranspose``): ``output_shape_of(input_shape, kernel_shape, strides, padding,
+    dimension_numbers)`` and ``conv(inputs, W)``; a bias per output channel."""
+    _, rhs_spec, out_spec = dimension_numbers
+    W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
+
+    def init_fun(rng, input_shape):
+        kernel_shape = _kernel_shape(dimension_numbers, out_chan, filter_shape, input_shape)
+        output_shape = output_shape_of(input_shape, kernel_shape, strides, padding,
+                                       dimension_numbers)
+        bias_shape = [out_chan if c == "C" else 1 for c in out_spec]
+        k1, k2 = random.split(rng)
+        return output_shape, (W_init(k1, kernel_shape), b_init(k2, bias_shape))
+
+    def apply_fun(params, inputs, **kwargs):
+        W, b = params
+        return conv(inputs, W) + b
+
+    return init_fun, apply_fun
+
+
 def GeneralConv(dimension_numbers, out_chan, filter_shape, strides=None, padding="VALID",
                 W_init=None, b_init=_TINY_NORMAL):
     """A convolution layer with the layouts ``dimension_numbers = (lhs, rhs, out)`` (e.g.
@@ -82,25 +105,12 @@ def GeneralConv(dimension_numbers, out_chan, filter_shape, strides=None, padding
     >>> init_fun(xform.random.PRNGKey(0), (2, 8, 8, 3))[0]
     (2, 8, 8, 4)
     """
-    lhs_spec, rhs_spec, out_spec = dimension_numbers
     one = (1,) * len(filter_shape)
     strides = strides or one
-    W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
-
-    def init_fun(rng, input_shape):
-        kernel_shape = _kernel_shape(dimension_numbers, out_chan, filter_shape, input_shape)
-        output_shape = lax.conv_general_shape_tuple(input_shape, kernel_shape, strides, padding,
-                                                    dimension_numbers)
-        bias_shape = [out_chan if c == "C" else 1 for c in out_spec]
-        k1, k2 = random.split(rng)
-        return output_shape, (W_init(k1, kernel_shape), b_init(k2, bias_shape))
-
-    def apply_fun(params, inputs, **kwargs):
-        W, b = params
-        return lax.conv_general_dilated(inputs, W, strides, padding, one, one,
-                                        dimension_numbers=dimension_numbers) + b
-
-    return init_fun, apply_fun
+    return _conv_layer(dimension_numbers, out_chan, filter_shape, strides, padding, W_init, b_init,
+                       lax.conv_general_shape_tuple,
+                       lambda x, W: lax.conv_general_dilated(x, W, strides, padding, one, one,
+                                                            dimension_numbers=dimension_numbers))
 
 
 def Conv(out_chan, filter_shape, strides=None, padding="VALID", W_init=None,
@@ -126,25 +136,11 @@ def GeneralConvTranspose(dimension_numbers, out_chan, filter_shape, strides=None
     >>> init_fun(xform.random.PRNGKey(0), (1, 4, 4, 3))[0]
     (1, 8, 8, 2)
     """
-    lhs_spec, rhs_spec, out_spec = dimension_numbers
-    one = (1,) * len(filter_shape)
-    strides = strides or one
-    W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
-
-    def init_fun(rng, input_shape):
-        kernel_shape = _kernel_shape(dimension_numbers, out_chan, filter_shape, input_shape)
-        output_shape = lax.conv_transpose_shape_tuple(input_shape, kernel_shape, strides,
-                                                      padding, dimension_numbers)
-        bias_shape = [out_chan if c == "C" else 1 for c in out_spec]
-        k1, k2 = random.split(rng)
-        return output_shape, (W_init(k1, kernel_shape), b_init(k2, bias_shape))
-
-    def apply_fun(params, inputs, **kwargs):
-        W, b = params
-        return lax.conv_transpose(inputs, W, strides, padding,
-                                  dimension_numbers=dimension_numbers) + b
-
-    return init_fun, apply_fun
+    strides = strides or (1,) * len(filter_shape)
+    return _conv_layer(dimension_numbers, out_chan, filter_shape, strides, padding, W_init, b_init,
+                       lax.conv_transpose_shape_tuple,
+                       lambda x, W: lax.conv_transpose(x, W, strides, padding,
+                                                      dimension_numbers=dimension_numbers))
 
 
 def Conv1DTranspose(out_chan, filter_shape, strides=None, padding="VALID", W_init=None,

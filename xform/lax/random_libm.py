@@ -32,9 +32,7 @@ import math
 
 import numpy as np
 
-from ..core.primitive import Primitive
-from ._rules import broadcasting_batch_rule, elementwise_abstract_eval
-from .random_math import unary_jvp
+from .random_math import float_primitive, unary_jvp
 
 __all__ = ["libm_log", "libm_erf", "libm_tan", "libm_pow", "log_c"]
 
@@ -139,26 +137,10 @@ def _pow_impl(x, y):
 # -- primitives -------------------------------------------------------------------------------
 
 
-def _primitive(name, impl, nargs):
-    prim = Primitive(name)
-    shape_rule = elementwise_abstract_eval(name)
-
-    def abstract_eval(*avals):
-        if len(avals) != nargs or any(a.dtype not in (F32, F64) for a in avals):
-            raise TypeError(f"{name}: takes {nargs} float32 or float64 operand(s), got "
-                            f"{', '.join(a.str_short() for a in avals)}")
-        return shape_rule(*avals)
-
-    prim.impl = impl
-    prim.abstract_eval = abstract_eval
-    prim.batch = broadcasting_batch_rule(prim)
-    return prim
-
-
-libm_log_p = _primitive("libm_log", _log_impl, 1)
-libm_erf_p = _primitive("libm_erf", _erf_impl, 1)
-libm_tan_p = _primitive("libm_tan", _tan_impl, 1)
-libm_pow_p = _primitive("libm_pow", _pow_impl, 2)
+libm_log_p = float_primitive("libm_log", _log_impl, 1, (F32, F64))
+libm_erf_p = float_primitive("libm_erf", _erf_impl, 1, (F32, F64))
+libm_tan_p = float_primitive("libm_tan", _tan_impl, 1, (F32, F64))
+libm_pow_p = float_primitive("libm_pow", _pow_impl, 2, (F32, F64))
 
 
 def _log_deriv(g, ans, x):

@@ -260,15 +260,22 @@ def _erf_inv_impl(x):
 # -- primitives ---------------------------------------------------------------------------
 
 
-def _unary(name, impl, dtype=F32):
+def float_primitive(name, impl, nargs=1, dtypes=(F32,)):
+    """An elementwise primitive of ``nargs`` operands of one of ``dtypes`` (the XLA and libm
+    reproductions of this module, ``random_math64`` and ``random_libm``): ``impl``, the
+    shape rule, broadcasting batching; its JVP is set by the caller."""
     prim = Primitive(name)
     shape_rule = elementwise_abstract_eval(name)
+    allowed = " or ".join(np.dtype(d).name for d in dtypes)
+    # the XLA reproductions of a unary lax function name it
+    hint = (f"; use xform.lax.{name.split('_f')[0]} for other dtypes"
+            if nargs == 1 and name.endswith("_xla") else "")
 
-    def abstract_eval(x):
-        if x.dtype != dtype:
-            raise TypeError(f"{name}: takes {dtype} values, got {x.str_short()}; use "
-                            f"xform.lax.{name.split('_f')[0]} for other dtypes.")
-        return shape_rule(x)
+    def abstract_eval(*avals):
+        if len(avals) != nargs or any(a.dtype not in dtypes for a in avals):
+            raise TypeError(f"{name}: takes {nargs} {allowed} operand(s), got "
+                            f"{', '.join(a.str_short() for a in avals)}{hint}.")
+        return shape_rule(*avals)
 
     prim.impl = impl
     prim.abstract_eval = abstract_eval
@@ -276,30 +283,18 @@ def _unary(name, impl, dtype=F32):
     return prim
 
 
-log_f32_xla_p = _unary("log_f32_xla", _log_impl)
-log1p_f32_xla_p = _unary("log1p_f32_xla", _log1p_impl)
-erf_f32_xla_p = _unary("erf_f32_xla", _erf_impl)
-
-fma_f32_xla_p = Primitive("fma_f32_xla")
-_fma_shape = elementwise_abstract_eval("fma_f32_xla")
-
-
-def _fma_abstract(a, b, c):
-    if any(v.dtype != F32 for v in (a, b, c)):
-        raise TypeError(f"fma_f32_xla: takes float32 operands, got "
-                        f"{', '.join(v.str_short() for v in (a, b, c))}")
-    return _fma_shape(a, b, c)
+log_f32_xla_p = float_primitive("log_f32_xla", _log_impl)
+log1p_f32_xla_p = float_primitive("log1p_f32_xla", _log1p_impl)
+erf_f32_xla_p = float_primitive("erf_f32_xla", _erf_impl)
 
 
 def _fma_impl(a, b, c):
     return fma_exact(a, b, c)[()]
 
 
-fma_f32_xla_p.impl = _fma_impl
-fma_f32_xla_p.abstract_eval = _fma_abstract
-fma_f32_xla_p.batch = broadcasting_batch_rule(fma_f32_xla_p)
-erf_inv_f32_xla_p = _unary("erf_inv_f32_xla", _erf_inv_impl)
-exp_f32_xla_p = _unary("exp_f32_xla", _exp_impl)
+fma_f32_xla_p = float_primitive("fma_f32_xla", _fma_impl, 3)
+erf_inv_f32_xla_p = float_primitive("erf_inv_f32_xla", _erf_inv_impl)
+exp_f32_xla_p = float_primitive("exp_f32_xla", _exp_impl)
 
 
 def unary_jvp(prim, deriv):

@@ -38,10 +38,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..core.primitive import Primitive
-from ._rules import broadcasting_batch_rule, elementwise_abstract_eval
 from .random_libm import log_c
-from .random_math import ERF_INV64_CENTRAL, ERF_INV64_MID, ERF_INV64_TAIL, fma_jvp, unary_jvp
+from .random_math import (ERF_INV64_CENTRAL, ERF_INV64_MID, ERF_INV64_TAIL, float_primitive, fma_jvp,
+                          unary_jvp)
 
 __all__ = ["fma_f64_xla", "log1p_f64_xla", "exp_f64_xla", "erf_inv_f64_xla"]
 
@@ -190,26 +189,10 @@ def _erf_inv_impl(x):
 # -- primitives -------------------------------------------------------------------------------
 
 
-def _primitive(name, impl, nargs):
-    prim = Primitive(name)
-    shape_rule = elementwise_abstract_eval(name)
-
-    def abstract_eval(*avals):
-        if len(avals) != nargs or any(a.dtype != F64 for a in avals):
-            raise TypeError(f"{name}: takes {nargs} float64 operand(s), got "
-                            f"{', '.join(a.str_short() for a in avals)}")
-        return shape_rule(*avals)
-
-    prim.impl = impl
-    prim.abstract_eval = abstract_eval
-    prim.batch = broadcasting_batch_rule(prim)
-    return prim
-
-
-fma_f64_xla_p = _primitive("fma_f64_xla", fma64, 3)
-log1p_f64_xla_p = _primitive("log1p_f64_xla", _log1p_impl, 1)
-exp_f64_xla_p = _primitive("exp_f64_xla", _exp_impl, 1)
-erf_inv_f64_xla_p = _primitive("erf_inv_f64_xla", _erf_inv_impl, 1)
+fma_f64_xla_p = float_primitive("fma_f64_xla", fma64, 3, (F64,))
+log1p_f64_xla_p = float_primitive("log1p_f64_xla", _log1p_impl, 1, (F64,))
+exp_f64_xla_p = float_primitive("exp_f64_xla", _exp_impl, 1, (F64,))
+erf_inv_f64_xla_p = float_primitive("erf_inv_f64_xla", _erf_inv_impl, 1, (F64,))
 
 
 def _log1p_deriv(g, ans, x):
